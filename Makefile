@@ -1,0 +1,55 @@
+# Credence: `make demo` and `make test` each build or refresh the environment first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := .tools/bin/uv
+VENV := .venv
+RUN := $(VENV)/bin
+PEOPLE ?= 100000
+PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help install lint format typecheck test test-sqlite test-postgres demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## create or refresh the virtual environment from uv.lock
+
+lint: install ## ruff, mypy --strict, import-linter
+	$(RUN)/ruff check credence tests benchmarks
+	$(RUN)/ruff format --check credence tests benchmarks
+	$(RUN)/mypy
+	$(RUN)/lint-imports
+
+format: install ## fix what ruff can
+	$(RUN)/ruff check --fix credence tests benchmarks
+	$(RUN)/ruff format credence tests benchmarks
+
+test-sqlite: install
+	$(RUN)/python -m pytest -m "not postgres and not browser" -n 2 -q -p no:cacheprovider
+
+test-postgres: install
+	$(RUN)/python -m pytest -m postgres -n 2 -q -p no:cacheprovider
+
+test: install lint ## the whole suite: lint, SQLite, then PostgreSQL
+	@echo "== SQLite store" && $(MAKE) --no-print-directory test-sqlite
+	@echo "== PostgreSQL store" && $(MAKE) --no-print-directory test-postgres
+
+demo: install ## generate a city, ingest, score, list, report and explain on SQLite
+	$(RUN)/credence demo --people $(PEOPLE)
+
+bench: install ## the benchmarks (not part of the tests' pass/fail)
+	$(RUN)/python benchmarks/full_recompute.py
+	$(RUN)/python benchmarks/ingest_csv.py
+	$(RUN)/python benchmarks/incremental.py
+
+clean: ## remove the environment and generated data
+	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm

@@ -1,0 +1,1 @@
+"""Batch engines over a snapshot of the store: DuckDB by default (Spark later, lazily imported)."""

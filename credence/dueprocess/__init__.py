@@ -1,0 +1,1 @@
+"""Due process: explanations now; notices, disputes and corrections build on them."""

@@ -1,0 +1,148 @@
+"""Explain a subject's scores, listings and measures down to rule, legal basis, record and source.
+
+Counterfactuals are computed by the engine, never by arithmetic here: "without this record"
+reruns the compiled score query with that record left out, so a binding cap correctly shows
+no change.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from credence.lists.measures import Effect, default_measures
+from credence.model.catalogue import default_catalogue
+from credence.model.ids import as_uuid
+from credence.pipeline import scoring
+from credence.rules.compile import facts_sql, items_query
+from credence.rules.loader import Scheme
+from credence.rules.targets import Target
+from credence.store.db import dialect_of
+from credence.store.orm import Listing, Record
+
+
+@dataclass
+class Line:
+    rule: str
+    rule_title: str
+    legal_basis: str
+    record_id: str
+    source: str
+    source_record_id: str
+    kind: str
+    valid_date: str
+    points: int
+    raw_points: int
+    expires_on: str | None
+    score_without: int
+    capped: bool
+
+
+@dataclass
+class SchemeExplanation:
+    scheme: str
+    title: str
+    version: str
+    status: str
+    legal_basis: str
+    base: int
+    score: int
+    grade: str | None
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class ListingExplanation:
+    list_id: str
+    role: str
+    ground: int | None
+    case_number: str | None
+    court: str | None
+    start_date: str
+    end_date: str | None
+    end_reason: str | None
+    legal_basis: str
+    decision_record: str
+    measures: list[dict[str, str]]
+
+
+@dataclass
+class Explanation:
+    subject_id: str
+    as_of: str
+    schemes: list[SchemeExplanation]
+    listings: list[ListingExplanation]
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def explain(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    subject: uuid.UUID,
+    *,
+    as_of: date,
+    known_at: datetime,
+) -> Explanation:
+    target = Target(dialect_of(conn.engine))
+    facts = facts_sql(target, default_catalogue(), known_at=known_at, scope=[subject])
+    out: list[SchemeExplanation] = []
+    for name, scheme in schemes.items():
+        current = scheme.in_force(as_of)
+        query = items_query(scheme, target, as_of=as_of, scope=[subject])
+        if current is None or query is None or current.book.score is None:
+            continue
+        scores = scoring.compute(conn, scheme, as_of=as_of, known_at=known_at, scope=[subject])
+        if subject not in scores:
+            continue  # not covered by this scheme
+        score, grade = scores[subject]
+        rules = {r.rule.id: r.rule for v in scheme.versions for r in v.rules}
+        explanation = SchemeExplanation(
+            scheme=name, title=current.book.title, version=current.book.version,
+            status=current.book.status.value, legal_basis=current.book.legal_basis,
+            base=current.book.score.base, score=score, grade=grade,
+        )  # fmt: skip
+        for item in conn.execute(text(query.sql(facts))).mappings():
+            record_id = as_uuid(item["record_id"])
+            record = conn.execute(select(Record.__table__).where(Record.id == record_id)).one()
+            without = scoring.compute(
+                conn, scheme, as_of=as_of, known_at=known_at, scope=[subject], exclude=[record_id]
+            )[subject][0]
+            rule = rules[item["rule_id"]]
+            explanation.lines.append(
+                Line(
+                    rule=rule.id, rule_title=rule.title, legal_basis=rule.legal_basis,
+                    record_id=str(record_id), source=record.source_id,
+                    source_record_id=record.source_record_id, kind=record.kind,
+                    valid_date=str(item["valid_date"]), points=int(item["points"]),
+                    raw_points=int(item["raw_points"]),
+                    expires_on=str(item["expires_on"]) if item["expires_on"] else None,
+                    score_without=without, capped=int(item["points"]) != int(item["raw_points"]),
+                )  # fmt: skip
+            )
+        out.append(explanation)
+    listings = []
+    measures = default_measures()
+    listed = select(Listing.__table__).where(Listing.subject_id == subject)
+    for listing in conn.execute(listed.order_by(Listing.start_date)):
+        attached = [
+            {"measure": m.id, "title": m.title, "effect": m.effect.value, "legal_basis": m.legal_basis}
+            for m in measures
+            if listing.list_id in m.lists and m.effect is not Effect.REWARD
+        ]
+        listings.append(
+            ListingExplanation(
+                list_id=listing.list_id, role=listing.role, ground=listing.ground,
+                case_number=listing.case_number, court=listing.court,
+                start_date=str(listing.start_date),
+                end_date=str(listing.end_date) if listing.end_date else None,
+                end_reason=listing.end_reason, legal_basis=listing.legal_basis,
+                decision_record=str(listing.decision_record_id), measures=attached,
+            )  # fmt: skip
+        )
+    return Explanation(subject_id=str(subject), as_of=str(as_of), schemes=out, listings=listings)

@@ -1,0 +1,34 @@
+"""Errors that carry a detail fit to show a user and an HTTP-like status."""
+
+
+class CredenceError(Exception):
+    status = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class FieldError(CredenceError):
+    """A value was refused; names the field and what was expected."""
+
+    status = 422
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class RulebookError(CredenceError):
+    """A rulebook was refused at load; names the file, the rule and the position."""
+
+    status = 422
+
+
+class NotAuthorisedError(CredenceError):
+    status = 403
+
+
+class NotFoundError(CredenceError):
+    status = 404

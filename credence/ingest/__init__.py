@@ -1,0 +1,1 @@
+"""Agency feeds in, canonical records out: mapping files, readers, the loader and quarantine."""

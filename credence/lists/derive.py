@@ -1,0 +1,115 @@
+"""Derive listings from decision records by executing each list rule's compiled SQL.
+
+A listing row is written for the listed subject and one for each person the decision binds
+(an organisation's legal representative, principal and actual controller). Rows carry
+deterministic ids; a start or an end that appears writes an event in the same transaction.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, text
+
+from credence.audit import log
+from credence.audit.log import Entry, Tag
+from credence.model.catalogue import Catalogue, default_catalogue
+from credence.model.ids import as_uuid, derived_id
+from credence.rules.compile import facts_sql, listing_query
+from credence.rules.loader import Scheme
+from credence.rules.targets import Target
+from credence.store.db import dialect_of
+from credence.store.orm import Listing, Subject
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def derive(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    *,
+    known_at: datetime,
+    scope: Sequence[uuid.UUID] | None = None,
+    catalogue: Catalogue | None = None,
+) -> list[dict[str, Any]]:
+    """The listing rows the rules give for ``scope`` (everyone if None), as known at ``known_at``."""
+    target = Target(dialect_of(conn.engine))
+    facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
+    rows: list[dict[str, Any]] = []
+    for scheme in schemes.values():
+        for index, version in enumerate(scheme.versions):
+            window = scheme.window(index)
+            for list_index, compiled in enumerate(version.lists):
+                rule = compiled.rule
+                query = listing_query(version, list_index, target, window=window, scope=scope)
+                found = conn.execute(text(query.sql(facts))).mappings().all()
+                bound = {r[role] for r in found for role in rule.binds if r[role]}
+                ids = dict(
+                    conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(bound))).all()
+                ) if bound else {}  # fmt: skip
+                for r in found:
+                    listed = as_uuid(r["subject_id"])
+                    decision = as_uuid(r["record_id"])
+                    people = [("subject", listed)] + [
+                        (role, ids[r[role]]) for role in rule.binds if r[role] and r[role] in ids
+                    ]
+                    for role, subject in people:
+                        rows.append(
+                            {
+                                "id": derived_id("listing", rule.id, version.book.version, subject, role, decision),
+                                "list_id": rule.id,
+                                "subject_id": subject,
+                                "role": role,
+                                "listed_subject_id": listed,
+                                "ground": r["ground"],
+                                "case_number": r["case_number"],
+                                "court": r["court"],
+                                "start_date": _as_date(r["start_date"]),
+                                "end_date": _as_date(r["end_date"]),
+                                "end_reason": r["end_reason"],
+                                "legal_basis": rule.legal_basis,
+                                "decision_record_id": decision,
+                                "rulebook": scheme.name,
+                                "rulebook_version": version.book.version,
+                            }
+                        )
+    return rows
+
+
+def refresh(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    *,
+    known_at: datetime,
+    now: datetime,
+    scope: Sequence[uuid.UUID] | None = None,
+) -> tuple[int, int]:
+    """Replace the listings of ``scope``; log starts and ends. Returns (started, ended)."""
+    new = derive(conn, schemes, known_at=known_at, scope=scope)
+    old_query = select(Listing.id, Listing.end_date)
+    if scope is not None:
+        old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))
+    old = dict(conn.execute(old_query).all())
+    entries = []
+    for row in new:
+        data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
+        if row["id"] not in old:
+            entries.append(Entry(Tag.LISTING_START, row["subject_id"], "rules", {**data, "start": str(row["start_date"])}))
+        if row["end_date"] is not None and old.get(row["id"]) != row["end_date"]:
+            entries.append(Entry(Tag.LISTING_END, row["subject_id"], "rules", {**data, "end": str(row["end_date"]), "reason": row["end_reason"]}))
+    stale = delete(Listing)
+    if scope is not None:
+        stale = stale.where(Listing.listed_subject_id.in_(list(scope)))
+    conn.execute(stale)
+    if new:
+        conn.execute(insert(Listing), new)
+    log.record(conn, entries, now=now)
+    return (
+        sum(1 for e in entries if e.tag is Tag.LISTING_START),
+        sum(1 for e in entries if e.tag is Tag.LISTING_END),
+    )

@@ -1,0 +1,1 @@
+"""The canonical data model: pure types and checks, no I/O."""

@@ -1,0 +1,32 @@
+"""After records land: rescore the subjects they touch and refresh their listings, in one
+transaction, so a measure lifts the moment the record that ends it is accepted."""
+
+import uuid
+from collections.abc import Collection
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from credence.lists import derive
+from credence.pipeline import scoring
+from credence.rules.loader import Scheme
+
+FULL_PASS_ABOVE = 2000  # past this many subjects one pass over everyone beats a long IN list
+
+
+def update(
+    engine: Engine,
+    schemes: dict[str, Scheme],
+    *,
+    subjects: Collection[uuid.UUID] | None,
+    as_of: date,
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Returns (scores written, listings started, listings ended)."""
+    scope = sorted(subjects) if subjects is not None and len(subjects) <= FULL_PASS_ABOVE else None
+    if subjects is not None and not subjects:
+        return (0, 0, 0)
+    with engine.begin() as conn:
+        written = scoring.rescore(conn, schemes, as_of=as_of, known_at=now, scope=scope)
+        started, ended = derive.refresh(conn, schemes, known_at=now, now=now, scope=scope)
+    return written, started, ended

@@ -1,0 +1,324 @@
+"""Compile rulebooks to SQL: one text per engine, one semantics.
+
+The relation ``facts`` holds the record versions the registry knew at the chosen transaction
+time, minus retractions, with every catalogue attribute as a typed column. In the store it is a
+CTE over ``records`` (see ``facts_sql``); in DuckDB it is the snapshot table built from that CTE.
+``subjects`` has ``id``, ``kind``, ``birth_date`` and ``address_code``.
+
+Score semantics, per scheme and as-of date D:
+- a record counts under the version in force at its valid date, and only if valid_date <= D and
+  D is before its expiry (valid_date + the rule's ``expires_after``);
+- a rule's points are summed per (subject, rule, version, cap period); a cap clamps that sum to
+  [-max, max]; the score is base + the sum, clamped to [floor, ceiling], for covered subjects;
+- per-record attribution under a cap uses the running sum in (valid_date, record_id) order, so
+  the attributed points add up to exactly the capped total.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from credence.model.catalogue import Catalogue
+from credence.rules.loader import LoadedRulebook, Scheme
+from credence.rules.targets import Target
+
+ID_COLUMNS = (
+    "record_id",
+    "subject_id",
+    "source_id",
+    "source_record_id",
+    "kind",
+    "valid_date",
+    "jurisdiction",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """CTEs (name, body) and a final SELECT, to run after ``facts`` is in scope."""
+
+    ctes: tuple[tuple[str, str], ...]
+    select: str
+
+    def sql(self, facts: str | None = None) -> str:
+        ctes = ([("facts", facts)] if facts else []) + list(self.ctes)
+        head = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in ctes)
+        return f"WITH {head}\n{self.select}" if head else self.select
+
+
+def _in_list(target: Target, ids: Iterable[uuid.UUID]) -> str:
+    return ", ".join(target.uuid(i) for i in ids) or "NULL"
+
+
+def facts_sql(
+    target: Target,
+    catalogue: Catalogue,
+    *,
+    known_at: datetime,
+    scope: Sequence[uuid.UUID] | None = None,
+) -> str:
+    """The current record versions as known at ``known_at``, attributes as typed columns."""
+    attrs = ",\n  ".join(
+        f"{target.attribute('r.attributes', name, kind)} AS {name}"
+        for name, kind in sorted(catalogue.attribute_types().items())
+    )
+    subject_id = "r.subject_id"
+    scoped = f"\n  AND r.subject_id IN ({_in_list(target, scope)})" if scope is not None else ""
+    return f"""SELECT r.id AS record_id, {subject_id} AS subject_id, r.source_id, r.source_record_id,
+  r.kind, r.valid_date, r.jurisdiction,
+  {attrs}
+FROM records r
+WHERE r.recorded_at <= {target.timestamp(known_at)} AND r.op = 'assert'{scoped}
+  AND NOT EXISTS (
+    SELECT 1 FROM records n
+    WHERE n.source_id = r.source_id AND n.source_record_id = r.source_record_id
+      AND n.version > r.version AND n.recorded_at <= {target.timestamp(known_at)})"""
+
+
+def _clamp(value: str, low: str, high: str) -> str:
+    return (
+        f"CASE WHEN {value} < {low} THEN {low} WHEN {value} > {high} THEN {high} ELSE {value} END"
+    )
+
+
+def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str) -> str:
+    book = scheme.book
+    if book.coverage is None:
+        return f"SELECT s.id AS subject_id FROM subjects s WHERE {scope}"
+    since = as_of - timedelta(days=book.coverage.residence_min_days)
+    later = (
+        "x.subject_id = s.id AND x.kind = '{k}' AND x.valid_date <= {d}{extra} "
+        "AND (x.valid_date > y.valid_date OR (x.valid_date = y.valid_date AND x.record_id > y.record_id))"
+    )
+    residence = f"""EXISTS (
+      SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'residence'
+        AND y.valid_date <= {target.date(as_of)} AND y.region LIKE '{book.jurisdiction}%'
+        AND (y.status = 'registered' OR (y.status = 'resident' AND y.valid_date <= {target.date(since)}))
+        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=target.date(as_of), extra="")}))"""
+    consent = ""
+    if book.coverage.consent_required:
+        extra = f" AND x.scheme = '{book.scheme}'"
+        consent = f"""
+    AND EXISTS (
+      SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'scheme_consent'
+        AND y.scheme = '{book.scheme}' AND y.valid_date <= {target.date(as_of)} AND y.granted
+        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="scheme_consent", d=target.date(as_of), extra=extra)}))"""
+    return f"""SELECT s.id AS subject_id FROM subjects s
+    WHERE {scope} AND s.kind = 'person'
+    AND {residence}{consent}"""
+
+
+def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[uuid.UUID]) -> str:
+    parts = []
+    skip = f" AND f.record_id NOT IN ({_in_list(target, exclude)})" if exclude else ""
+    for index, version in enumerate(scheme.versions):
+        start, end = scheme.window(index)
+        if start > as_of:
+            break
+        upper = f" AND f.valid_date < {target.date(end)}" if end else ""
+        for compiled in version.rules:
+            rule = compiled.rule
+            kinds = ", ".join(f"'{k}'" for k in rule.kinds)
+            when = compiled.when.sql(target.name) if compiled.when else target.true
+            period = target.year("f.valid_date") if rule.cap and rule.cap.per == "year" else "0"
+            cap = str(rule.cap.max) if rule.cap else "NULL"
+            expiry = (
+                target.add_months("f.valid_date", str(rule.expires_after.total_months))
+                if rule.expires_after
+                else "NULL"
+            )
+            parts.append(
+                f"""  SELECT f.record_id, f.subject_id, f.valid_date, '{rule.id}' AS rule_id,
+    '{version.book.version}' AS rulebook_version,
+    CAST({compiled.points.sql(target.name)} AS BIGINT) AS raw_points,
+    CAST({period} AS INTEGER) AS period, CAST({cap} AS BIGINT) AS cap,
+    {target.as_date(expiry)} AS expires_on
+  FROM facts f
+  WHERE f.kind IN ({kinds}) AND ({when})
+    AND f.valid_date >= {target.date(start)}{upper} AND f.valid_date <= {target.date(as_of)}{skip}"""
+            )
+    if not parts:
+        return (
+            "  SELECT f.record_id, f.subject_id, f.valid_date, '' AS rule_id, '' AS rulebook_version,"
+            " CAST(0 AS BIGINT) AS raw_points, CAST(0 AS INTEGER) AS period,"
+            " CAST(NULL AS BIGINT) AS cap, NULL AS expires_on FROM facts f WHERE 1 = 0"
+        )
+    return "\n  UNION ALL\n".join(parts)
+
+
+def _scope(target: Target, scope: Sequence[uuid.UUID] | None) -> str:
+    return f"s.id IN ({_in_list(target, scope)})" if scope is not None else target.true
+
+
+def _live(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None,
+          exclude: Sequence[uuid.UUID]) -> list[tuple[str, str]]:  # fmt: skip
+    current = scheme.in_force(as_of)
+    assert current is not None  # callers check  # noqa: S101
+    return [
+        ("covered", _covered(current, target, as_of=as_of, scope=_scope(target, scope))),
+        ("matched", _matched(scheme, target, as_of=as_of, exclude=exclude)),
+        (
+            "live",
+            f"""  SELECT m.* FROM matched m JOIN covered c ON c.subject_id = m.subject_id
+  WHERE m.expires_on IS NULL OR m.expires_on > {target.date(as_of)}""",
+        ),
+    ]
+
+
+def score_query(
+    scheme: Scheme,
+    target: Target,
+    *,
+    as_of: date,
+    scope: Sequence[uuid.UUID] | None = None,
+    exclude: Sequence[uuid.UUID] = (),
+) -> Query | None:
+    """Scores and grades of the covered subjects as of ``as_of``: (subject_id, score, grade)."""
+    current = scheme.in_force(as_of)
+    if current is None or current.book.score is None:
+        return None
+    scale = current.book.score
+    capped = _clamp("total", "-cap", "cap")
+    grade = "NULL"
+    if current.book.grades:
+        whens = " ".join(
+            f"WHEN score BETWEEN {b.min} AND {b.max} THEN '{b.grade}'" for b in current.book.grades
+        )
+        grade = f"CASE {whens} END"
+    ctes = [
+        *_live(scheme, target, as_of=as_of, scope=scope, exclude=exclude),
+        (
+            "grouped",
+            """  SELECT subject_id, rule_id, rulebook_version, period, MAX(cap) AS cap,
+    SUM(raw_points) AS total
+  FROM live GROUP BY subject_id, rule_id, rulebook_version, period""",
+        ),
+        (
+            "totals",
+            f"""  SELECT subject_id, SUM(CASE WHEN cap IS NULL THEN total ELSE {capped} END) AS delta
+  FROM grouped GROUP BY subject_id""",
+        ),
+        (
+            "scored",
+            f"""  SELECT c.subject_id,
+    CAST({_clamp(f"({scale.base} + COALESCE(t.delta, 0))", str(scale.floor), str(scale.ceiling))} AS INTEGER) AS score
+  FROM covered c LEFT JOIN totals t ON t.subject_id = c.subject_id""",
+        ),
+    ]
+    return Query(ctes=tuple(ctes), select=f"SELECT subject_id, score, {grade} AS grade FROM scored")
+
+
+def items_query(
+    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID]
+) -> Query | None:
+    """Each counting record's attributed points: the lines of an explanation."""
+    current = scheme.in_force(as_of)
+    if current is None or current.book.score is None:
+        return None
+    run = "run"
+    prev = "(run - raw_points)"
+    points = f"({_clamp(run, '-cap', 'cap')}) - ({_clamp(prev, '-cap', 'cap')})"
+    ctes = [
+        *_live(scheme, target, as_of=as_of, scope=scope, exclude=()),
+        (
+            "ranked",
+            """  SELECT l.*, SUM(raw_points) OVER (
+      PARTITION BY subject_id, rule_id, rulebook_version, period
+      ORDER BY valid_date, record_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+  FROM live l""",
+        ),
+    ]
+    select = f"""SELECT subject_id, record_id, rule_id, rulebook_version, valid_date, expires_on, raw_points,
+  CASE WHEN cap IS NULL THEN raw_points ELSE {points} END AS points, cap, period
+FROM ranked ORDER BY valid_date, record_id, rule_id"""
+    return Query(ctes=tuple(ctes), select=select)
+
+
+def listing_query(
+    book: LoadedRulebook, index: int, target: Target, *, window: tuple[date, date | None],
+    scope: Sequence[uuid.UUID] | None = None,
+) -> Query:  # fmt: skip
+    """Listings from decision records: start, scheduled end, and the first ending event.
+
+    Columns: record_id, subject_id, case_number, court, ground, start_date, end_date,
+    end_reason, and one column per bound role.
+    """
+    compiled = book.lists[index]
+    rule = compiled.rule
+    start, end = window
+    upper = f" AND f.valid_date < {target.date(end)}" if end else ""
+    excluded = (
+        f"COALESCE({compiled.excluded_when.sql(target.name)}, {target.true.replace('1', '0').replace('TRUE', 'FALSE')})"
+        if compiled.excluded_when
+        else None
+    )
+    whens = " ".join(
+        f"WHEN {cond.sql(target.name)} THEN {months if months is not None else 'NULL'}"
+        for cond, months in compiled.durations
+    )
+    binds = "".join(f", f.{role} AS {role}" for role in rule.binds)
+    scoped = f" AND {_scope(target, scope)}" if scope is not None else ""
+    adult = target.add_months("f.valid_date", str(-12 * rule.min_age))
+    not_excluded = f" AND NOT ({excluded})" if excluded else ""
+    ctes: list[tuple[str, str]] = [
+        (
+            "decisions",
+            f"""  SELECT f.record_id, f.subject_id, f.{rule.key} AS case_number, f.{rule.court} AS court,
+    f.{rule.ground} AS ground, f.valid_date AS start_date,
+    CAST(CASE {whens} END AS INTEGER) AS term_months{binds}
+  FROM facts f JOIN subjects s ON s.id = f.subject_id
+  WHERE f.kind = '{rule.decision_kind}' AND f.valid_date >= {target.date(start)}{upper}{scoped}
+    AND (s.kind <> 'person' OR s.birth_date <= {adult}){not_excluded}""",
+        ),
+    ]
+    extension = "0"
+    if rule.extension:
+        ext = rule.extension
+        ctes.append(
+            (
+                "extensions",
+                f"""  SELECT d.record_id, e.{ext.attribute} AS amount,
+    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.record_id) AS n
+  FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind = '{ext.kind}'
+    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date""",
+            )
+        )
+        ctes.append(
+            (
+                "extended",
+                f"""  SELECT record_id, SUM(amount) AS years FROM extensions WHERE n <= {ext.times}
+  GROUP BY record_id""",
+            )
+        )
+        extension = "COALESCE((SELECT x.years FROM extended x WHERE x.record_id = d.record_id), 0)"
+    kinds = ", ".join(f"'{k}'" for k in rule.ending_kinds)
+    ctes.append(
+        (
+            "endings",
+            f"""  SELECT d.record_id, e.valid_date, e.{rule.ending_reason} AS reason,
+    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.record_id) AS n
+  FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind IN ({kinds})
+    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date""",
+        )
+    )
+    scheduled = (
+        f"CASE WHEN d.term_months IS NULL THEN NULL "
+        f"ELSE {target.add_months('d.start_date', f'd.term_months + 12 * {extension}')} END"
+    )
+    ctes.append(
+        (
+            "dated",
+            f"""  SELECT d.*, {target.as_date(scheduled)} AS scheduled_end,
+    e.valid_date AS ended_on, e.reason AS ending_reason
+  FROM decisions d LEFT JOIN endings e ON e.record_id = d.record_id AND e.n = 1""",
+        )
+    )
+    roles = "".join(f", {role}" for role in rule.binds)
+    select = f"""SELECT record_id, subject_id, case_number, court, ground, start_date,
+  CASE WHEN ended_on IS NOT NULL AND (scheduled_end IS NULL OR ended_on < scheduled_end)
+       THEN ended_on ELSE scheduled_end END AS end_date,
+  CASE WHEN ended_on IS NOT NULL AND (scheduled_end IS NULL OR ended_on < scheduled_end)
+       THEN ending_reason WHEN scheduled_end IS NOT NULL THEN 'term_ended' END AS end_reason{roles}
+FROM dated ORDER BY start_date, record_id"""
+    return Query(ctes=tuple(ctes), select=select)

@@ -1,0 +1,186 @@
+"""Load rulebook YAML, check it against the record-kind catalogue, parse its expressions.
+
+A rulebook is refused at load, with the file, rule id and position, when it names an unknown
+record kind, field or function, has a syntax error, or its grade bands do not tile its scale.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from credence.exc import RulebookError
+from credence.model.catalogue import Catalogue, default_catalogue
+from credence.rules import expressions
+from credence.rules.expressions import Expression, Where
+from credence.rules.schema import ListRule, Rule, Rulebook
+
+RECORD_FIELDS = {"valid_date", "jurisdiction", "kind"}
+SHIPPED = "credence.rules.rulebooks"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    when: Expression | None
+    points: Expression
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledList:
+    rule: ListRule
+    excluded_when: Expression | None
+    durations: tuple[tuple[Expression, int | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRulebook:
+    book: Rulebook
+    file: str
+    sha256: str
+    rules: tuple[CompiledRule, ...]
+    lists: tuple[CompiledList, ...]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.book.scheme, self.book.version)
+
+
+def _fields_of(kinds: list[str], catalogue: Catalogue, where: Where) -> set[str]:
+    fields = set(RECORD_FIELDS)
+    for name in kinds:
+        if name not in catalogue.kinds:
+            raise RulebookError(f"{where.file}: rule {where.rule}: unknown record kind {name!r}")
+        fields |= set(catalogue.kinds[name].attributes)
+    return fields
+
+
+def _compile_rule(rule: Rule, file: str, catalogue: Catalogue) -> CompiledRule:
+    fields = _fields_of(rule.kinds, catalogue, Where(file, rule.id, "kinds"))
+    when = (
+        expressions.parse(rule.when, fields=fields, where=Where(file, rule.id, "when"))
+        if rule.when
+        else None
+    )
+    points = expressions.parse(rule.points, fields=fields, where=Where(file, rule.id, "points"))
+    return CompiledRule(rule=rule, when=when, points=points)
+
+
+def _compile_list(rule: ListRule, file: str, catalogue: Catalogue) -> CompiledList:
+    kinds = [rule.decision_kind, *rule.ending_kinds]
+    if rule.extension:
+        kinds.append(rule.extension.kind)
+    fields = _fields_of([rule.decision_kind], catalogue, Where(file, rule.id, "decision_kind"))
+    _fields_of(kinds, catalogue, Where(file, rule.id, "kinds"))
+    for attr in (rule.key, rule.ground, rule.court, *rule.binds):
+        if attr not in fields:
+            raise RulebookError(f"{file}: list {rule.id}: unknown field {attr!r}")
+    excluded = (
+        expressions.parse(
+            rule.excluded_when, fields=fields, where=Where(file, rule.id, "excluded_when")
+        )
+        if rule.excluded_when
+        else None
+    )
+    durations = tuple(
+        (
+            expressions.parse(d.when, fields=fields, where=Where(file, rule.id, f"durations[{i}]")),
+            d.term.total_months if d.term else None,
+        )
+        for i, d in enumerate(rule.durations)
+    )
+    return CompiledList(rule=rule, excluded_when=excluded, durations=durations)
+
+
+def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> LoadedRulebook:
+    catalogue = catalogue or default_catalogue()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise RulebookError(f"{file}: not valid YAML: {err}") from None
+    try:
+        book = Rulebook.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        rule = ""
+        if (
+            len(first["loc"]) > 1
+            and first["loc"][0] in ("rules", "lists")
+            and isinstance(data, dict)
+        ):
+            try:
+                rule = f" (rule {data[first['loc'][0]][first['loc'][1]].get('id')})"
+            except (KeyError, IndexError, TypeError, AttributeError):
+                rule = ""
+        raise RulebookError(f"{file}: {path}{rule}: {first['msg']}") from None
+    rules = tuple(_compile_rule(r, file, catalogue) for r in book.rules)
+    lists = tuple(_compile_list(r, file, catalogue) for r in book.lists)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return LoadedRulebook(book=book, file=file, sha256=digest, rules=rules, lists=lists)
+
+
+def load_file(path: Path, *, catalogue: Catalogue | None = None) -> LoadedRulebook:
+    return load_text(path.read_text("utf-8"), file=str(path), catalogue=catalogue)
+
+
+def shipped() -> list[LoadedRulebook]:
+    """Every rulebook version shipped with Credence (rules/rulebooks/<scheme>/<version>.yaml)."""
+    root = resources.files(SHIPPED)
+    books = []
+    for scheme in sorted(root.iterdir(), key=lambda p: p.name):
+        if not scheme.is_dir() or scheme.name.startswith("_"):
+            continue
+        for entry in sorted(scheme.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".yaml"):
+                books.append(
+                    load_text(
+                        entry.read_text("utf-8"), file=f"rulebooks/{scheme.name}/{entry.name}"
+                    )
+                )
+    return books
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """All versions of one scheme, oldest first; each record is scored by the version in force
+    at its valid date, and a version never reaches back before its effective date."""
+
+    name: str
+    versions: tuple[LoadedRulebook, ...]
+
+    def in_force(self, day: date) -> LoadedRulebook | None:
+        current = None
+        for version in self.versions:
+            if version.book.effective_from <= day:
+                current = version
+        return current
+
+    def window(self, index: int) -> tuple[date, date | None]:
+        start = self.versions[index].book.effective_from
+        nxt = (
+            self.versions[index + 1].book.effective_from if index + 1 < len(self.versions) else None
+        )
+        return start, nxt
+
+
+def group(books: list[LoadedRulebook]) -> dict[str, Scheme]:
+    """Group versions by scheme; refuse two versions with one effective date or one version id."""
+    by_scheme: dict[str, list[LoadedRulebook]] = {}
+    for book in books:
+        by_scheme.setdefault(book.book.scheme, []).append(book)
+    schemes = {}
+    for name, versions in by_scheme.items():
+        versions.sort(key=lambda b: b.book.effective_from)
+        for a, b in zip(versions, versions[1:], strict=False):
+            if a.book.effective_from == b.book.effective_from or a.book.version == b.book.version:
+                raise RulebookError(
+                    f"{b.file}: scheme {name} version {b.book.version} clashes with {a.file}: "
+                    "each version needs its own id and a later effective date"
+                )
+        schemes[name] = Scheme(name=name, versions=tuple(versions))
+    return schemes

@@ -1,0 +1,112 @@
+"""``check(subject, action, attributes, at)``: allowed or restricted, with the measure, listing
+and legal basis. Honours ``at`` before, during and after a listing, and the deciding court's
+one-off exemptions."""
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from credence.lists.measures import Effect, Measure, default_measures
+from credence.model.catalogue import default_catalogue
+from credence.model.ids import derived_id
+from credence.model.identifiers import parse_subject
+from credence.model.time import legal_date
+from credence.rules.compile import facts_sql
+from credence.rules.targets import Target
+from credence.store.db import dialect_of
+from credence.store.orm import Listing, Score, Subject
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: str  # allowed | restricted
+    action: str
+    reference: str
+    measure: str | None = None
+    measure_title: str | None = None
+    list_id: str | None = None
+    listing_id: uuid.UUID | None = None
+    legal_basis: str | None = None
+    appeal: str | None = None
+    exemption: str | None = None
+    notices: tuple[str, ...] = ()
+    rewards: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
+    number = parse_subject(id_number, field="subject").number
+    return conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar_one_or_none()
+
+
+def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
+    target = Target(dialect_of(conn.engine))
+    facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
+    day = legal_date(at)
+    query = f"""WITH facts AS ({facts})
+SELECT reason FROM facts WHERE kind = 'consumption_exemption' AND valid_date = {target.date(day)}
+  AND action = :action AND case_number = :case"""
+    return conn.execute(text(query), {"action": action, "case": case}).scalar()
+
+
+def check(
+    conn: Connection,
+    id_number: str,
+    action: str,
+    attributes: dict[str, Any] | None = None,
+    *,
+    at: datetime,
+    measures: tuple[Measure, ...] | None = None,
+) -> Decision:
+    """Answer for one subject, by exact ID number, at the instant ``at``."""
+    attributes = attributes or {}
+    measures = measures if measures is not None else default_measures()
+    day = legal_date(at)
+    reference = derived_id("check", id_number, action, sorted(attributes.items()), at.isoformat())
+    subject = _subject(conn, id_number)
+    if subject is None:
+        return Decision(outcome="allowed", action=action, reference=str(reference))
+    listings = conn.execute(
+        select(Listing.__table__).where(
+            Listing.subject_id == subject,
+            Listing.start_date <= day,
+            (Listing.end_date.is_(None)) | (Listing.end_date > day),
+        ).order_by(Listing.start_date)
+    ).all()  # fmt: skip
+    applicable = [m for m in measures if m.applies_to(action, attributes)]
+    notices: list[str] = []
+    exempted: Decision | None = None
+    for measure in applicable:
+        for listing in listings:
+            if listing.list_id not in measure.lists:
+                continue
+            if measure.effect is Effect.NOTICE:
+                notices.append(measure.title)
+                continue
+            appeal = f"{listing.court}, case {listing.case_number}"
+            exemption = _exemption(conn, subject, listing.case_number, action, at)
+            decision = Decision(
+                outcome="allowed" if exemption else "restricted",
+                action=action,
+                reference=str(reference),
+                measure=measure.id,
+                measure_title=measure.title,
+                list_id=listing.list_id,
+                listing_id=listing.id,
+                legal_basis=measure.legal_basis,
+                appeal=appeal,
+                exemption=exemption,
+            )
+            if not exemption:
+                return decision
+            exempted = exempted or decision
+    rewards: list[str] = []
+    graded = [m for m in applicable if m.effect is Effect.REWARD]
+    if graded:
+        grades = dict(conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all())
+        rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
+    if exempted:
+        return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
+    return Decision(outcome="allowed", action=action, reference=str(reference), notices=tuple(notices), rewards=tuple(rewards))

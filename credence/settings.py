@@ -1,0 +1,21 @@
+"""Settings from the environment (prefix CREDENCE_), validated once at start-up."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is listed in docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDENCE_", extra="ignore")
+
+    database_url: str = "sqlite:///credence.db"
+    env: str = "dev"
+    log_level: str = "INFO"
+    data_dir: str = "data"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

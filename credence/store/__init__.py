@@ -1,0 +1,1 @@
+"""The store: schema, engines and migrations. SQLite by default, PostgreSQL by URL."""

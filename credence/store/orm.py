@@ -1,0 +1,161 @@
+"""The registry's tables.
+
+Invariants: ``records`` and ``events`` are append-only (the database refuses UPDATE and DELETE by
+trigger, see the first migration); a correction is a new version of a record under the same
+(source, source record id). ``scores`` and ``listings`` are derived and carry deterministic ids,
+so a rebuild writes the same rows.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Source(Base):
+    """An agency that feeds the registry, with what it is authorised to submit."""
+
+    __tablename__ = "sources"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    jurisdictions: Mapped[list[str]] = mapped_column(JSON)  # region-code prefixes; "" = national
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    address_code: Mapped[str] = mapped_column(String(6))
+    created_at: Mapped[datetime]
+
+
+class Record(Base):
+    __tablename__ = "records"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    source_record_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(8))  # assert | retract
+    kind: Mapped[str] = mapped_column(String(64))
+    valid_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime]
+    jurisdiction: Mapped[str] = mapped_column(String(12))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "source_record_id", "version"),
+        Index("ix_records_subject", "subject_id", "kind"),
+    )
+
+
+class Quarantine(Base):
+    """A row that could not be accepted, with where it came from and why; replayable."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None]
+
+
+class Event(Base):
+    """The append-only event log; later the leaves of the Merkle tree."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tag: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class Rulebook(Base):
+    """Every rulebook version the registry has scored with; a published version never changes."""
+
+    __tablename__ = "rulebooks"
+    scheme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]]
+    loaded_at: Mapped[datetime]
+
+
+class Score(Base):
+    __tablename__ = "scores"
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rulebook_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    as_of: Mapped[date] = mapped_column(Date)
+
+
+class Listing(Base):
+    """A list entry: the subject, or a person bound by an organisation's listing."""
+
+    __tablename__ = "listings"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    list_id: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    role: Mapped[str] = mapped_column(String(32))  # subject | legal_representative | ...
+    listed_subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    ground: Mapped[int | None] = mapped_column(Integer)
+    case_number: Mapped[str | None] = mapped_column(String(100))
+    court: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    decision_record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rulebook: Mapped[str] = mapped_column(String(64))
+    rulebook_version: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_listings_subject", "subject_id"),)

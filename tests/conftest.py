@@ -1,0 +1,116 @@
+"""Fixtures: a fresh registry per test on SQLite and on PostgreSQL (a database of its own, made
+from a migrated template, never the shared ``test`` database)."""
+
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from hypothesis import settings
+from sqlalchemy import Engine
+
+from credence.ingest.loader import sync_sources
+from credence.store.db import make_engine, upgrade
+
+settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+PG_ADMIN = os.environ.get("CREDENCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_counter = itertools.count()
+
+
+def _pg_admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is unreachable in CI: {err}")
+        pytest.skip(f"PostgreSQL unreachable: {err}")
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = f"credence_tpl_{WORKER}_{os.getpid()}"
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+    engine = make_engine(_pg_url(name))
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_sources(conn)
+    engine.dispose()
+    yield name
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_sources(conn)
+    engine.dispose()
+    return path
+
+
+def fresh_engine(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if store == "sqlite":
+        path = tmp_path / f"registry-{next(_counter)}.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"credence_t_{WORKER}_{os.getpid()}_{next(_counter)}"
+    with _pg_admin() as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    engine = make_engine(_pg_url(name))
+    yield engine
+    engine.dispose()
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=STORES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    yield from fresh_engine(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=STORES)
+def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """A factory of fresh registries, for hypothesis examples that each need their own."""
+    made: list[Iterator[Engine]] = []
+
+    def make() -> Engine:
+        gen = fresh_engine(request.param, request, tmp_path)
+        made.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in made:
+        next(gen, None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped PostgreSQL test is a failure: the suite must prove both stores."""
+    if not os.environ.get("CI"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if any("postgres" in getattr(r, "keywords", {}) for r in skipped):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
