@@ -13,6 +13,7 @@ from enum import StrEnum
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.util import isdigits
 
 from credence.exc import FieldError
 
@@ -69,13 +70,13 @@ def parse_resident_id(value: str, *, field: str = "id_number") -> ResidentId:
     """
     number = ric.compact(value) if isinstance(value, str) else ""
     if len(number) == 15:
-        if not number.isdigit():
+        if not isdigits(number):  # ASCII digits only: str.isdigit also takes '²'
             raise FieldError(field, "a 15-digit resident ID has digits only")
         number = upgrade_legacy(number)
     try:
         if len(number) != 18:
             raise InvalidLength()
-        if not number[:17].isdigit():
+        if not isdigits(number[:17]):
             raise InvalidFormat()
         if number[-1] != ric.calc_check_digit(number):
             raise InvalidChecksum()

@@ -5,6 +5,7 @@ record kind, field or function, has a syntax error, or its grade bands do not ti
 """
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -176,8 +177,9 @@ def group(books: list[LoadedRulebook]) -> dict[str, Scheme]:
     schemes = {}
     for name, versions in by_scheme.items():
         versions.sort(key=lambda b: b.book.effective_from)
-        for a, b in zip(versions, versions[1:], strict=False):
-            if a.book.effective_from == b.book.effective_from or a.book.version == b.book.version:
+        ids = [v.book.version for v in versions]
+        for a, b in itertools.pairwise(versions):
+            if a.book.effective_from == b.book.effective_from or ids.count(b.book.version) > 1:
                 raise RulebookError(
                     f"{b.file}: scheme {name} version {b.book.version} clashes with {a.file}: "
                     "each version needs its own id and a later effective date"

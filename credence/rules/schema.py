@@ -1,5 +1,6 @@
 """The rulebook file format, validated with pydantic. See docs/rulebooks.md for the prose."""
 
+import itertools
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -153,9 +154,10 @@ class Rulebook(Strict):
                     f"grade bands must cover {self.score.floor}..{self.score.ceiling}, "
                     f"they cover {bands[0].min}..{bands[-1].max}"
                 )
-            for low, high in zip(bands, bands[1:], strict=False):
-                if low.max < low.min:
-                    raise ValueError(f"grade {low.grade} has min above max")
+            for band in bands:
+                if band.max < band.min:
+                    raise ValueError(f"grade {band.grade} has min above max")
+            for low, high in itertools.pairwise(bands):
                 if high.min != low.max + 1:
                     raise ValueError(
                         f"grade bands {low.grade} [{low.min}, {low.max}] and {high.grade} "
