@@ -116,13 +116,19 @@ def explain(
             rule = rules[item["rule_id"]]
             explanation.lines.append(
                 Line(
-                    rule=rule.id, rule_title=rule.title, legal_basis=rule.legal_basis,
-                    record_id=str(record_id), source=record.source_id,
-                    source_record_id=record.source_record_id, kind=record.kind,
-                    valid_date=str(item["valid_date"]), points=int(item["points"]),
+                    rule=rule.id,
+                    rule_title=rule.title,
+                    legal_basis=rule.legal_basis,
+                    record_id=str(record_id),
+                    source=record.source_id,
+                    source_record_id=record.source_record_id,
+                    kind=record.kind,
+                    valid_date=str(item["valid_date"]),
+                    points=int(item["points"]),
                     raw_points=int(item["raw_points"]),
                     expires_on=str(item["expires_on"]) if item["expires_on"] else None,
-                    score_without=without, capped=int(item["points"]) != int(item["raw_points"]),
+                    score_without=without,
+                    capped=int(item["points"]) != int(item["raw_points"]),
                 )  # fmt: skip
             )
         out.append(explanation)
@@ -131,18 +137,28 @@ def explain(
     listed = select(Listing.__table__).where(Listing.subject_id == subject)
     for listing in conn.execute(listed.order_by(Listing.start_date)):
         attached = [
-            {"measure": m.id, "title": m.title, "effect": m.effect.value, "legal_basis": m.legal_basis}
+            {
+                "measure": m.id,
+                "title": m.title,
+                "effect": m.effect.value,
+                "legal_basis": m.legal_basis,
+            }
             for m in measures
             if listing.list_id in m.lists and m.effect is not Effect.REWARD
         ]
         listings.append(
             ListingExplanation(
-                list_id=listing.list_id, role=listing.role, ground=listing.ground,
-                case_number=listing.case_number, court=listing.court,
+                list_id=listing.list_id,
+                role=listing.role,
+                ground=listing.ground,
+                case_number=listing.case_number,
+                court=listing.court,
                 start_date=str(listing.start_date),
                 end_date=str(listing.end_date) if listing.end_date else None,
-                end_reason=listing.end_reason, legal_basis=listing.legal_basis,
-                decision_record=str(listing.decision_record_id), measures=attached,
+                end_reason=listing.end_reason,
+                legal_basis=listing.legal_basis,
+                decision_record=str(listing.decision_record_id),
+                measures=attached,
             )  # fmt: skip
         )
     return Explanation(subject_id=str(subject), as_of=str(as_of), schemes=out, listings=listings)

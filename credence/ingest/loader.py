@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from credence.audit import log
 from credence.audit.log import Entry, Tag
@@ -53,14 +53,17 @@ class Rejected:
 def sync_sources(conn: Connection) -> None:
     """Write the shipped source catalogue (catalogue/sources.yaml) into ``sources``."""
     text = resources.files("credence.catalogue").joinpath("sources.yaml").read_text("utf-8")
-    conn.execute(delete(Source))
-    conn.execute(
-        insert(Source),
-        [
-            {"id": sid, "name": s["name"], "kinds": s["kinds"], "jurisdictions": s["jurisdictions"]}
-            for sid, s in yaml.safe_load(text)["sources"].items()
-        ],
-    )
+    present = set(conn.execute(select(Source.id)).scalars())
+    for sid, spec in yaml.safe_load(text)["sources"].items():
+        values = {
+            "name": spec["name"],
+            "kinds": spec["kinds"],
+            "jurisdictions": spec["jurisdictions"],
+        }
+        if sid in present:
+            conn.execute(update(Source).where(Source.id == sid).values(**values))
+        else:
+            conn.execute(insert(Source).values(id=sid, **values))
 
 
 def authority(conn: Connection, source: str) -> Authority:

@@ -61,7 +61,14 @@ def derive(
                     for role, subject in people:
                         rows.append(
                             {
-                                "id": derived_id("listing", rule.id, version.book.version, subject, role, decision),
+                                "id": derived_id(
+                                    "listing",
+                                    rule.id,
+                                    version.book.version,
+                                    subject,
+                                    role,
+                                    decision,
+                                ),
                                 "list_id": rule.id,
                                 "subject_id": subject,
                                 "role": role,
@@ -99,9 +106,23 @@ def refresh(
     for row in new:
         data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
         if row["id"] not in old:
-            entries.append(Entry(Tag.LISTING_START, row["subject_id"], "rules", {**data, "start": str(row["start_date"])}))
+            entries.append(
+                Entry(
+                    Tag.LISTING_START,
+                    row["subject_id"],
+                    "rules",
+                    {**data, "start": str(row["start_date"])},
+                )
+            )
         if row["end_date"] is not None and old.get(row["id"]) != row["end_date"]:
-            entries.append(Entry(Tag.LISTING_END, row["subject_id"], "rules", {**data, "end": str(row["end_date"]), "reason": row["end_reason"]}))
+            entries.append(
+                Entry(
+                    Tag.LISTING_END,
+                    row["subject_id"],
+                    "rules",
+                    {**data, "end": str(row["end_date"]), "reason": row["end_reason"]},
+                )
+            )
     stale = delete(Listing)
     if scope is not None:
         stale = stale.where(Listing.listed_subject_id.in_(list(scope)))

@@ -142,6 +142,8 @@ def age_on(birth: date, day: date) -> int:
 def subject_kind_of(value: str) -> SubjectKind:
     """A guess from shape alone (no validation); ``parse_subject`` is the authority."""
     compact = value.strip().upper()
-    if len(compact) == 15 or (len(compact) == 18 and compact[:17].isdigit() and compact[-1] in "0123456789X"):
+    if len(compact) == 15 or (
+        len(compact) == 18 and compact[:17].isdigit() and compact[-1] in "0123456789X"
+    ):
         return SubjectKind.PERSON
     return SubjectKind.ORGANISATION

@@ -19,9 +19,6 @@ from credence.store.db import dialect_of
 from credence.store.orm import Score
 
 
-
-
-
 def compute(
     conn: Connection,
     scheme: Scheme,

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, select, text
 
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.model.catalogue import default_catalogue
-from credence.model.ids import derived_id
 from credence.model.identifiers import parse_subject
+from credence.model.ids import derived_id
 from credence.model.time import legal_date
 from credence.rules.compile import facts_sql
 from credence.rules.targets import Target
@@ -41,7 +41,9 @@ def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
     return conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar_one_or_none()
 
 
-def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
+def _exemption(
+    conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime
+) -> str | None:
     target = Target(dialect_of(conn.engine))
     facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
     day = legal_date(at)
@@ -105,8 +107,16 @@ def check(
     rewards: list[str] = []
     graded = [m for m in applicable if m.effect is Effect.REWARD]
     if graded:
-        grades = dict(conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all())
+        grades = dict(
+            conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all()
+        )
         rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
-    return Decision(outcome="allowed", action=action, reference=str(reference), notices=tuple(notices), rewards=tuple(rewards))
+    return Decision(
+        outcome="allowed",
+        action=action,
+        reference=str(reference),
+        notices=tuple(notices),
+        rewards=tuple(rewards),
+    )

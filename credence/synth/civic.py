@@ -115,7 +115,7 @@ class Civic:
         return (
             person.city == "3205"
             and not person.legacy
-            and 25 <= age_on(person.birth_date, window.start)
+            and age_on(person.birth_date, window.start) >= 25
             and age_on(person.birth_date, window.today) <= 50
         )
 
@@ -183,7 +183,11 @@ class Civic:
                 if rng.random() < WITHDRAWAL_SHARE:
                     withdrawn = window.day(rng, consented + timedelta(days=1))
                     if withdrawn is not None:
-                        self._credit(person, withdrawn, {"kind": "consent", "scheme": SCHEME, "granted": False})
+                        self._credit(
+                            person,
+                            withdrawn,
+                            {"kind": "consent", "scheme": SCHEME, "granted": False},
+                        )
         if rng.random() < HEROIC_SHARE and (day := window.day(rng, person.adult_from)):
             citation = f"{regions.CITY_NAME[person.city]}见义勇为表彰（{day.year}）：{rng.choice(HEROIC_DEEDS)}"
             self._credit(person, day, {"kind": "commendation", "citation": citation})

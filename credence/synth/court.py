@@ -105,9 +105,7 @@ def _ymd(day: date) -> str:
 
 class Court:
     def __init__(self, out_dir: Path, *, seed: int, window: Window) -> None:
-        self.sink = FeedSink(
-            out_dir / FILE, SHAPE, rng=random.Random(f"{seed}/court/noise"), columns=COLUMNS
-        )
+        self.sink = FeedSink(out_dir / FILE, SHAPE, rng=random.Random(f"{seed}/court/noise"), columns=COLUMNS)
         self._rng = random.Random(f"{seed}/court")
         self._window = window
         self._serial = 0
@@ -125,15 +123,19 @@ class Court:
         for day in window.yearly(rng, BREACH_PER_YEAR, lo=person.adult_from):
             self._judgment("BREACH", person.id_in_feed(rng), person.district, day)
 
-    def organisation(self, org: Organisation) -> None:
+    def organisations(self, organisations: Sequence[Organisation]) -> None:
+        """Judgments against companies; a share of them listed (at least one)."""
         rng, window = self._rng, self._window
-        officers = (org.legal_representative, org.principal, org.actual_controller)
-        if rng.random() < ORGANISATION_LISTED_SHARE:
-            self._listing(org.credit_code, org.district, window.start, officers)
-        for day in window.yearly(rng, ORGANISATION_DEBT_PER_YEAR):
-            self._judgment("DEBT", org.credit_code, org.district, day)
-        for day in window.yearly(rng, ORGANISATION_BREACH_PER_YEAR):
-            self._judgment("BREACH", org.credit_code, org.district, day)
+        count = max(1, round(ORGANISATION_LISTED_SHARE * len(organisations)))
+        listed = {o.credit_code for o in rng.sample(organisations, min(count, len(organisations)))}
+        for org in organisations:
+            if org.credit_code in listed:
+                officers = (org.legal_representative, org.principal, org.actual_controller)
+                self._listing(org.credit_code, org.district, window.start, officers)
+            for day in window.yearly(rng, ORGANISATION_DEBT_PER_YEAR):
+                self._judgment("DEBT", org.credit_code, org.district, day)
+            for day in window.yearly(rng, ORGANISATION_BREACH_PER_YEAR):
+                self._judgment("BREACH", org.credit_code, org.district, day)
 
     def minors(self, population: Sequence[Person]) -> int:
         """List a handful of people while they were 16 or 17: well-formed rows, unlawful."""
@@ -146,9 +148,7 @@ class Court:
         ]
         chosen = rng.sample(candidates, min(MINOR_CASES, len(candidates)))
         for person in chosen:
-            day = window.day(
-                rng, add_years(person.birth_date, MINOR_FROM_AGE), person.adult_from - timedelta(1)
-            )
+            day = window.day(rng, add_years(person.birth_date, MINOR_FROM_AGE), person.adult_from - timedelta(1))
             if day is None:
                 continue
             row = self._row("LIST", person.id_number, person.district, day, prefix="MINOR-")

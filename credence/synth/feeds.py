@@ -86,8 +86,8 @@ def generate(
                     progress(len(population))
         organisations = build_organisations(population, seed=seed, today=today)
         _write_organisations(out_dir / ORGANISATIONS_FILE, organisations)
+        court.organisations(organisations)
         for org in organisations:
-            court.organisation(org)
             tax.organisation(org)
             bank.organisation(org)
         court.minors(population)

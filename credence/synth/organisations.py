@@ -26,6 +26,7 @@ PRINCIPAL_IS_REPRESENTATIVE = 0.5  # no DOMAIN.md figure
 CONTROLLER_IS_REPRESENTATIVE = 0.6  # no DOMAIN.md figure
 
 _GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_BODY_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # uscc's alphabet: no I, O, S, V, Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +44,19 @@ class Organisation:
 
 
 def organisation_code_check(body: str) -> str:
-    """GB 11714 check character of an 8-character organisation code body (digits only here)."""
-    value = 11 - sum(int(c) * w for c, w in zip(body, _GB11714_WEIGHTS, strict=True)) % 11
+    """GB 11714 check character of an 8-character organisation code body (A=10 ... Z=35)."""
+    total = sum(int(c, 36) * w for c, w in zip(body, _GB11714_WEIGHTS, strict=True))
+    value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
+
+
+def organisation_code_body(rng: random.Random) -> str:
+    """Codes issued since 2015 start with MA (e.g. 91320505MA1...); the rest from the USCC alphabet.
+
+    The letters also keep the first 17 characters from looking like a resident ID's digits,
+    which is how ``subject_kind_of`` tells the two apart.
+    """
+    return "MA" + "".join(rng.choice(_BODY_ALPHABET) for _ in range(6))
 
 
 def credit_code(category: str, division: str, body: str) -> str:
@@ -53,9 +64,7 @@ def credit_code(category: str, division: str, body: str) -> str:
     return prefix + uscc.calc_check_digit(prefix)
 
 
-def build_organisations(
-    population: Sequence[Person], *, seed: int, today: date
-) -> list[Organisation]:
+def build_organisations(population: Sequence[Person], *, seed: int, today: date) -> list[Organisation]:
     rng = random.Random(f"{seed}/organisations")
     faker = Faker("zh_CN")
     faker.seed_instance(seed + 1)
@@ -71,9 +80,9 @@ def build_organisations(
         district = regions.random_district(rng)
         pool = officers.get(district[:4]) or next(iter(officers.values()))
         category = "92" if rng.random() < INDIVIDUAL_BUSINESS_SHARE else "91"
-        code = credit_code(category, district, f"{rng.randrange(10**8):08d}")
+        code = credit_code(category, district, organisation_code_body(rng))
         while code in issued:
-            code = credit_code(category, district, f"{rng.randrange(10**8):08d}")
+            code = credit_code(category, district, organisation_code_body(rng))
         issued.add(code)
         parse_credit_code(code)  # raises if the code were wrong
         representative = rng.choice(pool).id_number
@@ -83,9 +92,7 @@ def build_organisations(
                 name=faker.company(),
                 district=district,
                 legal_representative=representative,
-                principal=representative
-                if rng.random() < PRINCIPAL_IS_REPRESENTATIVE
-                else rng.choice(pool).id_number,
+                principal=representative if rng.random() < PRINCIPAL_IS_REPRESENTATIVE else rng.choice(pool).id_number,
                 actual_controller=representative
                 if rng.random() < CONTROLLER_IS_REPRESENTATIVE
                 else rng.choice(pool).id_number,

@@ -123,4 +123,3 @@ class Police:
             "details": details,
         }
         self.sink.write(row)
-

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from stdnum.cn import ric
 
 from credence.ingest.loader import LoadResult, load_file
 from credence.ingest.mapping import Fields, KindMap, Mapping
@@ -15,7 +16,6 @@ from credence.model.catalogue import default_catalogue
 from credence.model.identifiers import upgrade_legacy  # noqa: F401 - re-exported for tests
 from credence.pipeline.update import update
 from credence.rules.loader import group, shipped
-from stdnum.cn import ric
 
 SCHEMES = group(shipped())
 
@@ -32,7 +32,9 @@ def mapping_for(source: str) -> Mapping:
         source=source,
         format="jsonl",
         file="feed.jsonl",
-        fields=Fields(source_record_id="id", id_number="id_number", valid_date="date", jurisdiction="region"),
+        fields=Fields(
+            source_record_id="id", id_number="id_number", valid_date="date", jurisdiction="region"
+        ),
         kind=KindMap(column="kind", map={k: k for k in catalogue.kinds}),
         attributes={a: f"attrs.{a}" for a in attrs},
         legal_basis={k: f"test basis for {k}" for k in catalogue.kinds},
@@ -52,7 +54,9 @@ class Registry:
         self.now += timedelta(seconds=seconds)
         return self.now
 
-    def feed(self, source: str, rows: list[dict[str, Any]], *, as_of: date | None = None) -> LoadResult:
+    def feed(
+        self, source: str, rows: list[dict[str, Any]], *, as_of: date | None = None
+    ) -> LoadResult:
         self.files += 1
         path = self.tmp / f"feed-{self.files}.jsonl"
         with path.open("w", encoding="utf-8") as handle:

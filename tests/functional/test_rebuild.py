@@ -54,7 +54,13 @@ def test_rebuild_equals_incremental(
             source, attrs = KINDS[kind]
             region = "" if source == "court" else "320505"
             by_source.setdefault(source, []).append(
-                {"id_number": PEOPLE[who], "kind": kind, "date": day.isoformat(), "region": region, "attrs": attrs}
+                {
+                    "id_number": PEOPLE[who],
+                    "kind": kind,
+                    "date": day.isoformat(),
+                    "region": region,
+                    "attrs": attrs,
+                }
             )
         for source, rows in by_source.items():
             reg.feed(source, rows, as_of=date(2026, 11, 27))
@@ -70,7 +76,13 @@ def test_correction_is_bitemporal(engine: Engine, tmp_path: Path) -> None:
     reg = Registry(engine, tmp_path)
     reg.feed("police", [{"id_number": person, "kind": "residence", "date": "2019-01-01",
                          "attrs": {"region": "320505", "status": "registered"}}])  # fmt: skip
-    row = {"id": "TAX-1", "id_number": person, "kind": "tax_arrears", "date": "2026-03-01", "attrs": {"amount_yuan": 20000}}
+    row = {
+        "id": "TAX-1",
+        "id_number": person,
+        "kind": "tax_arrears",
+        "date": "2026-03-01",
+        "attrs": {"amount_yuan": 20000},
+    }
     reg.feed("tax", [row])
     before_fix = reg.now
     reg.feed("tax", [{**row, "attrs": {"amount_yuan": 500}}])

@@ -13,7 +13,9 @@ from tests.common.feeds import Registry, person_id
 ADULT = person_id(date(1980, 5, 17))
 
 
-def registered(id_number: str, region: str = "320505", since: str = "2020-01-01") -> dict[str, object]:
+def registered(
+    id_number: str, region: str = "320505", since: str = "2020-01-01"
+) -> dict[str, object]:
     return {"id_number": id_number, "kind": "residence", "date": since,
             "attrs": {"region": region, "status": "registered"}}  # fmt: skip
 
@@ -38,8 +40,28 @@ def test_suzhou_134_from_raw_records_and_never_more(engine: Engine, tmp_path: Pa
         {"id_number": ADULT, "kind": "volunteer_hours", "date": "2025-12-31", "attrs": {"hours": 260, "year": 2025}},
     ])  # fmt: skip
     assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
-    reg.feed("blood_bank", [{"id_number": ADULT, "kind": "blood_donation", "date": "2026-05-01", "attrs": {"volume_ml": 400}}])
-    reg.feed("volunteers", [{"id_number": ADULT, "kind": "volunteer_hours", "date": "2026-06-30", "attrs": {"hours": 900, "year": 2026}}])
+    reg.feed(
+        "blood_bank",
+        [
+            {
+                "id_number": ADULT,
+                "kind": "blood_donation",
+                "date": "2026-05-01",
+                "attrs": {"volume_ml": 400},
+            }
+        ],
+    )
+    reg.feed(
+        "volunteers",
+        [
+            {
+                "id_number": ADULT,
+                "kind": "volunteer_hours",
+                "date": "2026-06-30",
+                "attrs": {"hours": 900, "year": 2026},
+            }
+        ],
+    )
     assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
 
 
@@ -56,8 +78,16 @@ def test_restricted_debtor_rail_and_flights(engine: Engine, tmp_path: Path) -> N
     reg = Registry(engine, tmp_path)
     reg.feed("court", [decision(ADULT)])
     with engine.connect() as conn:
-        assert check(conn, ADULT, "rail_ticket", {"train_type": "D", "seat_class": "second"}, at=AT).outcome == "allowed"
-        for attrs in ({"train_type": "G", "seat_class": "second"}, {"train_type": "D", "seat_class": "first"}):
+        assert (
+            check(
+                conn, ADULT, "rail_ticket", {"train_type": "D", "seat_class": "second"}, at=AT
+            ).outcome
+            == "allowed"
+        )
+        for attrs in (
+            {"train_type": "G", "seat_class": "second"},
+            {"train_type": "D", "seat_class": "first"},
+        ):
             got = check(conn, ADULT, "rail_ticket", attrs, at=AT)
             assert got.outcome == "restricted"
             assert got.measure == "no-high-speed-rail"
@@ -76,7 +106,11 @@ def test_deletion_lifts_measures_at_once(engine: Engine, tmp_path: Path) -> None
         assert check(conn, ADULT, "flight", {}, at=AT).outcome == "allowed"
         during = datetime(2025, 12, 1, 4, 0, tzinfo=UTC)
         assert check(conn, ADULT, "flight", {}, at=during).outcome == "restricted"
-        events = conn.execute(text("SELECT tag FROM events WHERE tag LIKE 'listing.%' ORDER BY seq")).scalars().all()
+        events = (
+            conn.execute(text("SELECT tag FROM events WHERE tag LIKE 'listing.%' ORDER BY seq"))
+            .scalars()
+            .all()
+        )
     assert events == ["listing.start", "listing.end"]
 
 
@@ -89,8 +123,13 @@ def test_minor_is_never_listed(engine: Engine, tmp_path: Path) -> None:
         assert check(conn, minor, "flight", {}, at=AT).outcome == "allowed"
 
 
-@pytest.mark.parametrize(("ground", "ext", "end"), [(2, None, date(2027, 6, 1)), (3, 3, date(2030, 6, 1)), (1, None, None)])
-def test_listing_durations(engine: Engine, tmp_path: Path, ground: int, ext: int | None, end: date | None) -> None:
+@pytest.mark.parametrize(
+    ("ground", "ext", "end"),
+    [(2, None, date(2027, 6, 1)), (3, 3, date(2030, 6, 1)), (1, None, None)],
+)
+def test_listing_durations(
+    engine: Engine, tmp_path: Path, ground: int, ext: int | None, end: date | None
+) -> None:
     reg = Registry(engine, tmp_path)
     reg.feed("court", [decision(ADULT, ground=ground)])
     if ext:
@@ -120,7 +159,9 @@ def test_art3_exclusion_and_organisation_binds_its_people(engine: Engine, tmp_pa
         assert got.appeal and "(2025)苏05执999号" in got.appeal
 
 
-def test_same_file_twice_changes_nothing_and_amendment_is_a_new_version(engine: Engine, tmp_path: Path) -> None:
+def test_same_file_twice_changes_nothing_and_amendment_is_a_new_version(
+    engine: Engine, tmp_path: Path
+) -> None:
     reg = Registry(engine, tmp_path)
     row = {"id": "T-1", "id_number": ADULT, "kind": "traffic_offence", "date": "2026-10-01",
            "attrs": {"offence_code": "1345", "fine_yuan": 200}}  # fmt: skip
@@ -129,7 +170,13 @@ def test_same_file_twice_changes_nothing_and_amendment_is_a_new_version(engine: 
     amended = reg.feed("police", [{**row, "attrs": {"offence_code": "1345", "fine_yuan": 100}}])
     assert (first.accepted, again.unchanged, amended.amended) == (1, 1, 1)
     with engine.connect() as conn:
-        versions = conn.execute(text("SELECT version FROM records WHERE source_record_id = 'T-1' ORDER BY version")).scalars().all()
+        versions = (
+            conn.execute(
+                text("SELECT version FROM records WHERE source_record_id = 'T-1' ORDER BY version")
+            )
+            .scalars()
+            .all()
+        )
     assert versions == [1, 2]
 
 

@@ -1,0 +1,121 @@
+"""Commands that read the registry: explain, check, report."""
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from credence.cli.context import console, engine, now, schemes, today
+from credence.dueprocess.explanations import explain as explain_subject
+from credence.exc import CredenceError
+from credence.model.identifiers import parse_subject
+from credence.pipeline.report import rows as report_rows
+from credence.screening.check import check as check_subject
+from credence.store.orm import Subject
+
+
+def explain(
+    id_number: Annotated[str, typer.Argument(help="the subject's resident ID or credit code")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source."""
+    made = engine()
+    try:
+        number = parse_subject(id_number, field="ID").number
+    except CredenceError as err:
+        console.print(f"[red]{err.detail}[/]")
+        raise typer.Exit(2) from None
+    with made.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar()
+        if subject is None:
+            console.print("[yellow]no such subject in the registry[/]")
+            raise typer.Exit(1)
+        found = explain_subject(conn, schemes(), subject, as_of=today(), known_at=now())
+    if as_json:
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        return
+    show(found)
+
+
+def show(found: "object") -> None:
+    from credence.dueprocess.explanations import Explanation
+
+    assert isinstance(found, Explanation)  # noqa: S101
+    for s in found.schemes:
+        table = Table("date", "record", "rule", "points", "without it", "counts until", "legal basis",
+                      title=f"{s.title} v{s.version} ({s.status}): {s.score} {s.grade or ''} (base {s.base})")  # fmt: skip
+        for line in s.lines:
+            note = " (cap)" if line.capped else ""
+            table.add_row(line.valid_date, f"{line.source}/{line.source_record_id}\n{line.kind}", line.rule,
+                          f"{line.points:+d}{note}", str(line.score_without), line.expires_on or "-", line.legal_basis)  # fmt: skip
+        console.print(table)
+    for listing in found.listings:
+        end = listing.end_date or "no end date until a deletion event"
+        console.print(
+            f"[bold]{listing.list_id}[/] ({listing.role}): ground {listing.ground}, case {listing.case_number}, "
+            f"{listing.court}; from {listing.start_date} to {end}"
+            + (f" ({listing.end_reason})" if listing.end_reason else "")
+            + f"\n  legal basis: {listing.legal_basis}"
+        )
+        for m in listing.measures:
+            console.print(f"  - {m['title']} [{m['legal_basis']}]")
+    if not found.schemes and not found.listings:
+        console.print("no scheme covers this subject and no list names it")
+
+
+def check(
+    id_number: Annotated[str, typer.Argument(help="the exact ID number")],
+    action: Annotated[str, typer.Argument(help="e.g. flight, rail_ticket, venue, property")],
+    attributes: Annotated[
+        list[str] | None, typer.Argument(help="key=value, e.g. train_type=G seat_class=second")
+    ] = None,
+    at: Annotated[datetime | None, typer.Option(help="instant to check at (default now)")] = None,
+) -> None:
+    """May this subject do this action now? Answers allowed or restricted, and why."""
+    attrs = dict(a.split("=", 1) for a in attributes or [])
+    when = at.astimezone() if at else now()
+    with engine().connect() as conn:
+        try:
+            decision = check_subject(conn, id_number, action, attrs, at=when)
+        except CredenceError as err:
+            console.print(f"[red]{err.detail}[/]")
+            raise typer.Exit(2) from None
+    colour = "red" if decision.outcome == "restricted" else "green"
+    console.print(
+        f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}"
+    )
+    if decision.measure:
+        console.print(
+            f"  measure: {decision.measure_title}\n  legal basis: {decision.legal_basis}\n  appeal to: {decision.appeal}"
+        )
+    if decision.exemption:
+        console.print(f"  one-off exemption granted by the court: {decision.exemption}")
+
+
+def report() -> None:
+    """Subjects listed, removed after fulfilment, restricted from flights and trains, by year and district."""
+    day = today()
+    with engine().connect() as conn:
+        rows = report_rows(conn, as_of=day)
+    by_year: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for r in rows:
+        for i, v in enumerate(
+            (r.listed, r.removed_after_fulfilment, r.restricted_flights, r.restricted_trains)
+        ):
+            by_year[r.period][i] += v
+    table = Table("year listed", "people listed", "removed after fulfilment", f"restricted from flights on {day}",
+                  f"restricted from trains on {day}", title="Dishonest judgment defaulters (counts people, not refused purchases)")  # fmt: skip
+    for year, values in sorted(by_year.items()):
+        table.add_row(year, *(f"{v:,}" for v in values))
+    console.print(table)
+    districts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        districts[r.district] += r.listed
+    table = Table("district", "people listed", title="By district of residence")
+    for district, n in sorted(districts.items(), key=lambda kv: -kv[1])[:12]:
+        table.add_row(district, f"{n:,}")
+    console.print(table)

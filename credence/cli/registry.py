@@ -1,0 +1,178 @@
+"""Commands that change the registry: db, generate, ingest, score."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from credence.cli.context import console, engine, now, schemes, today
+from credence.exc import CredenceError
+from credence.ingest.loader import LoadResult, load_file, replay
+from credence.ingest.mapping import Mapping, load_mapping
+from credence.pipeline import rebuild
+from credence.pipeline.update import update
+
+db = typer.Typer(help="The store's schema.", no_args_is_help=True)
+CONNECTORS = Path("connectors")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the registry's schema."""
+    engine()
+    console.print("[green]schema is at the newest migration[/]")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def generate(
+    people: Annotated[int, typer.Option(help="how many people")] = 100_000,
+    out: Annotated[Path, typer.Option(help="where the feeds go")] = Path("data/feeds"),
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+) -> None:
+    """Generate a synthetic city and each agency's feed in its own format."""
+    from credence.synth.feeds import generate as make
+
+    out.mkdir(parents=True, exist_ok=True)
+    with _progress() as bar:
+        task = bar.add_task("people", total=people)
+        counts = make(
+            out, people=people, seed=seed, today=today(), progress=lambda n: bar.advance(task, n)
+        )
+    table = Table("feed", "rows", title=f"feeds in {out}")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+
+
+def mappings(directory: Path = CONNECTORS) -> dict[str, Mapping]:
+    found = {}
+    for path in sorted(directory.glob("*.yaml")):
+        mapping = load_mapping(path)
+        found[mapping.source] = mapping
+    return found
+
+
+def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]:
+    made = engine()
+    results = []
+    subjects: set[object] = set()
+    books = schemes()
+    with _progress() as bar:
+        for mapping in mappings(connectors).values():
+            path = feeds / mapping.file
+            if not path.exists():
+                console.print(f"[yellow]no {path}; skipped[/]")
+                continue
+            total = sum(1 for _ in path.open(encoding="utf-8"))
+            task = bar.add_task(mapping.file, total=total)
+            result = load_file(
+                made, path, mapping, now=now(), progress=lambda n, t=task: bar.advance(t, n)
+            )
+            results.append(result)
+            subjects |= result.subjects
+        task = bar.add_task("score and list", total=1)
+        update(made, books, subjects=subjects, as_of=today(), now=now())  # type: ignore[arg-type]
+        bar.advance(task)
+    table = Table(
+        "file",
+        "rows",
+        "accepted",
+        "amended",
+        "unchanged",
+        "quarantined",
+        "why quarantined",
+        title="ingest",
+    )
+    for r in results:
+        why = ", ".join(f"{k} ×{v}" for k, v in r.reasons.most_common(4))
+        table.add_row(
+            Path(r.file).name,
+            f"{r.rows:,}",
+            f"{r.accepted:,}",
+            f"{r.amended:,}",
+            f"{r.unchanged:,}",
+            f"{r.quarantined:,}",
+            why,
+        )
+    console.print(table)
+    return results
+
+
+def ingest(
+    feeds: Annotated[Path, typer.Option(help="folder with the agencies' feed files")] = Path(
+        "data/feeds"
+    ),
+    connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
+    replay_quarantine: Annotated[
+        bool, typer.Option("--replay", help="apply quarantined rows that now pass")
+    ] = False,
+    fixes: Annotated[
+        Path | None, typer.Option(help="JSON {quarantine id: {column: value}} for --replay")
+    ] = None,
+) -> None:
+    """Load every feed that has a mapping file; bad rows go to quarantine with their reason."""
+    try:
+        if not replay_quarantine:
+            ingest_feeds(feeds, connectors)
+            return
+        made = engine()
+        fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
+        result, still = replay(made, mappings(connectors), now=now(), fixes=fixed)
+        update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
+        console.print(
+            f"replayed {result.accepted + result.amended:,} rows; {len(still):,} still refused"
+        )
+        for r in still[:20]:
+            console.print(f"  line {r.line}: {r.reason}")
+    except CredenceError as err:
+        console.print(f"[red]{err.detail}[/]")
+        raise typer.Exit(2) from None
+
+
+def score(
+    rulebook: Annotated[
+        list[Path] | None,
+        typer.Option(help="an extra rulebook YAML, e.g. one written outside the repository"),
+    ] = None,
+    engine_name: Annotated[
+        str, typer.Option("--engine", help="store (incremental SQL) or duckdb (full recompute)")
+    ] = "duckdb",
+) -> None:
+    """Score the whole registry under the shipped rulebooks and any given with --rulebook."""
+    try:
+        books = schemes(rulebook)
+    except CredenceError as err:
+        console.print(f"[red]{err.detail}[/]")
+        raise typer.Exit(2) from None
+    made = engine()
+    instant, day = now(), today()
+    if engine_name == "store":
+        written, _, _ = update(made, books, subjects=None, as_of=day, now=instant)
+    else:
+        with made.connect() as conn:
+            snap = rebuild.take_snapshot(conn, known_at=instant)
+        scores = rebuild.recompute(snap, books, as_of=day)
+        with made.begin() as conn:
+            written = rebuild.write(conn, books, scores, as_of=day)
+        console.print(
+            f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s"
+        )
+    table = Table("scheme", "version", "status", title=f"scored as of {day}")
+    for name, scheme in books.items():
+        current = scheme.in_force(day)
+        if current is not None:
+            table.add_row(name, current.book.version, current.book.status.value)
+    console.print(table)
+    console.print(f"{written:,} scores written")
