@@ -9,6 +9,7 @@ Every library exception becomes a ``FieldError`` that names the field and the re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cache
 
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -47,6 +48,7 @@ class CreditCode:
     division_code: str
 
 
+@cache
 def _address_ever_assigned(code: str) -> bool:
     try:
         results = numdb.get("cn/loc").info(code)

@@ -175,9 +175,10 @@ class Court:
         self._case_serial[key] = self._case_serial.get(key, 0) + self._rng.randint(1, 40)
         return f"({year}){regions.court_code(district)}{kind}{self._case_serial[key]}号"
 
-    def _listing(self, subject: str, district: str, adult_from: date, officers: tuple[str, ...]) -> None:
+    def _listing(self, subject: str, district: str, earliest: date, officers: tuple[str, ...]) -> None:
+        """A listing decision on a day from ``earliest`` (an 18th birthday), and its follow-ups."""
         rng, window = self._rng, self._window
-        day = window.day(rng, adult_from)
+        day = window.day(rng, earliest)
         if day is None:
             return
         ground = rng.choices(tuple(GROUNDS), tuple(GROUNDS.values()))[0]
