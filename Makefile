@@ -48,8 +48,6 @@ demo: install ## generate a city, ingest, score, list, report and explain on SQL
 
 bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/full_recompute.py
-	$(RUN)/python benchmarks/ingest_csv.py
-	$(RUN)/python benchmarks/incremental.py
 
 clean: ## remove the environment and generated data
 	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm
