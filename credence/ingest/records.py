@@ -90,10 +90,8 @@ def build(
     raw_attrs = {}
     for name, spec in mapping.attributes.items():
         value = mapping.pick(row, spec)
-        if name in kind.attributes:
+        if name in kind.attributes:  # a column for another kind (e.g. a Y/N flag) is not this row's data
             raw_attrs[name] = value
-        elif value not in (None, ""):
-            raise FieldError(f"attributes.{name}", f"kind {kind_name} has no attribute {name!r}")
     attributes = kind.coerce(raw_attrs)
     related = tuple(
         subject_ref(attributes[name], field=f"attributes.{name}")
