@@ -20,11 +20,8 @@ BATCH = 200_000
 def _column(values: list[Any]) -> pa.Array:
     sample = next((v for v in values if v is not None), None)
     if sample is not None and hasattr(sample, "hex") and not isinstance(sample, (bytes, str)):
-        values = [
-            None if v is None else v.hex for v in values
-        ]  # uuid -> 32 hex, as SQLite keeps it
-    elif isinstance(sample, str) and len(sample) == 10 and sample[4] == "-" and sample[7] == "-":
-        return pa.array(values).cast(pa.date32())
+        # uuid -> 32 hex digits, as SQLite keeps it
+        values = [None if v is None else v.hex for v in values]
     return pa.array(values)
 
 
@@ -59,12 +56,14 @@ def snapshot(conn: Connection, facts_sql: str, types: dict[str, str]) -> Snapsho
     db = duckdb.connect()
     db.register("facts_arrow", facts)
     db.register("subjects_arrow", subjects)
-    columns = ", ".join(
-        f"CAST({name} AS {types[name]}) AS {name}" if name in types else name
-        for name in facts.column_names
-    )
-    db.execute(f"CREATE TABLE facts AS SELECT {columns} FROM facts_arrow")
-    db.execute("CREATE TABLE subjects AS SELECT * FROM subjects_arrow")
+    # SQLite hands dates back as text and booleans as 0/1: every column is typed once, here
+    types = {**types, "valid_date": "DATE", "birth_date": "DATE"}
+
+    def typed(table: pa.Table) -> str:
+        return ", ".join(f"CAST({n} AS {types[n]}) AS {n}" if n in types else n for n in table.column_names)
+
+    db.execute(f"CREATE TABLE facts AS SELECT {typed(facts)} FROM facts_arrow")
+    db.execute(f"CREATE TABLE subjects AS SELECT {typed(subjects)} FROM subjects_arrow")
     db.unregister("facts_arrow")
     db.unregister("subjects_arrow")
     return Snapshot(

@@ -38,30 +38,18 @@ def demo(
     books = schemes()
     with made.connect() as conn:
         top = conn.execute(
-            select(Score.subject_id)
-            .where(Score.scheme == "suzhou-osmanthus")
-            .order_by(Score.score.desc())
-            .limit(1)
+            select(Score.subject_id).where(Score.scheme == "suzhou-osmanthus").order_by(Score.score.desc()).limit(1)
         ).scalar()
         listed = conn.execute(
-            select(Listing.subject_id)
-            .where(Listing.role == "subject", Listing.end_date.is_(None))
-            .limit(1)
+            select(Listing.subject_id).where(Listing.role == "subject", Listing.end_date.is_(None)).limit(1)
         ).scalar()
-        bound = conn.execute(
-            select(Listing.subject_id).where(Listing.role != "subject").limit(1)
-        ).scalar()
+        bound = conn.execute(select(Listing.subject_id).where(Listing.role != "subject").limit(1)).scalar()
         low = conn.execute(
-            select(Score.subject_id)
-            .where(Score.scheme == "rongcheng-credit")
-            .order_by(Score.score)
-            .limit(1)
+            select(Score.subject_id).where(Score.scheme == "rongcheng-credit").order_by(Score.score).limit(1)
         ).scalar()
         picks = [s for s in (top, listed, bound or low) if s is not None]
         for subject in picks:
-            number = conn.execute(
-                select(Subject.id_number).where(Subject.id == subject)
-            ).scalar_one()
+            number = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
             console.print(
                 f"\n[bold]credence explain {number[:10]}****{number[14:]}[/] (ID masked here as the SPC publishes it)"
             )

@@ -85,9 +85,7 @@ def check(
             console.print(f"[red]{err.detail}[/]")
             raise typer.Exit(2) from None
     colour = "red" if decision.outcome == "restricted" else "green"
-    console.print(
-        f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}"
-    )
+    console.print(f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}")
     if decision.measure:
         console.print(
             f"  measure: {decision.measure_title}\n  legal basis: {decision.legal_basis}\n  appeal to: {decision.appeal}"
@@ -103,9 +101,7 @@ def report() -> None:
         rows = report_rows(conn, as_of=day)
     by_year: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rows:
-        for i, v in enumerate(
-            (r.listed, r.removed_after_fulfilment, r.restricted_flights, r.restricted_trains)
-        ):
+        for i, v in enumerate((r.listed, r.removed_after_fulfilment, r.restricted_flights, r.restricted_trains)):
             by_year[r.period][i] += v
     table = Table("year listed", "people listed", "removed after fulfilment", f"restricted from flights on {day}",
                   f"restricted from trains on {day}", title="Dishonest judgment defaulters (counts people, not refused purchases)")  # fmt: skip

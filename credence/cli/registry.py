@@ -47,9 +47,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     with _progress() as bar:
         task = bar.add_task("people", total=people)
-        counts = make(
-            out, people=people, seed=seed, today=today(), progress=lambda n: bar.advance(task, n)
-        )
+        counts = make(out, people=people, seed=seed, today=today(), progress=lambda n: bar.advance(task, n))
     table = Table("feed", "rows", title=f"feeds in {out}")
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
@@ -77,9 +75,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
                 continue
             total = sum(1 for _ in path.open(encoding="utf-8"))
             task = bar.add_task(mapping.file, total=total)
-            result = load_file(
-                made, path, mapping, now=now(), progress=lambda n, t=task: bar.advance(t, n)
-            )
+            result = load_file(made, path, mapping, now=now(), progress=lambda n, t=task: bar.advance(t, n))
             results.append(result)
             subjects |= result.subjects
         task = bar.add_task("score and list", total=1)
@@ -111,16 +107,10 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
 
 
 def ingest(
-    feeds: Annotated[Path, typer.Option(help="folder with the agencies' feed files")] = Path(
-        "data/feeds"
-    ),
+    feeds: Annotated[Path, typer.Option(help="folder with the agencies' feed files")] = Path("data/feeds"),
     connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
-    replay_quarantine: Annotated[
-        bool, typer.Option("--replay", help="apply quarantined rows that now pass")
-    ] = False,
-    fixes: Annotated[
-        Path | None, typer.Option(help="JSON {quarantine id: {column: value}} for --replay")
-    ] = None,
+    replay_quarantine: Annotated[bool, typer.Option("--replay", help="apply quarantined rows that now pass")] = False,
+    fixes: Annotated[Path | None, typer.Option(help="JSON {quarantine id: {column: value}} for --replay")] = None,
 ) -> None:
     """Load every feed that has a mapping file; bad rows go to quarantine with their reason."""
     try:
@@ -131,9 +121,7 @@ def ingest(
         fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
         result, still = replay(made, mappings(connectors), now=now(), fixes=fixed)
         update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
-        console.print(
-            f"replayed {result.accepted + result.amended:,} rows; {len(still):,} still refused"
-        )
+        console.print(f"replayed {result.accepted + result.amended:,} rows; {len(still):,} still refused")
         for r in still[:20]:
             console.print(f"  line {r.line}: {r.reason}")
     except CredenceError as err:
@@ -166,9 +154,7 @@ def score(
         scores = rebuild.recompute(snap, books, as_of=day)
         with made.begin() as conn:
             written = rebuild.write(conn, books, scores, as_of=day)
-        console.print(
-            f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s"
-        )
+        console.print(f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s")
     table = Table("scheme", "version", "status", title=f"scored as of {day}")
     for name, scheme in books.items():
         current = scheme.in_force(day)

@@ -20,7 +20,7 @@ from credence.rules.compile import facts_sql, items_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Listing, Record
+from credence.store.orm import Listing
 
 
 @dataclass
@@ -109,7 +109,6 @@ def explain(
         )  # fmt: skip
         for item in conn.execute(text(query.sql(facts))).mappings():
             record_id = as_uuid(item["record_id"])
-            record = conn.execute(select(Record.__table__).where(Record.id == record_id)).one()
             without = scoring.compute(
                 conn, scheme, as_of=as_of, known_at=known_at, scope=[subject], exclude=[record_id]
             )[subject][0]
@@ -120,9 +119,9 @@ def explain(
                     rule_title=rule.title,
                     legal_basis=rule.legal_basis,
                     record_id=str(record_id),
-                    source=record.source_id,
-                    source_record_id=record.source_record_id,
-                    kind=record.kind,
+                    source=item["source_id"],
+                    source_record_id=item["source_record_id"],
+                    kind=item["kind"],
                     valid_date=str(item["valid_date"]),
                     points=int(item["points"]),
                     raw_points=int(item["raw_points"]),

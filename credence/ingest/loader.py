@@ -67,14 +67,10 @@ def sync_sources(conn: Connection) -> None:
 
 
 def authority(conn: Connection, source: str) -> Authority:
-    row = conn.execute(
-        select(Source.kinds, Source.jurisdictions).where(Source.id == source)
-    ).one_or_none()
+    row = conn.execute(select(Source.kinds, Source.jurisdictions).where(Source.id == source)).one_or_none()
     if row is None:
         raise CredenceError(f"unknown source {source!r}: not in catalogue/sources.yaml")
-    return Authority(
-        source=source, kinds=frozenset(row.kinds), jurisdictions=tuple(row.jurisdictions)
-    )
+    return Authority(source=source, kinds=frozenset(row.kinds), jurisdictions=tuple(row.jurisdictions))
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -82,20 +78,14 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def ensure_subjects(
-    conn: Connection, refs: Iterable[SubjectRef], *, now: datetime
-) -> dict[str, uuid.UUID]:
+def ensure_subjects(conn: Connection, refs: Iterable[SubjectRef], *, now: datetime) -> dict[str, uuid.UUID]:
     """Internal ids for ID numbers, creating subjects that are new. Ids are random (uuid4) so
     that an internal id in a log cannot be turned back into an ID number."""
     wanted = {ref.id_number: ref for ref in refs}
     found: dict[str, uuid.UUID] = {}
     numbers = list(wanted)
     for part in _chunks(numbers):
-        found.update(
-            conn.execute(
-                select(Subject.id_number, Subject.id).where(Subject.id_number.in_(part))
-            ).all()
-        )
+        found.update(conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(part))).all())
     new = [
         {
             "id": uuid.uuid4(),
@@ -139,9 +129,7 @@ def write_batch(
     result: LoadResult,
 ) -> list[uuid.UUID]:
     """Write accepted records, quarantined rows and their events in the caller's transaction."""
-    ids = ensure_subjects(
-        conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now
-    )
+    ids = ensure_subjects(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
     latest = _latest(conn, source, [c.source_record_id for _, c in candidates])
     records, entries = [], []
     for _line, cand in candidates:
@@ -209,9 +197,7 @@ def write_batch(
     return [r["id"] for r in records]
 
 
-def check_row(
-    row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, auth: Authority
-) -> Candidate | Rejected:
+def check_row(row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, auth: Authority) -> Candidate | Rejected:
     try:
         return build(row, mapping, catalogue, auth)
     except FieldError as err:
@@ -280,9 +266,7 @@ def replay(
     result = LoadResult(file="quarantine")
     still: list[Rejected] = []
     with engine.begin() as conn:
-        pending = (
-            conn.execute(select(Quarantine).where(Quarantine.replayed_at.is_(None))).scalars().all()
-        )
+        pending = conn.execute(select(Quarantine).where(Quarantine.replayed_at.is_(None))).scalars().all()
         by_source: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
         for q in pending:
             by_source.setdefault(q.source_id, []).append((q, {**q.raw, **fixes.get(q.id, {})}))
@@ -311,15 +295,10 @@ def replay(
                 result=result,
             )
             if done:
-                conn.execute(
-                    update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now)
-                )
+                conn.execute(update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now))
                 log.record(
                     conn,
-                    [
-                        Entry(Tag.RECORD_REPLAYED, None, f"source:{source}", {"quarantine_id": i})
-                        for i in done
-                    ],
+                    [Entry(Tag.RECORD_REPLAYED, None, f"source:{source}", {"quarantine_id": i}) for i in done],
                     now=now,
                 )
     return result, still

@@ -50,9 +50,7 @@ class Candidate:
             "legal_basis": self.legal_basis,
             "attributes": self.attributes,
         }
-        return hashlib.sha256(
-            json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def subject_ref(value: Any, *, field: str) -> SubjectRef:
@@ -65,16 +63,12 @@ def subject_ref(value: Any, *, field: str) -> SubjectRef:
     return SubjectRef(parsed.number, SubjectKind.ORGANISATION, None, parsed.division_code)
 
 
-def build(
-    row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, authority: Authority
-) -> Candidate:
+def build(row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, authority: Authority) -> Candidate:
     """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError."""
     kind_name = mapping.kind_of(row)
     kind = catalogue.kind(kind_name)
     if kind_name not in authority.kinds:
-        raise NotAuthorisedError(
-            f"kind: source {authority.source} is not authorised for {kind_name}"
-        )
+        raise NotAuthorisedError(f"kind: source {authority.source} is not authorised for {kind_name}")
     jurisdiction = str(mapping.pick(row, mapping.fields.jurisdiction) or "").strip()
     if not any(jurisdiction.startswith(prefix) for prefix in authority.jurisdictions):
         raise NotAuthorisedError(
@@ -93,17 +87,12 @@ def build(
         if name in kind.attributes:  # a column for another kind (e.g. a Y/N flag) is not this row's data
             raw_attrs[name] = value
     attributes = kind.coerce(raw_attrs)
-    related = tuple(
-        subject_ref(attributes[name], field=f"attributes.{name}")
-        for name, attr in kind.attributes.items()
-        if attr.type is AttrType.ID and attributes.get(name)
-    )
-    for ref, name in zip(
-        related,
-        [n for n, a in kind.attributes.items() if a.type is AttrType.ID and attributes.get(n)],
-        strict=True,
-    ):
-        attributes[name] = ref.id_number  # the upgraded 18-character form
+    related = []
+    for name, attr in kind.attributes.items():
+        if attr.type is AttrType.ID and attributes.get(name):
+            ref = subject_ref(attributes[name], field=f"attributes.{name}")
+            attributes[name] = ref.id_number  # the upgraded 18-character form
+            related.append(ref)
     legal_basis = mapping.legal_basis.get(kind_name)
     if not legal_basis:
         raise FieldError("legal_basis", f"the mapping gives no legal basis for {kind_name}")
@@ -115,5 +104,5 @@ def build(
         jurisdiction=jurisdiction,
         legal_basis=legal_basis,
         attributes=attributes,
-        related=related,
+        related=tuple(related),
     )

@@ -45,9 +45,7 @@ def load_measures(text: str) -> tuple[Measure, ...]:
         grades = {k: frozenset(v) for k, v in (attaches.get("grades") or {}).items()}
         effect = Effect(spec["effect"])
         if grades and effect is Effect.RESTRICT:
-            raise ValueError(
-                f"measure {spec['id']}: a city grade may attach rewards only (DESIGN R6)"
-            )
+            raise ValueError(f"measure {spec['id']}: a city grade may attach rewards only (DESIGN R6)")
         measures.append(
             Measure(
                 id=spec["id"],

@@ -100,13 +100,9 @@ class RecordKind:
         if unknown:
             raise FieldError(
                 f"{prefix}.{unknown[0]}",
-                f"kind {self.name} has no attribute {unknown[0]!r}; "
-                f"expected {', '.join(self.attributes)}",
+                f"kind {self.name} has no attribute {unknown[0]!r}; expected {', '.join(self.attributes)}",
             )
-        return {
-            name: attr.coerce(raw.get(name), field=f"{prefix}.{name}")
-            for name, attr in self.attributes.items()
-        }
+        return {name: attr.coerce(raw.get(name), field=f"{prefix}.{name}") for name, attr in self.attributes.items()}
 
 
 def parse_date(value: Any, *, field: str) -> date:

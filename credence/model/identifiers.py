@@ -84,9 +84,7 @@ def parse_resident_id(value: str, *, field: str = "id_number") -> ResidentId:
             raise InvalidChecksum()
         birth = ric.get_birth_date(number)
     except InvalidLength:
-        raise FieldError(
-            field, f"a resident ID has 18 characters (or 15 digits), got {len(number)}"
-        ) from None
+        raise FieldError(field, f"a resident ID has 18 characters (or 15 digits), got {len(number)}") from None
     except InvalidFormat:
         raise FieldError(field, "the first 17 characters of a resident ID are digits") from None
     except InvalidChecksum:
@@ -114,9 +112,7 @@ def parse_credit_code(value: str, *, field: str = "id_number") -> CreditCode:
     except InvalidChecksum:
         raise FieldError(field, "bad check character (ISO 7064 MOD 31)") from None
     except Exception as exc:
-        raise FieldError(
-            field, f"not a unified social credit code ({type(exc).__name__})"
-        ) from None
+        raise FieldError(field, f"not a unified social credit code ({type(exc).__name__})") from None
     return CreditCode(number=number, division_code=number[2:8])
 
 
@@ -144,8 +140,6 @@ def age_on(birth: date, day: date) -> int:
 def subject_kind_of(value: str) -> SubjectKind:
     """A guess from shape alone (no validation); ``parse_subject`` is the authority."""
     compact = value.strip().upper()
-    if len(compact) == 15 or (
-        len(compact) == 18 and compact[:17].isdigit() and compact[-1] in "0123456789X"
-    ):
+    if len(compact) == 15 or (len(compact) == 18 and compact[:17].isdigit() and compact[-1] in "0123456789X"):
         return SubjectKind.PERSON
     return SubjectKind.ORGANISATION

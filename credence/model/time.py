@@ -21,6 +21,4 @@ def utc(instant: datetime) -> datetime:
 
 def end_of_legal_day(day: date) -> datetime:
     """The last instant (UTC) of a legal day, for 'as the registry knew it on that day'."""
-    return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=SHANGHAI).astimezone(
-        UTC
-    )
+    return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=SHANGHAI).astimezone(UTC)

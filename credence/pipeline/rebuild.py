@@ -34,9 +34,7 @@ def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) 
         query = score_query(scheme, Target("duckdb"), as_of=as_of)
         if query is None:
             continue
-        out[name] = {
-            as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, query.sql())
-        }
+        out[name] = {as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, query.sql())}
     return out
 
 

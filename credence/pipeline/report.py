@@ -7,9 +7,10 @@ is restricted, and refusals happen at the gates.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select
 
 from credence.lists.measures import default_measures
+from credence.store.orm import Listing, Record, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +27,7 @@ FULFILMENT = ("performed", "settlement_performed")
 
 
 def _lists_for(action: str) -> set[str]:
-    return {
-        lst
-        for m in default_measures()
-        if m.action == action and m.effect.value == "restrict"
-        for lst in m.lists
-    }
+    return {lst for m in default_measures() if m.action == action and m.effect.value == "restrict" for lst in m.lists}
 
 
 def rows(conn: Connection, *, as_of: date) -> list[Row]:
@@ -39,43 +35,21 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
     address code): people newly listed, people removed after fulfilling the obligation, and
     people restricted from flights and from trains at ``as_of``."""
     flights, trains = _lists_for("flight"), _lists_for("rail_ticket")
-    sql = text(
-        """
-        WITH home AS (
-          SELECT s.id AS subject_id,
-            COALESCE((SELECT r.attributes FROM records r WHERE r.subject_id = s.id AND r.kind = 'residence'
-                      ORDER BY r.valid_date DESC, r.version DESC LIMIT 1), NULL) AS residence,
-            s.address_code
-          FROM subjects s WHERE s.id IN (SELECT subject_id FROM listings)
-        )
-        SELECT l.subject_id, l.list_id, l.start_date, l.end_date, l.end_reason, h.residence, h.address_code
-        FROM listings l JOIN home h ON h.subject_id = l.subject_id
-        """
+    residence = (
+        select(Record.attributes)
+        .where(Record.subject_id == Listing.subject_id, Record.kind == "residence")
+        .order_by(Record.valid_date.desc(), Record.version.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    import json
-
+    query = select(
+        Listing.subject_id, Listing.list_id, Listing.start_date, Listing.end_date, Listing.end_reason,
+        residence.label("residence"), Subject.address_code,
+    ).join(Subject, Subject.id == Listing.subject_id)  # fmt: skip
     table: dict[tuple[str, str], dict[str, set[object]]] = {}
-    for r in conn.execute(sql):
-        residence = (
-            r.residence
-            if isinstance(r.residence, dict)
-            else json.loads(r.residence)
-            if r.residence
-            else {}
-        )
-        district = str(residence.get("region") or r.address_code)
-        start = (
-            r.start_date
-            if isinstance(r.start_date, date)
-            else date.fromisoformat(str(r.start_date))
-        )
-        end = (
-            None
-            if r.end_date is None
-            else r.end_date
-            if isinstance(r.end_date, date)
-            else date.fromisoformat(str(r.end_date))
-        )
+    for r in conn.execute(query):
+        district = str((r.residence or {}).get("region") or r.address_code)
+        start, end = r.start_date, r.end_date
         cell = table.setdefault(
             (str(start.year), district),
             {k: set() for k in ("listed", "removed", "flights", "trains")},

@@ -35,10 +35,7 @@ def compute(
     if query is None:
         return {}
     facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
-    return {
-        as_uuid(sid): (int(score), grade)
-        for sid, score, grade in conn.execute(text(query.sql(facts)))
-    }
+    return {as_uuid(sid): (int(score), grade) for sid, score, grade in conn.execute(text(query.sql(facts)))}
 
 
 def rescore(

@@ -23,16 +23,6 @@ from credence.model.catalogue import Catalogue
 from credence.rules.loader import LoadedRulebook, Scheme
 from credence.rules.targets import Target
 
-ID_COLUMNS = (
-    "record_id",
-    "subject_id",
-    "source_id",
-    "source_record_id",
-    "kind",
-    "valid_date",
-    "jurisdiction",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -63,9 +53,8 @@ def facts_sql(
         f"{target.attribute('r.attributes', name, kind)} AS {name}"
         for name, kind in sorted(catalogue.attribute_types().items())
     )
-    subject_id = "r.subject_id"
     scoped = f"\n  AND r.subject_id IN ({_in_list(target, scope)})" if scope is not None else ""
-    return f"""SELECT r.id AS record_id, {subject_id} AS subject_id, r.source_id, r.source_record_id,
+    return f"""SELECT r.id AS record_id, r.subject_id, r.source_id, r.source_record_id,
   r.kind, r.valid_date, r.jurisdiction,
   {attrs}
 FROM records r
@@ -77,9 +66,7 @@ WHERE r.recorded_at <= {target.timestamp(known_at)} AND r.op = 'assert'{scoped}
 
 
 def _clamp(value: str, low: str, high: str) -> str:
-    return (
-        f"CASE WHEN {value} < {low} THEN {low} WHEN {value} > {high} THEN {high} ELSE {value} END"
-    )
+    return f"CASE WHEN {value} < {low} THEN {low} WHEN {value} > {high} THEN {high} ELSE {value} END"
 
 
 def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str) -> str:
@@ -129,7 +116,8 @@ def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[u
                 else "NULL"
             )
             parts.append(
-                f"""  SELECT f.record_id, f.subject_id, f.valid_date, '{rule.id}' AS rule_id,
+                f"""  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,
+    '{rule.id}' AS rule_id,
     '{version.book.version}' AS rulebook_version,
     CAST({compiled.points.sql(target.name)} AS BIGINT) AS raw_points,
     CAST({period} AS INTEGER) AS period, CAST({cap} AS BIGINT) AS cap,
@@ -140,7 +128,8 @@ def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[u
             )
     if not parts:
         return (
-            "  SELECT f.record_id, f.subject_id, f.valid_date, '' AS rule_id, '' AS rulebook_version,"
+            "  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,"
+            " '' AS rule_id, '' AS rulebook_version,"
             " CAST(0 AS BIGINT) AS raw_points, CAST(0 AS INTEGER) AS period,"
             " CAST(NULL AS BIGINT) AS cap, NULL AS expires_on FROM facts f WHERE 1 = 0"
         )
@@ -182,9 +171,7 @@ def score_query(
     capped = _clamp("total", "-cap", "cap")
     grade = "NULL"
     if current.book.grades:
-        whens = " ".join(
-            f"WHEN score BETWEEN {b.min} AND {b.max} THEN '{b.grade}'" for b in current.book.grades
-        )
+        whens = " ".join(f"WHEN score BETWEEN {b.min} AND {b.max} THEN '{b.grade}'" for b in current.book.grades)
         grade = f"CASE {whens} END"
     ctes = [
         *_live(scheme, target, as_of=as_of, scope=scope, exclude=exclude),
@@ -209,9 +196,7 @@ def score_query(
     return Query(ctes=tuple(ctes), select=f"SELECT subject_id, score, {grade} AS grade FROM scored")
 
 
-def items_query(
-    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID]
-) -> Query | None:
+def items_query(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID]) -> Query | None:
     """Each counting record's attributed points: the lines of an explanation."""
     current = scheme.in_force(as_of)
     if current is None or current.book.score is None:
@@ -229,7 +214,8 @@ def items_query(
   FROM live l""",
         ),
     ]
-    select = f"""SELECT subject_id, record_id, rule_id, rulebook_version, valid_date, expires_on, raw_points,
+    select = f"""SELECT subject_id, record_id, source_id, source_record_id, kind, rule_id, rulebook_version,
+  valid_date, expires_on, raw_points,
   CASE WHEN cap IS NULL THEN raw_points ELSE {points} END AS points, cap, period
 FROM ranked ORDER BY valid_date, record_id, rule_id"""
     return Query(ctes=tuple(ctes), select=select)

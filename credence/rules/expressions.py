@@ -38,9 +38,7 @@ class Where:
 
     def error(self, text: str, message: str, *, column: int | None = None) -> RulebookError:
         at = f", column {column}" if column else ""
-        return RulebookError(
-            f"{self.file}: rule {self.rule}, {self.role}{at}: {message} in {text!r}"
-        )
+        return RulebookError(f"{self.file}: rule {self.rule}, {self.role}{at}: {message} in {text!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +64,7 @@ def parse(text: str, *, fields: set[str], where: Where) -> Expression:
         tree = sqlglot.parse_one(str(text))
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
-        raise where.error(
-            text, f"syntax error: {first.get('description', err)}", column=first.get("col")
-        ) from None
+        raise where.error(text, f"syntax error: {first.get('description', err)}", column=first.get("col")) from None
     used: set[str] = set()
     for node in tree.walk():
         if not isinstance(node, _ALLOWED):

@@ -62,11 +62,7 @@ def _fields_of(kinds: list[str], catalogue: Catalogue, where: Where) -> set[str]
 
 def _compile_rule(rule: Rule, file: str, catalogue: Catalogue) -> CompiledRule:
     fields = _fields_of(rule.kinds, catalogue, Where(file, rule.id, "kinds"))
-    when = (
-        expressions.parse(rule.when, fields=fields, where=Where(file, rule.id, "when"))
-        if rule.when
-        else None
-    )
+    when = expressions.parse(rule.when, fields=fields, where=Where(file, rule.id, "when")) if rule.when else None
     points = expressions.parse(rule.points, fields=fields, where=Where(file, rule.id, "points"))
     return CompiledRule(rule=rule, when=when, points=points)
 
@@ -81,9 +77,7 @@ def _compile_list(rule: ListRule, file: str, catalogue: Catalogue) -> CompiledLi
         if attr not in fields:
             raise RulebookError(f"{file}: list {rule.id}: unknown field {attr!r}")
     excluded = (
-        expressions.parse(
-            rule.excluded_when, fields=fields, where=Where(file, rule.id, "excluded_when")
-        )
+        expressions.parse(rule.excluded_when, fields=fields, where=Where(file, rule.id, "excluded_when"))
         if rule.excluded_when
         else None
     )
@@ -109,11 +103,7 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
         first = err.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
         rule = ""
-        if (
-            len(first["loc"]) > 1
-            and first["loc"][0] in ("rules", "lists")
-            and isinstance(data, dict)
-        ):
+        if len(first["loc"]) > 1 and first["loc"][0] in ("rules", "lists") and isinstance(data, dict):
             try:
                 rule = f" (rule {data[first['loc'][0]][first['loc'][1]].get('id')})"
             except (KeyError, IndexError, TypeError, AttributeError):
@@ -138,11 +128,7 @@ def shipped() -> list[LoadedRulebook]:
             continue
         for entry in sorted(scheme.iterdir(), key=lambda p: p.name):
             if entry.name.endswith(".yaml"):
-                books.append(
-                    load_text(
-                        entry.read_text("utf-8"), file=f"rulebooks/{scheme.name}/{entry.name}"
-                    )
-                )
+                books.append(load_text(entry.read_text("utf-8"), file=f"rulebooks/{scheme.name}/{entry.name}"))
     return books
 
 
@@ -163,9 +149,7 @@ class Scheme:
 
     def window(self, index: int) -> tuple[date, date | None]:
         start = self.versions[index].book.effective_from
-        nxt = (
-            self.versions[index + 1].book.effective_from if index + 1 < len(self.versions) else None
-        )
+        nxt = self.versions[index + 1].book.effective_from if index + 1 < len(self.versions) else None
         return start, nxt
 
 

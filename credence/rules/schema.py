@@ -43,9 +43,7 @@ class Duration(Strict):
 
 
 class Cap(Strict):
-    max: int = Field(
-        gt=0, description="the most the rule's points may add up to, as an absolute value"
-    )
+    max: int = Field(gt=0, description="the most the rule's points may add up to, as an absolute value")
     per: Literal["year", "lifetime"] = "year"
 
 
@@ -127,9 +125,7 @@ class Rulebook(Strict):
     scheme: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     version: str
-    jurisdiction: str = Field(
-        pattern=r"^[0-9]{0,6}$", description="region-code prefix; empty: national"
-    )
+    jurisdiction: str = Field(pattern=r"^[0-9]{0,6}$", description="region-code prefix; empty: national")
     status: Status
     effective_from: date
     legal_basis: str

@@ -50,14 +50,8 @@ class Target:
         if self.name == "sqlite":
             raw = f"json_extract({column}, '$.{name}')"
             return f"CAST({raw} AS INTEGER)" if kind is AttrType.INT else raw
-        raw = (
-            f"({column}->>'{name}')"
-            if self.name == "postgres"
-            else f"json_extract_string({column}, '$.{name}')"
-        )
-        sql_type = {AttrType.INT: "BIGINT", AttrType.BOOL: "BOOLEAN", AttrType.DATE: "DATE"}.get(
-            kind
-        )
+        raw = f"({column}->>'{name}')" if self.name == "postgres" else f"json_extract_string({column}, '$.{name}')"
+        sql_type = {AttrType.INT: "BIGINT", AttrType.BOOL: "BOOLEAN", AttrType.DATE: "DATE"}.get(kind)
         return f"CAST({raw} AS {sql_type})" if sql_type else raw
 
     def as_date(self, sql: str) -> str:

@@ -41,9 +41,7 @@ def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
     return conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar_one_or_none()
 
 
-def _exemption(
-    conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime
-) -> str | None:
+def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
     target = Target(dialect_of(conn.engine))
     facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
     day = legal_date(at)
@@ -107,9 +105,7 @@ def check(
     rewards: list[str] = []
     graded = [m for m in applicable if m.effect is Effect.REWARD]
     if graded:
-        grades = dict(
-            conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all()
-        )
+        grades = dict(conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all())
         rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))

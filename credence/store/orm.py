@@ -104,9 +104,7 @@ class Event(Base):
     """The append-only event log; later the leaves of the Merkle tree."""
 
     __tablename__ = "events"
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     tag: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     actor: Mapped[str] = mapped_column(String(100))
