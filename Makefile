@@ -39,7 +39,8 @@ test-sqlite: install
 test-postgres: install
 	$(RUN)/python -m pytest -m postgres -n 2 -q -p no:cacheprovider
 
-test: install ## the whole suite: SQLite, then PostgreSQL (lint is `make lint`)
+test: install ## the whole suite: lint, SQLite, then PostgreSQL
+	@echo "== lint" && $(MAKE) --no-print-directory lint
 	@echo "== SQLite store" && $(MAKE) --no-print-directory test-sqlite
 	@echo "== PostgreSQL store" && $(MAKE) --no-print-directory test-postgres
 

@@ -18,8 +18,18 @@ from credence.rules.compile import score_query
 from credence.rules.loader import group, shipped
 from credence.rules.targets import Target
 
-KINDS = ["blood_donation", "volunteer_hours", "traffic_offence", "tax_arrears", "residence", "scheme_consent",
-         "public_order_offence", "fare_evasion", "bank_arrears", "court_debt_default"]  # fmt: skip
+KINDS = [
+    "blood_donation",
+    "volunteer_hours",
+    "traffic_offence",
+    "tax_arrears",
+    "residence",
+    "scheme_consent",
+    "public_order_offence",
+    "fare_evasion",
+    "bank_arrears",
+    "court_debt_default",
+]
 
 
 def build(db: duckdb.DuckDBPyConnection, records: int, subjects: int) -> float:
@@ -28,11 +38,15 @@ def build(db: duckdb.DuckDBPyConnection, records: int, subjects: int) -> float:
     kinds = "[" + ", ".join(f"'{k}'" for k in KINDS) + "]"
     attrs = {name: f"CAST(NULL AS {sql})" for name, sql in types.items()}
     attrs.update(
-        volume_ml="CAST(200 + 100 * (i % 3) AS BIGINT)", hours="CAST(i % 400 AS BIGINT)",
-        amount_yuan="CAST(i % 30000 AS BIGINT)", detention_days="CAST(i % 3 AS BIGINT)",
+        volume_ml="CAST(200 + 100 * (i % 3) AS BIGINT)",
+        hours="CAST(i % 400 AS BIGINT)",
+        amount_yuan="CAST(i % 30000 AS BIGINT)",
+        detention_days="CAST(i % 3 AS BIGINT)",
         region="CASE WHEN s % 5 = 0 THEN '371082' ELSE '320505' END",
-        status="'registered'", scheme="'rongcheng-credit'", granted="TRUE",
-    )  # fmt: skip
+        status="'registered'",
+        scheme="'rongcheng-credit'",
+        granted="TRUE",
+    )
     columns = ", ".join(f"{expr} AS {name}" for name, expr in sorted(attrs.items()))
     db.execute(f"""CREATE TABLE facts AS
         SELECT lpad(CAST(i AS VARCHAR), 32, '0') AS record_id, lpad(CAST(s AS VARCHAR), 32, '0') AS subject_id,

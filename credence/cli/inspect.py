@@ -46,12 +46,27 @@ def show(found: "object") -> None:
 
     assert isinstance(found, Explanation)  # noqa: S101
     for s in found.schemes:
-        table = Table("date", "record", "rule", "points", "without it", "counts until", "legal basis",
-                      title=f"{s.title} v{s.version} ({s.status}): {s.score} {s.grade or ''} (base {s.base})")  # fmt: skip
+        table = Table(
+            "date",
+            "record",
+            "rule",
+            "points",
+            "without it",
+            "counts until",
+            "legal basis",
+            title=f"{s.title} v{s.version} ({s.status}): {s.score} {s.grade or ''} (base {s.base})",
+        )
         for line in s.lines:
             note = " (cap)" if line.capped else ""
-            table.add_row(line.valid_date, f"{line.source}/{line.source_record_id}\n{line.kind}", line.rule,
-                          f"{line.points:+d}{note}", str(line.score_without), line.expires_on or "-", line.legal_basis)  # fmt: skip
+            table.add_row(
+                line.valid_date,
+                f"{line.source}/{line.source_record_id}\n{line.kind}",
+                line.rule,
+                f"{line.points:+d}{note}",
+                str(line.score_without),
+                line.expires_on or "-",
+                line.legal_basis,
+            )
         console.print(table)
     for listing in found.listings:
         end = listing.end_date or "no end date until a deletion event"
@@ -87,9 +102,9 @@ def check(
     colour = "red" if decision.outcome == "restricted" else "green"
     console.print(f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}")
     if decision.measure:
-        console.print(
-            f"  measure: {decision.measure_title}\n  legal basis: {decision.legal_basis}\n  appeal to: {decision.appeal}"
-        )
+        console.print(f"  measure: {decision.measure_title}")
+        console.print(f"  legal basis: {decision.legal_basis}")
+        console.print(f"  appeal to: {decision.appeal}")
     if decision.exemption:
         console.print(f"  one-off exemption granted by the court: {decision.exemption}")
 
@@ -103,8 +118,14 @@ def report() -> None:
     for r in rows:
         for i, v in enumerate((r.listed, r.removed_after_fulfilment, r.restricted_flights, r.restricted_trains)):
             by_year[r.period][i] += v
-    table = Table("year listed", "people listed", "removed after fulfilment", f"restricted from flights on {day}",
-                  f"restricted from trains on {day}", title="Dishonest judgment defaulters (counts people, not refused purchases)")  # fmt: skip
+    table = Table(
+        "year listed",
+        "people listed",
+        "removed after fulfilment",
+        f"restricted from flights on {day}",
+        f"restricted from trains on {day}",
+        title="Dishonest judgment defaulters (counts people, not refused purchases)",
+    )
     for year, values in sorted(by_year.items()):
         table.add_row(year, *(f"{v:,}" for v in values))
     console.print(table)

@@ -1,11 +1,13 @@
 """Commands that change the registry: db, generate, ingest, score."""
 
 import json
+import uuid
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from credence.cli.context import console, engine, now, schemes, today
@@ -62,10 +64,14 @@ def mappings(directory: Path = CONNECTORS) -> dict[str, Mapping]:
     return found
 
 
+def _advance(bar: Progress, task: TaskID, rows: int) -> None:
+    bar.advance(task, rows)
+
+
 def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]:
     made = engine()
     results = []
-    subjects: set[object] = set()
+    subjects: set[uuid.UUID] = set()
     books = schemes()
     with _progress() as bar:
         for mapping in mappings(connectors).values():
@@ -75,11 +81,11 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
                 continue
             total = sum(1 for _ in path.open(encoding="utf-8"))
             task = bar.add_task(mapping.file, total=total)
-            result = load_file(made, path, mapping, now=now(), progress=lambda n, t=task: bar.advance(t, n))
+            result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
             results.append(result)
             subjects |= result.subjects
         task = bar.add_task("score and list", total=1)
-        update(made, books, subjects=subjects, as_of=today(), now=now())  # type: ignore[arg-type]
+        update(made, books, subjects=subjects, as_of=today(), now=now())
         bar.advance(task)
     table = Table(
         "file",

@@ -103,10 +103,15 @@ def explain(
         score, grade = scores[subject]
         rules = {r.rule.id: r.rule for v in scheme.versions for r in v.rules}
         explanation = SchemeExplanation(
-            scheme=name, title=current.book.title, version=current.book.version,
-            status=current.book.status.value, legal_basis=current.book.legal_basis,
-            base=current.book.score.base, score=score, grade=grade,
-        )  # fmt: skip
+            scheme=name,
+            title=current.book.title,
+            version=current.book.version,
+            status=current.book.status.value,
+            legal_basis=current.book.legal_basis,
+            base=current.book.score.base,
+            score=score,
+            grade=grade,
+        )
         for item in conn.execute(text(query.sql(facts))).mappings():
             record_id = as_uuid(item["record_id"])
             without = scoring.compute(
@@ -128,7 +133,7 @@ def explain(
                     expires_on=str(item["expires_on"]) if item["expires_on"] else None,
                     score_without=without,
                     capped=int(item["points"]) != int(item["raw_points"]),
-                )  # fmt: skip
+                )
             )
         out.append(explanation)
     listings = []
@@ -158,6 +163,6 @@ def explain(
                 legal_basis=listing.legal_basis,
                 decision_record=str(listing.decision_record_id),
                 measures=attached,
-            )  # fmt: skip
+            )
         )
     return Explanation(subject_id=str(subject), as_of=str(as_of), schemes=out, listings=listings)

@@ -86,7 +86,7 @@ def ensure_subjects(conn: Connection, refs: Iterable[SubjectRef], *, now: dateti
     numbers = list(wanted)
     for part in _chunks(numbers):
         found.update(conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(part))).all())
-    new = [
+    new: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "id_number": ref.id_number,
@@ -131,7 +131,8 @@ def write_batch(
     """Write accepted records, quarantined rows and their events in the caller's transaction."""
     ids = ensure_subjects(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
     latest = _latest(conn, source, [c.source_record_id for _, c in candidates])
-    records, entries = [], []
+    records: list[dict[str, Any]] = []
+    entries: list[Entry] = []
     for _line, cand in candidates:
         digest = cand.content_hash
         previous = latest.get(cand.source_record_id)
@@ -165,7 +166,7 @@ def write_batch(
                 subject_id,
                 f"source:{source}",
                 {"record_id": str(record_id), "kind": cand.kind, "version": version},
-            )  # fmt: skip
+            )
         )
         result.subjects.add(subject_id)
         result.subjects.update(ids[ref.id_number] for ref in cand.related)
@@ -176,10 +177,18 @@ def write_batch(
     if records:
         conn.execute(insert(Record), records)
     quarantined = [
-        {"source_id": source, "file": file, "line": r.line, "field": r.field, "reason": r.reason,
-         "raw": r.raw, "received_at": now, "replayed_at": None}
+        {
+            "source_id": source,
+            "file": file,
+            "line": r.line,
+            "field": r.field,
+            "reason": r.reason,
+            "raw": r.raw,
+            "received_at": now,
+            "replayed_at": None,
+        }
         for r in rejected
-    ]  # fmt: skip
+    ]
     if quarantined:
         conn.execute(insert(Quarantine), quarantined)
         entries.extend(
@@ -188,7 +197,7 @@ def write_batch(
                 None,
                 f"source:{source}",
                 {"file": file, "line": r.line, "field": r.field, "reason": r.reason},
-            )  # fmt: skip
+            )
             for r in rejected
         )
     result.quarantined += len(rejected)
@@ -226,8 +235,15 @@ def load_file(
 
     def flush() -> None:
         with engine.begin() as conn:
-            write_batch(conn, source=mapping.source, file=path.name, candidates=candidates,
-                        rejected=rejected, now=now, result=result)  # fmt: skip
+            write_batch(
+                conn,
+                source=mapping.source,
+                file=path.name,
+                candidates=candidates,
+                rejected=rejected,
+                now=now,
+                result=result,
+            )
         if progress:
             progress(len(candidates) + len(rejected))
         candidates.clear()
@@ -235,7 +251,7 @@ def load_file(
 
     for line, row in readers.rows(path, mapping.format):
         result.rows += 1
-        if isinstance(row, readers.BadLine):
+        if isinstance(row, readers.BadLineError):
             rejected.append(Rejected(line, None, row.reason, {"_line": row.raw}))
         else:
             checked = check_row(row, mapping, catalogue, auth)
@@ -280,8 +296,14 @@ def replay(
             for q, row in items:
                 checked = check_row(row, mapping, catalogue, auth) if "_line" not in row else None
                 if isinstance(checked, Rejected) or checked is None:
-                    still.append(Rejected(q.line, checked.field if checked else None,
-                                          checked.reason if checked else "unreadable line", row))  # fmt: skip
+                    still.append(
+                        Rejected(
+                            q.line,
+                            checked.field if checked else None,
+                            checked.reason if checked else "unreadable line",
+                            row,
+                        )
+                    )
                     continue
                 good.append((q.line, checked))
                 done.append(q.id)

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 
-class BadLine(Exception):
+class BadLineError(Exception):
     def __init__(self, reason: str, raw: str) -> None:
         super().__init__(reason)
         self.reason = reason
         self.raw = raw
 
 
-def rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """Yield (line number, row) pairs; an unreadable line yields a BadLine instead of a row."""
+def rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadLineError]]:
+    """Yield (line number, row) pairs; an unreadable line yields a BadLineError instead of a row."""
     with path.open(encoding="utf-8", newline="") as handle:
         if fmt == "csv":
             reader = csv.DictReader(handle)
@@ -24,7 +24,7 @@ def rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadLine]]
                 if None in row:
                     yield (
                         line,
-                        BadLine("more cells than the header has columns", json.dumps(row[None])),
+                        BadLineError("more cells than the header has columns", json.dumps(row[None])),
                     )
                 else:
                     yield line, row
@@ -38,10 +38,10 @@ def rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadLine]]
             except json.JSONDecodeError as err:
                 yield (
                     number,
-                    BadLine(f"not valid JSON: {err.msg} at column {err.colno}", text.rstrip("\n")),
+                    BadLineError(f"not valid JSON: {err.msg} at column {err.colno}", text.rstrip("\n")),
                 )
                 continue
             if not isinstance(value, dict):
-                yield number, BadLine("a JSON line must hold an object", text.rstrip("\n"))
+                yield number, BadLineError("a JSON line must hold an object", text.rstrip("\n"))
                 continue
             yield number, value

@@ -49,9 +49,11 @@ def derive(
                 query = listing_query(version, list_index, target, window=window, scope=scope)
                 found = conn.execute(text(query.sql(facts))).mappings().all()
                 bound = {r[role] for r in found for role in rule.binds if r[role]}
-                ids = dict(
-                    conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(bound))).all()
-                ) if bound else {}  # fmt: skip
+                ids = (
+                    dict(conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(bound))).all())
+                    if bound
+                    else {}
+                )
                 for r in found:
                     listed = as_uuid(r["subject_id"])
                     decision = as_uuid(r["record_id"])

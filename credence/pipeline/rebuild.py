@@ -46,10 +46,17 @@ def write(conn: Connection, schemes: dict[str, Scheme], scores: Scores, *, as_of
         version = current.book.version
         conn.execute(delete(Score).where(Score.scheme == name))
         values = [
-            {"subject_id": sid, "scheme": name, "id": derived_id("score", name, version, sid, as_of, score),
-             "rulebook_version": version, "score": score, "grade": grade, "as_of": as_of}
+            {
+                "subject_id": sid,
+                "scheme": name,
+                "id": derived_id("score", name, version, sid, as_of, score),
+                "rulebook_version": version,
+                "score": score,
+                "grade": grade,
+                "as_of": as_of,
+            }
             for sid, (score, grade) in rows.items()
-        ]  # fmt: skip
+        ]
         if values:
             conn.execute(insert(Score), values)
         written += len(values)

@@ -43,9 +43,14 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
         .scalar_subquery()
     )
     query = select(
-        Listing.subject_id, Listing.list_id, Listing.start_date, Listing.end_date, Listing.end_reason,
-        residence.label("residence"), Subject.address_code,
-    ).join(Subject, Subject.id == Listing.subject_id)  # fmt: skip
+        Listing.subject_id,
+        Listing.list_id,
+        Listing.start_date,
+        Listing.end_date,
+        Listing.end_reason,
+        residence.label("residence"),
+        Subject.address_code,
+    ).join(Subject, Subject.id == Listing.subject_id)
     table: dict[tuple[str, str], dict[str, set[object]]] = {}
     for r in conn.execute(query):
         district = str((r.residence or {}).get("region") or r.address_code)

@@ -59,10 +59,17 @@ def rescore(
         conn.execute(stale)
         version = current.book.version
         values = [
-            {"subject_id": sid, "scheme": name, "id": derived_id("score", name, version, sid, as_of, score),
-             "rulebook_version": version, "score": score, "grade": grade, "as_of": as_of}
+            {
+                "subject_id": sid,
+                "scheme": name,
+                "id": derived_id("score", name, version, sid, as_of, score),
+                "rulebook_version": version,
+                "score": score,
+                "grade": grade,
+                "as_of": as_of,
+            }
             for sid, (score, grade) in rows.items()
-        ]  # fmt: skip
+        ]
         if values:
             conn.execute(insert(Score), values)
         written += len(values)

@@ -86,11 +86,12 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     consent = ""
     if book.coverage.consent_required:
         extra = f" AND x.scheme = '{book.scheme}'"
+        withdrawn = later.format(k="scheme_consent", d=target.date(as_of), extra=extra)
         consent = f"""
     AND EXISTS (
       SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'scheme_consent'
         AND y.scheme = '{book.scheme}' AND y.valid_date <= {target.date(as_of)} AND y.granted
-        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="scheme_consent", d=target.date(as_of), extra=extra)}))"""
+        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {withdrawn}))"""
     return f"""SELECT s.id AS subject_id FROM subjects s
     WHERE {scope} AND s.kind = 'person'
     AND {residence}{consent}"""
@@ -140,8 +141,9 @@ def _scope(target: Target, scope: Sequence[uuid.UUID] | None) -> str:
     return f"s.id IN ({_in_list(target, scope)})" if scope is not None else target.true
 
 
-def _live(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None,
-          exclude: Sequence[uuid.UUID]) -> list[tuple[str, str]]:  # fmt: skip
+def _live(
+    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None, exclude: Sequence[uuid.UUID]
+) -> list[tuple[str, str]]:
     current = scheme.in_force(as_of)
     assert current is not None  # callers check  # noqa: S101
     return [
@@ -222,9 +224,13 @@ FROM ranked ORDER BY valid_date, record_id, rule_id"""
 
 
 def listing_query(
-    book: LoadedRulebook, index: int, target: Target, *, window: tuple[date, date | None],
+    book: LoadedRulebook,
+    index: int,
+    target: Target,
+    *,
+    window: tuple[date, date | None],
     scope: Sequence[uuid.UUID] | None = None,
-) -> Query:  # fmt: skip
+) -> Query:
     """Listings from decision records: start, scheduled end, and the first ending event.
 
     Columns: record_id, subject_id, case_number, court, ground, start_date, end_date,

@@ -19,11 +19,37 @@ from credence.exc import RulebookError
 FUNCTIONS = {"floor_div": 2, "least": None, "greatest": None, "coalesce": None, "abs": 1}
 
 _ALLOWED = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.And, exp.Or, exp.Not,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Add, exp.Sub, exp.Mul, exp.Paren,
-    exp.In, exp.Is, exp.Neg, exp.Case, exp.If, exp.Between, exp.Coalesce, exp.Abs, exp.Least,
-    exp.Greatest, exp.Anonymous, exp.Mod,
-)  # fmt: skip
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Paren,
+    exp.In,
+    exp.Is,
+    exp.Neg,
+    exp.Case,
+    exp.If,
+    exp.Between,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Least,
+    exp.Greatest,
+    exp.Anonymous,
+    exp.Mod,
+)
 
 TARGETS = ("sqlite", "postgres", "duckdb")
 
@@ -44,7 +70,7 @@ class Where:
 @dataclass(frozen=True, slots=True)
 class Expression:
     text: str
-    tree: exp.Expression
+    tree: exp.Expr
     fields: frozenset[str]
 
     def sql(self, target: str, *, table: str = "f") -> str:

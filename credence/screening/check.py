@@ -69,12 +69,14 @@ def check(
     if subject is None:
         return Decision(outcome="allowed", action=action, reference=str(reference))
     listings = conn.execute(
-        select(Listing.__table__).where(
+        select(Listing.__table__)
+        .where(
             Listing.subject_id == subject,
             Listing.start_date <= day,
             (Listing.end_date.is_(None)) | (Listing.end_date > day),
-        ).order_by(Listing.start_date)
-    ).all()  # fmt: skip
+        )
+        .order_by(Listing.start_date)
+    ).all()
     applicable = [m for m in measures if m.applies_to(action, attributes)]
     notices: list[str] = []
     exempted: Decision | None = None

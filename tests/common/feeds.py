@@ -32,9 +32,7 @@ def mapping_for(source: str) -> Mapping:
         source=source,
         format="jsonl",
         file="feed.jsonl",
-        fields=Fields(
-            source_record_id="id", id_number="id_number", valid_date="date", jurisdiction="region"
-        ),
+        fields=Fields(source_record_id="id", id_number="id_number", valid_date="date", jurisdiction="region"),
         kind=KindMap(column="kind", map={k: k for k in catalogue.kinds}),
         attributes={a: f"attrs.{a}" for a in attrs},
         legal_basis={k: f"test basis for {k}" for k in catalogue.kinds},
@@ -54,9 +52,7 @@ class Registry:
         self.now += timedelta(seconds=seconds)
         return self.now
 
-    def feed(
-        self, source: str, rows: list[dict[str, Any]], *, as_of: date | None = None
-    ) -> LoadResult:
+    def feed(self, source: str, rows: list[dict[str, Any]], *, as_of: date | None = None) -> LoadResult:
         self.files += 1
         path = self.tmp / f"feed-{self.files}.jsonl"
         with path.open("w", encoding="utf-8") as handle:

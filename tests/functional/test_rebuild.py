@@ -44,10 +44,19 @@ def test_rebuild_equals_incremental(
 ) -> None:
     engine = new_engine()  # every example starts from an empty registry
     reg = Registry(engine, tmp_path, now=datetime(2026, 11, 27, 4, tzinfo=UTC))
-    reg.feed("police", [
-        {"id_number": p, "kind": "residence", "date": "2019-01-01", "attrs": {"region": "320505", "status": "registered"}}
-        for p in PEOPLE
-    ], as_of=date(2026, 11, 27))  # fmt: skip
+    reg.feed(
+        "police",
+        [
+            {
+                "id_number": p,
+                "kind": "residence",
+                "date": "2019-01-01",
+                "attrs": {"region": "320505", "status": "registered"},
+            }
+            for p in PEOPLE
+        ],
+        as_of=date(2026, 11, 27),
+    )
     for start in range(0, len(events), 8):  # a few feeds, so the incremental path runs often
         by_source: dict[str, list[dict[str, object]]] = {}
         for who, kind, day in events[start : start + 8]:
@@ -74,8 +83,17 @@ def test_rebuild_equals_incremental(
 def test_correction_is_bitemporal(engine: Engine, tmp_path: Path) -> None:
     person = PEOPLE[0]
     reg = Registry(engine, tmp_path)
-    reg.feed("police", [{"id_number": person, "kind": "residence", "date": "2019-01-01",
-                         "attrs": {"region": "320505", "status": "registered"}}])  # fmt: skip
+    reg.feed(
+        "police",
+        [
+            {
+                "id_number": person,
+                "kind": "residence",
+                "date": "2019-01-01",
+                "attrs": {"region": "320505", "status": "registered"},
+            }
+        ],
+    )
     row = {
         "id": "TAX-1",
         "id_number": person,

@@ -13,32 +13,51 @@ from tests.common.feeds import Registry, person_id
 ADULT = person_id(date(1980, 5, 17))
 
 
-def registered(
-    id_number: str, region: str = "320505", since: str = "2020-01-01"
-) -> dict[str, object]:
-    return {"id_number": id_number, "kind": "residence", "date": since,
-            "attrs": {"region": region, "status": "registered"}}  # fmt: skip
+def registered(id_number: str, region: str = "320505", since: str = "2020-01-01") -> dict[str, object]:
+    return {
+        "id_number": id_number,
+        "kind": "residence",
+        "date": since,
+        "attrs": {"region": region, "status": "registered"},
+    }
 
 
 def score_of(engine: Engine, id_number: str, scheme: str) -> int | None:
     with engine.connect() as conn:
         return conn.execute(
-            select(Score.score).join(Subject, Subject.id == Score.subject_id)
+            select(Score.score)
+            .join(Subject, Subject.id == Score.subject_id)
             .where(Subject.id_number == id_number, Score.scheme == scheme)
-        ).scalar()  # fmt: skip
+        ).scalar()
 
 
 def test_suzhou_134_from_raw_records_and_never_more(engine: Engine, tmp_path: Path) -> None:
     reg = Registry(engine, tmp_path)
     reg.feed("police", [registered(ADULT)])
-    reg.feed("blood_bank", [
-        {"id_number": ADULT, "kind": "blood_donation", "date": f"202{i}-03-01", "attrs": {"volume_ml": 200}}
-        for i in range(5)
-    ])  # fmt: skip
-    reg.feed("volunteers", [
-        {"id_number": ADULT, "kind": "volunteer_hours", "date": "2024-12-31", "attrs": {"hours": 260, "year": 2024}},
-        {"id_number": ADULT, "kind": "volunteer_hours", "date": "2025-12-31", "attrs": {"hours": 260, "year": 2025}},
-    ])  # fmt: skip
+    reg.feed(
+        "blood_bank",
+        [
+            {"id_number": ADULT, "kind": "blood_donation", "date": f"202{i}-03-01", "attrs": {"volume_ml": 200}}
+            for i in range(5)
+        ],
+    )
+    reg.feed(
+        "volunteers",
+        [
+            {
+                "id_number": ADULT,
+                "kind": "volunteer_hours",
+                "date": "2024-12-31",
+                "attrs": {"hours": 260, "year": 2024},
+            },
+            {
+                "id_number": ADULT,
+                "kind": "volunteer_hours",
+                "date": "2025-12-31",
+                "attrs": {"hours": 260, "year": 2025},
+            },
+        ],
+    )
     assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
     reg.feed(
         "blood_bank",
@@ -65,10 +84,16 @@ def test_suzhou_134_from_raw_records_and_never_more(engine: Engine, tmp_path: Pa
     assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
 
 
-def decision(id_number: str, *, case: str = "(2025)苏05执123号", day: str = "2025-06-01", ground: int = 1,
-             **extra: object) -> dict[str, object]:  # fmt: skip
-    return {"id_number": id_number, "kind": "defaulter_listing_decision", "date": day, "region": "",
-            "attrs": {"case_number": case, "court": "Suzhou Intermediate People's Court", "ground": ground, **extra}}  # fmt: skip
+def decision(
+    id_number: str, *, case: str = "(2025)苏05执123号", day: str = "2025-06-01", ground: int = 1, **extra: object
+) -> dict[str, object]:
+    return {
+        "id_number": id_number,
+        "kind": "defaulter_listing_decision",
+        "date": day,
+        "region": "",
+        "attrs": {"case_number": case, "court": "Suzhou Intermediate People's Court", "ground": ground, **extra},
+    }
 
 
 AT = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
@@ -79,10 +104,7 @@ def test_restricted_debtor_rail_and_flights(engine: Engine, tmp_path: Path) -> N
     reg.feed("court", [decision(ADULT)])
     with engine.connect() as conn:
         assert (
-            check(
-                conn, ADULT, "rail_ticket", {"train_type": "D", "seat_class": "second"}, at=AT
-            ).outcome
-            == "allowed"
+            check(conn, ADULT, "rail_ticket", {"train_type": "D", "seat_class": "second"}, at=AT).outcome == "allowed"
         )
         for attrs in (
             {"train_type": "G", "seat_class": "second"},
@@ -100,17 +122,23 @@ def test_restricted_debtor_rail_and_flights(engine: Engine, tmp_path: Path) -> N
 def test_deletion_lifts_measures_at_once(engine: Engine, tmp_path: Path) -> None:
     reg = Registry(engine, tmp_path)
     reg.feed("court", [decision(ADULT)])
-    reg.feed("court", [{"id_number": ADULT, "kind": "defaulter_deletion", "date": "2026-01-05", "region": "",
-                        "attrs": {"case_number": "(2025)苏05执123号", "reason": "performed"}}])  # fmt: skip
+    reg.feed(
+        "court",
+        [
+            {
+                "id_number": ADULT,
+                "kind": "defaulter_deletion",
+                "date": "2026-01-05",
+                "region": "",
+                "attrs": {"case_number": "(2025)苏05执123号", "reason": "performed"},
+            }
+        ],
+    )
     with engine.connect() as conn:
         assert check(conn, ADULT, "flight", {}, at=AT).outcome == "allowed"
         during = datetime(2025, 12, 1, 4, 0, tzinfo=UTC)
         assert check(conn, ADULT, "flight", {}, at=during).outcome == "restricted"
-        events = (
-            conn.execute(text("SELECT tag FROM events WHERE tag LIKE 'listing.%' ORDER BY seq"))
-            .scalars()
-            .all()
-        )
+        events = conn.execute(text("SELECT tag FROM events WHERE tag LIKE 'listing.%' ORDER BY seq")).scalars().all()
     assert events == ["listing.start", "listing.end"]
 
 
@@ -127,16 +155,29 @@ def test_minor_is_never_listed(engine: Engine, tmp_path: Path) -> None:
     ("ground", "ext", "end"),
     [(2, None, date(2027, 6, 1)), (3, 3, date(2030, 6, 1)), (1, None, None)],
 )
-def test_listing_durations(
-    engine: Engine, tmp_path: Path, ground: int, ext: int | None, end: date | None
-) -> None:
+def test_listing_durations(engine: Engine, tmp_path: Path, ground: int, ext: int | None, end: date | None) -> None:
     reg = Registry(engine, tmp_path)
     reg.feed("court", [decision(ADULT, ground=ground)])
     if ext:
-        reg.feed("court", [{"id_number": ADULT, "kind": "defaulter_listing_extension", "date": "2027-01-01", "region": "",
-                            "attrs": {"case_number": "(2025)苏05执123号", "years": ext}},
-                           {"id_number": ADULT, "kind": "defaulter_listing_extension", "date": "2027-02-01", "region": "",
-                            "attrs": {"case_number": "(2025)苏05执123号", "years": 3}}])  # fmt: skip
+        reg.feed(
+            "court",
+            [
+                {
+                    "id_number": ADULT,
+                    "kind": "defaulter_listing_extension",
+                    "date": "2027-01-01",
+                    "region": "",
+                    "attrs": {"case_number": "(2025)苏05执123号", "years": ext},
+                },
+                {
+                    "id_number": ADULT,
+                    "kind": "defaulter_listing_extension",
+                    "date": "2027-02-01",
+                    "region": "",
+                    "attrs": {"case_number": "(2025)苏05执123号", "years": 3},
+                },
+            ],
+        )
     with engine.connect() as conn:
         listing = conn.execute(select(Listing.__table__)).one()
     assert listing.start_date == date(2025, 6, 1)
@@ -156,24 +197,26 @@ def test_art3_exclusion_and_organisation_binds_its_people(engine: Engine, tmp_pa
         assert roles == ["legal_representative", "subject"]
         got = check(conn, rep, "flight", {}, at=AT)
         assert got.outcome == "restricted"
-        assert got.appeal and "(2025)苏05执999号" in got.appeal
+        assert got.appeal is not None
+        assert "(2025)苏05执999号" in got.appeal
 
 
-def test_same_file_twice_changes_nothing_and_amendment_is_a_new_version(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_same_file_twice_changes_nothing_and_amendment_is_a_new_version(engine: Engine, tmp_path: Path) -> None:
     reg = Registry(engine, tmp_path)
-    row = {"id": "T-1", "id_number": ADULT, "kind": "traffic_offence", "date": "2026-10-01",
-           "attrs": {"offence_code": "1345", "fine_yuan": 200}}  # fmt: skip
+    row = {
+        "id": "T-1",
+        "id_number": ADULT,
+        "kind": "traffic_offence",
+        "date": "2026-10-01",
+        "attrs": {"offence_code": "1345", "fine_yuan": 200},
+    }
     first = reg.feed("police", [row])
     again = reg.feed("police", [row])
     amended = reg.feed("police", [{**row, "attrs": {"offence_code": "1345", "fine_yuan": 100}}])
     assert (first.accepted, again.unchanged, amended.amended) == (1, 1, 1)
     with engine.connect() as conn:
         versions = (
-            conn.execute(
-                text("SELECT version FROM records WHERE source_record_id = 'T-1' ORDER BY version")
-            )
+            conn.execute(text("SELECT version FROM records WHERE source_record_id = 'T-1' ORDER BY version"))
             .scalars()
             .all()
         )
@@ -191,12 +234,15 @@ def test_records_are_append_only_in_the_database(engine: Engine, tmp_path: Path)
 def test_bad_rows_are_quarantined_with_line_and_reason(engine: Engine, tmp_path: Path) -> None:
     reg = Registry(engine, tmp_path)
     bad_check = ADULT[:-1] + ("0" if ADULT[-1] != "0" else "1")
-    result = reg.feed("police", [
-        registered(ADULT),
-        {**registered(bad_check)},
-        {"id_number": ADULT, "kind": "blood_donation", "date": "2026-01-01", "attrs": {"volume_ml": 200}},
-        {"id_number": ADULT, "kind": "traffic_offence", "date": "2026-13-01", "attrs": {"offence_code": "1"}},
-    ])  # fmt: skip
+    result = reg.feed(
+        "police",
+        [
+            registered(ADULT),
+            {**registered(bad_check)},
+            {"id_number": ADULT, "kind": "blood_donation", "date": "2026-01-01", "attrs": {"volume_ml": 200}},
+            {"id_number": ADULT, "kind": "traffic_offence", "date": "2026-13-01", "attrs": {"offence_code": "1"}},
+        ],
+    )
     assert (result.accepted, result.quarantined) == (1, 3)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT line, field, reason FROM quarantine ORDER BY line")).all()

@@ -171,9 +171,7 @@ def test_unknown_attribute_is_refused() -> None:
     assert "volume_ml" in err.reason  # says what was expected
 
 
-@pytest.mark.parametrize(
-    "text", ["2024-02-29", "20240229", " 2024-02-29 ", date(2024, 2, 29)], ids=str
-)
+@pytest.mark.parametrize("text", ["2024-02-29", "20240229", " 2024-02-29 ", date(2024, 2, 29)], ids=str)
 def test_dates_accept_iso_and_compact_forms(text: Any) -> None:
     kind = load_catalogue(DATED).kind("court_hearing")
     assert kind.attributes["heard_on"].type is AttrType.DATE

@@ -62,9 +62,7 @@ def test_helper_builds_numbers_stdnum_accepts() -> None:
 def test_valid_18_character_id_is_accepted_with_its_parts(address: str) -> None:
     number = make_id(address, date(1985, 12, 31), 123)
     parsed = parse_resident_id(number)
-    assert parsed == ResidentId(
-        number=number, birth_date=date(1985, 12, 31), sex=Sex.MALE, address_code=address
-    )
+    assert parsed == ResidentId(number=number, birth_date=date(1985, 12, 31), sex=Sex.MALE, address_code=address)
 
 
 @PROPERTY
@@ -102,9 +100,7 @@ def test_legacy_15_digit_id_is_upgraded() -> None:
 
 @PROPERTY
 @given(address=addresses, birth=legacy_births, seq=sequences)
-def test_legacy_and_current_numbers_of_one_person_agree(
-    address: str, birth: date, seq: int
-) -> None:
+def test_legacy_and_current_numbers_of_one_person_agree(address: str, birth: date, seq: int) -> None:
     legacy = parse_resident_id(make_legacy(address, birth, seq))
     current = parse_resident_id(make_id(address, birth, seq))
     assert legacy == current

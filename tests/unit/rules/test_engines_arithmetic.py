@@ -154,9 +154,7 @@ def test_floor_div_postgres(postgres_run: Runner, pairs: list[tuple[int, int]]) 
 
 
 def test_floor_div_inside_a_formula_sqlite(sqlite_run: Runner) -> None:
-    formula = parse(
-        "2 * floor_div(x, 100) - floor_div(-x, y)", fields={"x", "y"}, where=Where("t", "r", "p")
-    )
+    formula = parse("2 * floor_div(x, 100) - floor_div(-x, y)", fields={"x", "y"}, where=Where("t", "r", "p"))
     pairs = [(1050, 36), (-1050, 36), (99, -7), (0, 1)]
     got = sqlite_run(formula.sql("sqlite", table="t"), INT_COLUMNS["sqlite"], pairs)
     assert got == [2 * (a // 100) - (-a // b) for a, b in pairs]

@@ -208,20 +208,14 @@ def test_duplicate_rule_ids_are_refused() -> None:
 @pytest.mark.parametrize(
     "grades",
     [
-        pytest.param(
-            "  - {grade: A, min: 101, max: 200}\n  - {grade: B, min: 0, max: 99}\n", id="gap"
-        ),
-        pytest.param(
-            "  - {grade: A, min: 99, max: 200}\n  - {grade: B, min: 0, max: 99}\n", id="overlap"
-        ),
+        pytest.param("  - {grade: A, min: 101, max: 200}\n  - {grade: B, min: 0, max: 99}\n", id="gap"),
+        pytest.param("  - {grade: A, min: 99, max: 200}\n  - {grade: B, min: 0, max: 99}\n", id="overlap"),
         pytest.param(
             "  - {grade: A, min: 50, max: 200}\n  - {grade: B, min: 0, max: 99}\n",
             id="wide-overlap",
         ),
         pytest.param(
-            "  - {grade: A, min: 100, max: 200}\n"
-            "  - {grade: B, min: 0, max: 99}\n"
-            "  - {grade: C, min: 0, max: 99}\n",
+            "  - {grade: A, min: 100, max: 200}\n  - {grade: B, min: 0, max: 99}\n  - {grade: C, min: 0, max: 99}\n",
             id="duplicate",
         ),
     ],
@@ -260,9 +254,7 @@ def test_bands_must_reach_floor_and_ceiling(grades: str, covered: str) -> None:
 def test_band_with_min_above_max_is_refused() -> None:
     # an empty band B [101, 100] between A and C, which otherwise tile the scale
     grades = (
-        "  - {grade: A, min: 0, max: 100}\n"
-        "  - {grade: B, min: 101, max: 100}\n"
-        "  - {grade: C, min: 101, max: 200}\n"
+        "  - {grade: A, min: 0, max: 100}\n  - {grade: B, min: 101, max: 100}\n  - {grade: C, min: 101, max: 200}\n"
     )
     assert "min above max" in refusal(book(grades=grades))
 
