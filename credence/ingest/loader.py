@@ -25,6 +25,7 @@ from credence.ingest import readers
 from credence.ingest.mapping import Mapping
 from credence.ingest.records import Authority, Candidate, SubjectRef, build
 from credence.model.catalogue import Catalogue, default_catalogue
+from credence.model.ids import derived_id
 from credence.store.orm import Quarantine, Record, Source, Subject
 
 CHUNK = 900  # stays under SQLite's bound-parameter limit with room to spare
@@ -36,6 +37,7 @@ class LoadResult:
     rows: int = 0
     accepted: int = 0
     amended: int = 0
+    retracted: int = 0
     unchanged: int = 0
     quarantined: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
@@ -104,17 +106,18 @@ def ensure_subjects(conn: Connection, refs: Iterable[SubjectRef], *, now: dateti
     return found
 
 
-def _latest(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-    latest: dict[str, tuple[int, str]] = {}
+def _latest(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, tuple[int, str, uuid.UUID]]:
+    """Newest version, content hash and subject of each source record id already stored."""
+    latest: dict[str, tuple[int, str, uuid.UUID]] = {}
     for part in _chunks(list(ids)):
         rows = conn.execute(
-            select(Record.source_record_id, Record.version, Record.content_hash).where(
+            select(Record.source_record_id, Record.version, Record.content_hash, Record.subject_id).where(
                 Record.source_id == source, Record.source_record_id.in_(part)
             )
         )
-        for rid, version, digest in rows:
+        for rid, version, digest, subject in rows:
             if rid not in latest or version > latest[rid][0]:
-                latest[rid] = (version, digest)
+                latest[rid] = (version, digest, subject)
     return latest
 
 
@@ -140,9 +143,12 @@ def write_batch(
             result.unchanged += 1
             continue
         version = previous[0] + 1 if previous else 1
-        latest[cand.source_record_id] = (version, digest)
-        record_id = uuid.uuid4()
+        # the same feeds give the same ids in any registry, so a rebuild from them is reproducible
+        record_id = derived_id("record", source, cand.source_record_id, version)
         subject_id = ids[cand.subject.id_number]
+        latest[cand.source_record_id] = (version, digest, subject_id)
+        if previous:  # an amendment may move a record to another subject: rescore both
+            result.subjects.add(previous[2])
         records.append(
             {
                 "id": record_id,
@@ -150,7 +156,7 @@ def write_batch(
                 "source_id": source,
                 "source_record_id": cand.source_record_id,
                 "version": version,
-                "op": "assert",
+                "op": cand.op,
                 "kind": cand.kind,
                 "valid_date": cand.valid_date,
                 "recorded_at": now,
@@ -165,12 +171,14 @@ def write_batch(
                 Tag.RECORD_ACCEPTED,
                 subject_id,
                 f"source:{source}",
-                {"record_id": str(record_id), "kind": cand.kind, "version": version},
+                {"record_id": str(record_id), "kind": cand.kind, "version": version, "op": cand.op},
             )
         )
         result.subjects.add(subject_id)
         result.subjects.update(ids[ref.id_number] for ref in cand.related)
-        if version > 1:
+        if cand.op == "retract":
+            result.retracted += 1
+        elif version > 1:
             result.amended += 1
         else:
             result.accepted += 1
@@ -282,10 +290,15 @@ def replay(
     result = LoadResult(file="quarantine")
     still: list[Rejected] = []
     with engine.begin() as conn:
-        pending = conn.execute(select(Quarantine).where(Quarantine.replayed_at.is_(None))).scalars().all()
+        pending = conn.execute(
+            select(Quarantine.__table__).where(Quarantine.replayed_at.is_(None)).order_by(Quarantine.id)
+        ).all()
         by_source: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
         for q in pending:
-            by_source.setdefault(q.source_id, []).append((q, {**q.raw, **fixes.get(q.id, {})}))
+            fix = fixes.get(q.id, {})
+            # a fix to an unreadable line supplies the row that could not be read
+            raw = {k: v for k, v in q.raw.items() if k != "_line"} if fix else q.raw
+            by_source.setdefault(q.source_id, []).append((q, {**raw, **fix}))
         for source, items in by_source.items():
             mapping = mappings.get(source)
             if mapping is None:

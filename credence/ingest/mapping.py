@@ -30,6 +30,8 @@ class Fields(BaseModel):
     id_number: Spec
     valid_date: Spec
     jurisdiction: Spec
+    # a column saying the agency withdraws the record (e.g. a fine quashed on appeal); absent: assert
+    retracted: Spec | None = None
 
 
 class Mapping(BaseModel):

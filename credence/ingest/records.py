@@ -8,7 +8,7 @@ from typing import Any
 
 from credence.exc import FieldError, NotAuthorisedError
 from credence.ingest.mapping import Mapping
-from credence.model.catalogue import AttrType, Catalogue, parse_date
+from credence.model.catalogue import Attribute, AttrType, Catalogue, parse_date
 from credence.model.identifiers import ResidentId, SubjectKind, parse_subject
 
 
@@ -39,10 +39,12 @@ class Candidate:
     legal_basis: str
     attributes: dict[str, Any]
     related: tuple[SubjectRef, ...]  # people named in attributes (e.g. a legal representative)
+    op: str = "assert"  # or "retract": the agency withdraws the record
 
     @property
     def content_hash(self) -> str:
         body = {
+            "op": self.op,
             "id_number": self.subject.id_number,
             "kind": self.kind,
             "valid_date": self.valid_date.isoformat(),
@@ -96,7 +98,12 @@ def build(row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, authority
     legal_basis = mapping.legal_basis.get(kind_name)
     if not legal_basis:
         raise FieldError("legal_basis", f"the mapping gives no legal basis for {kind_name}")
+    retracted = False
+    if mapping.fields.retracted is not None:
+        flag = Attribute("retracted", AttrType.BOOL)
+        retracted = bool(flag.coerce(mapping.pick(row, mapping.fields.retracted), field="retracted"))
     return Candidate(
+        op="retract" if retracted else "assert",
         source_record_id=source_record_id,
         subject=subject,
         kind=kind_name,
