@@ -76,3 +76,10 @@ def snapshot(conn: Connection, facts_sql: str, types: dict[str, str]) -> Snapsho
 
 def run(snap: Snapshot, sql: str) -> list[tuple[Any, ...]]:
     return snap.db.execute(sql).fetchall()
+
+
+def rows(snap: Snapshot, sql: str) -> list[dict[str, Any]]:
+    """Rows as column-name mappings."""
+    result = snap.db.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -6,8 +6,9 @@ deterministic ids; a start or an end that appears writes an event in the same tr
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text
@@ -16,7 +17,7 @@ from credence.audit import log
 from credence.audit.log import Entry, Tag
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import as_uuid, derived_id
-from credence.rules.compile import facts_sql, listing_query
+from credence.rules.compile import Query, facts_sql, listing_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
@@ -27,6 +28,10 @@ def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+Run = Callable[[Query], Sequence[Mapping[str, Any]]]
+Lookup = Callable[[set[str]], dict[str, uuid.UUID]]
 
 
 def derive(
@@ -40,20 +45,39 @@ def derive(
     """The listing rows the rules give for ``scope`` (everyone if None), as known at ``known_at``."""
     target = Target(dialect_of(conn.engine))
     facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
+
+    def run(query: Query) -> Sequence[Mapping[str, Any]]:
+        return [dict(row) for row in conn.execute(text(query.sql(facts))).mappings()]
+
+    return listings(schemes, target, run=run, lookup=partial(subject_ids, conn), scope=scope)
+
+
+def subject_ids(conn: Connection, numbers: set[str]) -> dict[str, uuid.UUID]:
+    """Internal ids of the people a decision binds, by their ID numbers."""
+    if not numbers:
+        return {}
+    found = conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(numbers)))
+    return dict(found.all())
+
+
+def listings(
+    schemes: dict[str, Scheme],
+    target: Target,
+    *,
+    run: Run,
+    lookup: Lookup,
+    scope: Sequence[uuid.UUID] | None = None,
+) -> list[dict[str, Any]]:
+    """Listing rows from each list rule's compiled SQL, executed by ``run`` on any engine where
+    ``facts`` and ``subjects`` are in scope; ``lookup`` turns bound ID numbers into subjects."""
     rows: list[dict[str, Any]] = []
     for scheme in schemes.values():
         for index, version in enumerate(scheme.versions):
             window = scheme.window(index)
             for list_index, compiled in enumerate(version.lists):
                 rule = compiled.rule
-                query = listing_query(version, list_index, target, window=window, scope=scope)
-                found = conn.execute(text(query.sql(facts))).mappings().all()
-                bound = {r[role] for r in found for role in rule.binds if r[role]}
-                ids = (
-                    dict(conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(bound))).all())
-                    if bound
-                    else {}
-                )
+                found = run(listing_query(version, list_index, target, window=window, scope=scope))
+                ids = lookup({r[role] for r in found for role in rule.binds if r[role]})
                 for r in found:
                     listed = as_uuid(r["subject_id"])
                     decision = as_uuid(r["record_id"])

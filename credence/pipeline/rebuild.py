@@ -6,10 +6,13 @@ rebuilt scores back, and the tests compare the two paths.
 
 import uuid
 from datetime import date, datetime
+from functools import partial
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
 from credence.batch import duckdb as batch
+from credence.lists.derive import listings, subject_ids
 from credence.model.catalogue import SQL_TYPES, default_catalogue
 from credence.model.ids import as_uuid, derived_id
 from credence.rules.compile import facts_sql, score_query
@@ -36,6 +39,17 @@ def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) 
             continue
         out[name] = {as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, query.sql())}
     return out
+
+
+def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -> list[dict[str, Any]]:
+    """Every listing, derived in DuckDB from the snapshot; bound ID numbers are looked up in the
+    store, because the snapshot carries no ID numbers."""
+    return listings(
+        schemes,
+        Target("duckdb"),
+        run=lambda query: batch.rows(snap, query.sql()),
+        lookup=partial(subject_ids, conn),
+    )
 
 
 def write(conn: Connection, schemes: dict[str, Scheme], scores: Scores, *, as_of: date) -> int:

@@ -10,8 +10,10 @@ Score semantics, per scheme and as-of date D:
   D is before its expiry (valid_date + the rule's ``expires_after``);
 - a rule's points are summed per (subject, rule, version, cap period); a cap clamps that sum to
   [-max, max]; the score is base + the sum, clamped to [floor, ceiling], for covered subjects;
-- per-record attribution under a cap uses the running sum in (valid_date, record_id) order, so
-  the attributed points add up to exactly the capped total.
+- per-record attribution under a cap uses the running sum in (valid_date, recorded_at,
+  record_id) order, so the attributed points add up to exactly the capped total;
+- "the latest" record of a kind (residence, consent) and "the first" extension or ending is
+  decided in the same order: by valid date, then by what the registry learned last.
 """
 
 import uuid
@@ -55,7 +57,7 @@ def facts_sql(
     )
     scoped = f"\n  AND r.subject_id IN ({_in_list(target, scope)})" if scope is not None else ""
     return f"""SELECT r.id AS record_id, r.subject_id, r.source_id, r.source_record_id,
-  r.kind, r.valid_date, r.jurisdiction,
+  r.kind, r.valid_date, r.recorded_at, r.jurisdiction,
   {attrs}
 FROM records r
 WHERE r.recorded_at <= {target.timestamp(known_at)} AND r.op = 'assert'{scoped}
@@ -76,7 +78,8 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     since = as_of - timedelta(days=book.coverage.residence_min_days)
     later = (
         "x.subject_id = s.id AND x.kind = '{k}' AND x.valid_date <= {d}{extra} "
-        "AND (x.valid_date > y.valid_date OR (x.valid_date = y.valid_date AND x.record_id > y.record_id))"
+        "AND (x.valid_date > y.valid_date OR (x.valid_date = y.valid_date AND (x.recorded_at > y.recorded_at "
+        "OR (x.recorded_at = y.recorded_at AND x.record_id > y.record_id))))"
     )
     residence = f"""EXISTS (
       SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'residence'
@@ -118,7 +121,7 @@ def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[u
             )
             parts.append(
                 f"""  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,
-    '{rule.id}' AS rule_id,
+    f.recorded_at, '{rule.id}' AS rule_id,
     '{version.book.version}' AS rulebook_version,
     CAST({compiled.points.sql(target.name)} AS BIGINT) AS raw_points,
     CAST({period} AS INTEGER) AS period, CAST({cap} AS BIGINT) AS cap,
@@ -130,7 +133,7 @@ def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[u
     if not parts:
         return (
             "  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,"
-            " '' AS rule_id, '' AS rulebook_version,"
+            " f.recorded_at, '' AS rule_id, '' AS rulebook_version,"
             " CAST(0 AS BIGINT) AS raw_points, CAST(0 AS INTEGER) AS period,"
             " CAST(NULL AS BIGINT) AS cap, NULL AS expires_on FROM facts f WHERE 1 = 0"
         )
@@ -212,14 +215,14 @@ def items_query(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[
             "ranked",
             """  SELECT l.*, SUM(raw_points) OVER (
       PARTITION BY subject_id, rule_id, rulebook_version, period
-      ORDER BY valid_date, record_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
+      ORDER BY valid_date, recorded_at, record_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
   FROM live l""",
         ),
     ]
     select = f"""SELECT subject_id, record_id, source_id, source_record_id, kind, rule_id, rulebook_version,
   valid_date, expires_on, raw_points,
   CASE WHEN cap IS NULL THEN raw_points ELSE {points} END AS points, cap, period
-FROM ranked ORDER BY valid_date, record_id, rule_id"""
+FROM ranked ORDER BY valid_date, recorded_at, record_id, rule_id"""
     return Query(ctes=tuple(ctes), select=select)
 
 
@@ -267,13 +270,16 @@ def listing_query(
     extension = "0"
     if rule.extension:
         ext = rule.extension
+        # an extension counts only if decided while the original term still runs
+        term_end = target.add_months("d.start_date", "d.term_months")
         ctes.append(
             (
                 "extensions",
                 f"""  SELECT d.record_id, e.{ext.attribute} AS amount,
-    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.record_id) AS n
+    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.recorded_at, e.record_id) AS n
   FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind = '{ext.kind}'
-    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date""",
+    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date
+    AND d.term_months IS NOT NULL AND e.valid_date < {term_end}""",
             )
         )
         ctes.append(
@@ -289,7 +295,7 @@ def listing_query(
         (
             "endings",
             f"""  SELECT d.record_id, e.valid_date, e.{rule.ending_reason} AS reason,
-    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.record_id) AS n
+    ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.recorded_at, e.record_id) AS n
   FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind IN ({kinds})
     AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date""",
         )
