@@ -17,6 +17,7 @@ app.command("score")(registry.score)
 app.command("explain")(inspect.explain)
 app.command("check")(inspect.check)
 app.command("report")(inspect.report)
+app.command("quarantine")(inspect.quarantine)
 app.command("demo")(demo.demo)
 
 

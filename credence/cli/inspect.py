@@ -1,4 +1,4 @@
-"""Commands that read the registry: explain, check, report."""
+"""Commands that read the registry: explain, check, report, quarantine."""
 
 import json
 from collections import defaultdict
@@ -15,7 +15,7 @@ from credence.exc import CredenceError
 from credence.model.identifiers import parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import check as check_subject
-from credence.store.orm import Subject
+from credence.store.orm import Quarantine, Subject
 
 
 def explain(
@@ -131,8 +131,30 @@ def report() -> None:
     console.print(table)
     districts: dict[str, int] = defaultdict(int)
     for r in rows:
-        districts[r.district] += r.listed
+        if r.listed:  # a district with restricted people bound by a decision but no one listed
+            districts[r.district] += r.listed
     table = Table("district", "people listed", title="By district of residence")
     for district, n in sorted(districts.items(), key=lambda kv: -kv[1])[:12]:
         table.add_row(district, f"{n:,}")
+    console.print(table)
+
+
+def quarantine(
+    source: Annotated[str | None, typer.Option(help="only this source's rows")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="include rows already replayed")] = False,
+    limit: Annotated[int, typer.Option(help="at most this many rows")] = 50,
+) -> None:
+    """Quarantined rows with their id (for `ingest --replay --fixes`), file, line and reason.
+
+    The raw row is not printed: it holds ID numbers and names."""
+    query = select(Quarantine).order_by(Quarantine.id).limit(limit)
+    if source:
+        query = query.where(Quarantine.source_id == source)
+    if not everything:
+        query = query.where(Quarantine.replayed_at.is_(None))
+    table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
+    with engine().connect() as conn:
+        for q in conn.execute(query):
+            replayed = "" if q.replayed_at is None else f"{q.replayed_at:%Y-%m-%d %H:%M}"
+            table.add_row(str(q.id), q.source_id, q.file, str(q.line), q.field or "", q.reason, replayed)
     console.print(table)

@@ -79,7 +79,8 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             if not path.exists():
                 console.print(f"[yellow]no {path}; skipped[/]")
                 continue
-            total = sum(1 for _ in path.open(encoding="utf-8"))
+            with path.open(encoding="utf-8") as handle:
+                total = sum(1 for _ in handle)
             task = bar.add_task(mapping.file, total=total)
             result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
             results.append(result)
@@ -92,6 +93,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
         "rows",
         "accepted",
         "amended",
+        "retracted",
         "unchanged",
         "quarantined",
         "why quarantined",
@@ -104,6 +106,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             f"{r.rows:,}",
             f"{r.accepted:,}",
             f"{r.amended:,}",
+            f"{r.retracted:,}",
             f"{r.unchanged:,}",
             f"{r.quarantined:,}",
             why,
@@ -127,7 +130,9 @@ def ingest(
         fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
         result, still = replay(made, mappings(connectors), now=now(), fixes=fixed)
         update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
-        console.print(f"replayed {result.accepted + result.amended:,} rows; {len(still):,} still refused")
+        console.print(
+            f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
+        )
         for r in still[:20]:
             console.print(f"  line {r.line}: {r.reason}")
     except CredenceError as err:

@@ -33,7 +33,9 @@ def _lists_for(action: str) -> set[str]:
 def rows(conn: Connection, *, as_of: date) -> list[Row]:
     """Per year of listing and district of residence (latest residence record, else the ID's
     address code): people newly listed, people removed after fulfilling the obligation, and
-    people restricted from flights and from trains at ``as_of``."""
+    people restricted from flights and from trains at ``as_of``. The people a decision binds (an
+    organisation's legal representative and others) are restricted, not listed: they count in
+    the restrictions only."""
     flights, trains = _lists_for("flight"), _lists_for("rail_ticket")
     residence = (
         select(Record.attributes)
@@ -48,6 +50,7 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
         Listing.start_date,
         Listing.end_date,
         Listing.end_reason,
+        Listing.role,
         residence.label("residence"),
         Subject.address_code,
     ).join(Subject, Subject.id == Listing.subject_id)
@@ -55,14 +58,17 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
     for r in conn.execute(query):
         district = str((r.residence or {}).get("region") or r.address_code)
         start, end = r.start_date, r.end_date
+        if start > as_of:
+            continue  # not yet listed on the day
         cell = table.setdefault(
             (str(start.year), district),
             {k: set() for k in ("listed", "removed", "flights", "trains")},
         )
-        cell["listed"].add(r.subject_id)
-        if end is not None and end <= as_of and r.end_reason in FULFILMENT:
-            cell["removed"].add(r.subject_id)
-        active = start <= as_of and (end is None or end > as_of)
+        if r.role == "subject":
+            cell["listed"].add(r.subject_id)
+            if end is not None and end <= as_of and r.end_reason in FULFILMENT:
+                cell["removed"].add(r.subject_id)
+        active = end is None or end > as_of
         if active and r.list_id in flights:
             cell["flights"].add(r.subject_id)
         if active and r.list_id in trains:
