@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from credence.pipeline import rebuild, scoring
-from credence.store.orm import Score
+from credence.store.orm import Record, Score
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 PEOPLE = [person_id(date(1970 + i, 1 + i % 12, 1 + i), seq=100 + 2 * i) for i in range(6)]
@@ -111,3 +111,28 @@ def test_correction_is_bitemporal(engine: Engine, tmp_path: Path) -> None:
         now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=after_fix)
     assert list(then.values()) == [(90, "B")]
     assert list(now.values()) == [(95, "B")]
+
+
+def test_a_retraction_stops_the_record_counting_from_then_on(engine: Engine, tmp_path: Path) -> None:
+    """An agency withdraws a record (a fine quashed on appeal): a new version, never a delete."""
+    person = PEOPLE[1]
+    reg = Registry(engine, tmp_path)
+    home = {"id_number": person, "kind": "residence", "date": "2019-01-01"}
+    reg.feed("police", [{**home, "attrs": {"region": "320505", "status": "registered"}}])
+    row = {"id": "TAX-9", "id_number": person, "kind": "tax_arrears", "date": "2026-03-01"}
+    reg.feed("tax", [{**row, "attrs": {"amount_yuan": 20000}}])
+    before = reg.now
+    result = reg.feed("tax", [{**row, "attrs": {"amount_yuan": 20000}, "retracted": True}])
+    assert (result.retracted, result.accepted, result.amended) == (1, 0, 0)
+    again = reg.feed("tax", [{**row, "attrs": {"amount_yuan": 20000}, "retracted": True}])
+    assert again.unchanged == 1
+    scheme = SCHEMES["suzhou-osmanthus"]
+    with engine.connect() as conn:
+        then = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=before)
+        now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=reg.now)
+        versions = conn.execute(
+            select(Record.version, Record.op).where(Record.source_record_id == "TAX-9").order_by(Record.version)
+        ).all()
+    assert list(then.values()) == [(90, "B")]
+    assert list(now.values()) == [(100, "A")]
+    assert [tuple(v) for v in versions] == [(1, "assert"), (2, "retract")]

@@ -18,21 +18,11 @@ from hypothesis import strategies as st
 
 from credence.rules.expressions import Where, parse
 from credence.rules.targets import Target
+from tests.common.calendar import add_months
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 SETTINGS = settings(max_examples=50, deadline=None, database=None)
-
-# ---------------------------------------------------------------------------------------------
-# Python references
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the last day of the target month."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month0 = divmod(index, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(day.day, last))
 
 
 def test_reference_add_months() -> None:

@@ -1,0 +1,133 @@
+"""Who a city scheme scores. The Rongcheng rulebook covers people registered in 371082, or resident
+there for at least 365 days (``residence_min_days``), and only with their consent
+(``consent_required``): a consent brings a person in, a later withdrawal takes them out."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from credence.pipeline import scoring
+from credence.store.orm import Score, Subject
+from tests.common.feeds import SCHEMES, Registry, person_id
+
+RONGCHENG = "rongcheng-credit"
+REGION = "371082"
+TODAY = date(2026, 11, 27)
+
+
+def someone(seq: int) -> str:
+    return person_id(date(1970 + seq % 30, 1 + seq % 12, 1 + seq % 28), region=REGION, seq=seq)
+
+
+def residence(id_number: str, since: str, status: str = "registered", region: str = REGION) -> dict[str, object]:
+    return {
+        "id_number": id_number,
+        "kind": "residence",
+        "date": since,
+        "region": region,
+        "attrs": {"region": region, "status": status},
+    }
+
+
+def consent(id_number: str, day: str, *, granted: bool = True, scheme: str = RONGCHENG) -> dict[str, object]:
+    return {
+        "id_number": id_number,
+        "kind": "scheme_consent",
+        "date": day,
+        "region": REGION,
+        "attrs": {"scheme": scheme, "granted": granted},
+    }
+
+
+def stored(engine: Engine, id_number: str, scheme: str = RONGCHENG) -> tuple[int, str | None] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Score.score, Score.grade)
+            .join(Subject, Subject.id == Score.subject_id)
+            .where(Subject.id_number == id_number, Score.scheme == scheme)
+        ).one_or_none()
+    return None if row is None else (row.score, row.grade)
+
+
+def covered_on(engine: Engine, reg: Registry, id_number: str, day: date) -> bool:
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == id_number)).scalar_one()
+        return subject in scoring.compute(conn, SCHEMES[RONGCHENG], as_of=day, known_at=reg.now, scope=[subject])
+
+
+def test_rongcheng_requires_consent_as_its_rulebook_says() -> None:
+    coverage = SCHEMES[RONGCHENG].versions[-1].book.coverage
+    assert coverage is not None
+    assert (coverage.residence_min_days, coverage.consent_required) == (365, True)
+
+
+def test_registered_residents_with_consent_are_scored_newcomers_are_not(engine: Engine, tmp_path: Path) -> None:
+    registered, settled, newcomer, silent, elsewhere = (someone(s) for s in (701, 703, 705, 707, 709))
+    reg = Registry(engine, tmp_path)
+    reg.feed(
+        "police",
+        [
+            residence(registered, "2026-11-01"),  # registration counts at once
+            residence(settled, "2025-06-01", status="resident"),  # resident for well over a year
+            residence(newcomer, "2026-06-01", status="resident"),  # resident for under a year
+            residence(silent, "2010-01-01"),  # registered, never consented
+            residence(elsewhere, "2010-01-01", region="320505"),  # consented, but lives in Suzhou
+            {
+                "id_number": registered,
+                "kind": "traffic_offence",
+                "date": "2026-10-01",
+                "region": REGION,
+                "attrs": {"offence_code": "1345", "fine_yuan": 200},
+            },
+        ],
+    )
+    reg.feed(
+        "credit_office",
+        [consent(p, "2026-01-01") for p in (registered, settled, newcomer, elsewhere)],
+    )
+    assert stored(engine, registered) == (995, "A")  # base 1000, traffic ticket -5
+    assert stored(engine, settled) == (1000, "A")
+    assert stored(engine, newcomer) is None
+    assert stored(engine, silent) is None
+    assert stored(engine, elsewhere) is None
+    assert stored(engine, elsewhere, "suzhou-osmanthus") == (100, "A")  # the scheme of where they live
+
+
+def test_a_resident_comes_in_on_the_day_they_reach_a_year(engine: Engine, tmp_path: Path) -> None:
+    newcomer = someone(711)
+    reg = Registry(engine, tmp_path)
+    reg.feed("police", [residence(newcomer, "2026-06-01", status="resident")])
+    reg.feed("credit_office", [consent(newcomer, "2026-06-02")])
+    anniversary = date(2026, 6, 1) + timedelta(days=365)
+    assert not covered_on(engine, reg, newcomer, anniversary - timedelta(days=1))
+    assert covered_on(engine, reg, newcomer, anniversary)
+
+
+def test_consent_brings_a_person_in_and_withdrawal_takes_them_out(engine: Engine, tmp_path: Path) -> None:
+    person = someone(713)
+    reg = Registry(engine, tmp_path)
+    reg.feed("police", [residence(person, "2015-03-01")])
+    assert stored(engine, person) is None
+    reg.feed("credit_office", [consent(person, "2026-01-01", scheme="suzhou-osmanthus")])
+    assert stored(engine, person) is None  # consent to another scheme is not consent to this one
+    reg.feed("credit_office", [consent(person, "2026-02-01")])
+    assert stored(engine, person) == (1000, "A")
+    reg.feed("credit_office", [consent(person, "2026-09-01", granted=False)])
+    assert stored(engine, person) is None
+    # what held on a date before the withdrawal is unchanged
+    assert covered_on(engine, reg, person, date(2026, 8, 31))
+    assert not covered_on(engine, reg, person, date(2026, 9, 1))
+    reg.feed("credit_office", [consent(person, "2026-10-01")])
+    assert stored(engine, person) == (1000, "A")
+
+
+def test_moving_away_ends_coverage(engine: Engine, tmp_path: Path) -> None:
+    person = someone(715)
+    reg = Registry(engine, tmp_path)
+    reg.feed("police", [residence(person, "2015-03-01")])
+    reg.feed("credit_office", [consent(person, "2020-02-01")])
+    assert stored(engine, person) == (1000, "A")
+    reg.feed("police", [residence(person, "2026-05-01", region="320505")])
+    assert stored(engine, person) is None
+    assert covered_on(engine, reg, person, date(2026, 4, 30))

@@ -1,0 +1,137 @@
+"""The measure catalogue is data: editing measures.yaml changes what check() answers for the same
+listed subject, without touching the listing."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import Engine
+
+from credence.lists.measures import Measure, default_measures, load_measures
+from credence.screening.check import check
+from tests.common.feeds import Registry, person_id
+
+DEBTOR = person_id(date(1981, 3, 9), seq=411)
+AT = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
+G_SECOND = {"train_type": "G", "seat_class": "second"}
+D_FIRST = {"train_type": "D", "seat_class": "first"}
+SHIPPED = resources.files("credence.catalogue").joinpath("measures.yaml").read_text("utf-8")
+
+
+def edited(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> tuple[Measure, ...]:
+    """A copy of the shipped catalogue, changed as an officer would change the file, and loaded."""
+    data = yaml.safe_load(SHIPPED)
+    edit(data)
+    path = tmp_path / "measures.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_measures(path.read_text("utf-8"))
+
+
+def entry(data: dict[str, Any], measure: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(m for m in data["measures"] if m["id"] == measure)
+    return found
+
+
+@pytest.fixture
+def listed(engine: Engine, tmp_path: Path) -> Engine:
+    reg = Registry(engine, tmp_path)
+    reg.feed(
+        "court",
+        [
+            {
+                "id_number": DEBTOR,
+                "kind": "defaulter_listing_decision",
+                "date": "2025-06-01",
+                "region": "",
+                "attrs": {
+                    "case_number": "(2025)苏05执321号",
+                    "court": "Suzhou Intermediate People's Court",
+                    "ground": 1,
+                },
+            }
+        ],
+    )
+    return engine
+
+
+def test_shipped_file_is_the_default_catalogue() -> None:
+    assert load_measures(SHIPPED) == default_measures()
+
+
+def test_narrowing_a_restriction_allows_what_it_no_longer_covers(listed: Engine, tmp_path: Path) -> None:
+    def only_g_trains(data: dict[str, Any]) -> None:
+        entry(data, "no-high-speed-rail")["restricts"] = [{"train_type": ["G"]}]
+
+    narrowed = edited(tmp_path, only_g_trains)
+    with listed.connect() as conn:
+        shipped = check(conn, DEBTOR, "rail_ticket", D_FIRST, at=AT)
+        after = check(conn, DEBTOR, "rail_ticket", D_FIRST, at=AT, measures=narrowed)
+        g_train = check(conn, DEBTOR, "rail_ticket", G_SECOND, at=AT, measures=narrowed)
+    assert (shipped.outcome, shipped.measure) == ("restricted", "no-high-speed-rail")
+    assert after.outcome == "allowed"
+    assert after.measure is None
+    assert (g_train.outcome, g_train.measure) == ("restricted", "no-high-speed-rail")
+
+
+def test_removing_a_measure_or_detaching_it_from_the_list_lifts_it(listed: Engine, tmp_path: Path) -> None:
+    def drop_flights(data: dict[str, Any]) -> None:
+        data["measures"] = [m for m in data["measures"] if m["id"] != "no-flights"]
+
+    def detach_flights(data: dict[str, Any]) -> None:
+        entry(data, "no-flights")["attaches_to"] = {"lists": ["some-other-list"]}
+
+    with listed.connect() as conn:
+        assert check(conn, DEBTOR, "flight", {}, at=AT).outcome == "restricted"
+        for edit in (drop_flights, detach_flights):
+            assert check(conn, DEBTOR, "flight", {}, at=AT, measures=edited(tmp_path, edit)).outcome == "allowed"
+        # the train restriction, untouched by either edit, still holds
+        assert check(conn, DEBTOR, "rail_ticket", G_SECOND, at=AT, measures=edited(tmp_path, drop_flights)).outcome == (
+            "restricted"
+        )
+
+
+def test_a_new_action_in_the_catalogue_is_restricted_with_its_legal_basis(listed: Engine, tmp_path: Path) -> None:
+    basis = "A test regulation on cinemas, Art. 1"
+
+    def add_cinema(data: dict[str, Any]) -> None:
+        data["measures"].append(
+            {
+                "id": "no-premium-cinema",
+                "title": "No premium cinema seats",
+                "effect": "restrict",
+                "action": "cinema",
+                "restricts": [{"seat": ["vip"]}],
+                "attaches_to": {"lists": ["dishonest-judgment-defaulters"]},
+                "context": "consumption",
+                "legal_basis": basis,
+            }
+        )
+
+    extended = edited(tmp_path, add_cinema)
+    with listed.connect() as conn:
+        before = check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT)
+        vip = check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT, measures=extended)
+        plain = check(conn, DEBTOR, "cinema", {"seat": "standard"}, at=AT, measures=extended)
+        before_listing = check(
+            conn, DEBTOR, "cinema", {"seat": "vip"}, at=datetime(2025, 5, 1, tzinfo=UTC), measures=extended
+        )
+        stranger = check(conn, person_id(date(1990, 1, 1), seq=5), "cinema", {"seat": "vip"}, at=AT, measures=extended)
+    assert before.outcome == "allowed"
+    assert (vip.outcome, vip.measure, vip.legal_basis) == ("restricted", "no-premium-cinema", basis)
+    assert vip.appeal is not None
+    assert "(2025)苏05执321号" in vip.appeal
+    assert plain.outcome == "allowed"
+    assert before_listing.outcome == "allowed"
+    assert stranger.outcome == "allowed"
+
+
+def test_a_city_grade_cannot_carry_a_restriction(tmp_path: Path) -> None:
+    def grade_restriction(data: dict[str, Any]) -> None:
+        entry(data, "rongcheng-deposit-waiver")["effect"] = "restrict"
+
+    with pytest.raises(ValueError, match=r"rongcheng-deposit-waiver.*rewards only"):
+        edited(tmp_path, grade_restriction)
