@@ -78,18 +78,31 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     since = as_of - timedelta(days=book.coverage.residence_min_days)
     later = (
         "x.subject_id = s.id AND x.kind = '{k}' AND x.valid_date <= {d}{extra} "
-        "AND (x.valid_date > y.valid_date OR (x.valid_date = y.valid_date AND (x.recorded_at > y.recorded_at "
-        "OR (x.recorded_at = y.recorded_at AND x.record_id > y.record_id))))"
+        "AND (x.valid_date > {y}.valid_date OR (x.valid_date = {y}.valid_date AND (x.recorded_at > {y}.recorded_at "
+        "OR (x.recorded_at = {y}.recorded_at AND x.record_id > {y}.record_id))))"
     )
+    here = f"LIKE '{book.jurisdiction}%'"
+    day, start = target.date(as_of), target.date(since)
+    # registered (hukou) counts at once; a resident counts after living in the jurisdiction without
+    # a break for the minimum: in it on the start day, and no move out (or 'left') since then.
+    # A move between districts of the jurisdiction does not restart the clock.
     residence = f"""EXISTS (
       SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'residence'
-        AND y.valid_date <= {target.date(as_of)} AND y.region LIKE '{book.jurisdiction}%'
-        AND (y.status = 'registered' OR (y.status = 'resident' AND y.valid_date <= {target.date(since)}))
-        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=target.date(as_of), extra="")}))"""
+        AND y.valid_date <= {day} AND y.region {here} AND y.status IN ('registered', 'resident')
+        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=day, extra="", y="y")})
+        AND (y.status = 'registered' OR (
+          EXISTS (
+            SELECT 1 FROM facts z WHERE z.subject_id = s.id AND z.kind = 'residence'
+              AND z.valid_date <= {start} AND z.region {here} AND z.status <> 'left'
+              AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=start, extra="", y="z")}))
+          AND NOT EXISTS (
+            SELECT 1 FROM facts w WHERE w.subject_id = s.id AND w.kind = 'residence'
+              AND w.valid_date > {start} AND w.valid_date <= {day}
+              AND (w.region NOT {here} OR w.status = 'left')))))"""
     consent = ""
     if book.coverage.consent_required:
         extra = f" AND x.scheme = '{book.scheme}'"
-        withdrawn = later.format(k="scheme_consent", d=target.date(as_of), extra=extra)
+        withdrawn = later.format(k="scheme_consent", d=day, extra=extra, y="y")
         consent = f"""
     AND EXISTS (
       SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'scheme_consent'

@@ -131,3 +131,36 @@ def test_moving_away_ends_coverage(engine: Engine, tmp_path: Path) -> None:
     reg.feed("police", [residence(person, "2026-05-01", region="320505")])
     assert stored(engine, person) is None
     assert covered_on(engine, reg, person, date(2026, 4, 30))
+
+
+def suzhou_covered_on(engine: Engine, reg: Registry, id_number: str, day: date) -> bool:
+    scheme = SCHEMES["suzhou-osmanthus"]
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == id_number)).scalar_one()
+        return subject in scoring.compute(conn, scheme, as_of=day, known_at=reg.now, scope=[subject])
+
+
+def test_a_move_within_the_city_keeps_the_residence_clock_a_move_out_restarts_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Suzhou's jurisdiction is the city (3205): moving between its districts is not a break."""
+    stays, leaves = (person_id(date(1985, 5, 5), region="320505", seq=s) for s in (721, 723))
+    reg = Registry(engine, tmp_path)
+    reg.feed(
+        "police",
+        [
+            residence(stays, "2025-01-01", status="resident", region="320505"),
+            residence(stays, "2025-09-01", status="resident", region="320506"),  # another district
+            residence(leaves, "2025-01-01", status="resident", region="320505"),
+            residence(leaves, "2025-09-01", status="resident", region="371082"),  # out of the city
+            residence(leaves, "2025-10-01", status="resident", region="320505"),  # and back
+        ],
+    )
+    assert not suzhou_covered_on(engine, reg, stays, date(2025, 12, 31))
+    assert suzhou_covered_on(engine, reg, stays, date(2026, 1, 1))  # a year since arriving in the city
+    assert not suzhou_covered_on(engine, reg, leaves, date(2026, 1, 1))
+    assert not suzhou_covered_on(engine, reg, leaves, date(2026, 9, 30))
+    assert suzhou_covered_on(engine, reg, leaves, date(2026, 10, 1))  # a year since coming back
+    # a 'left' record is a break too
+    reg.feed("police", [residence(stays, "2026-03-01", status="left", region="320506")])
+    assert not suzhou_covered_on(engine, reg, stays, date(2026, 6, 1))
