@@ -54,6 +54,7 @@ def build(db: duckdb.DuckDBPyConnection, records: int, subjects: int) -> float:
                CASE WHEN i < {subjects} THEN 'residence' ELSE {kinds}[1 + (i * 7919) % {len(KINDS)}] END AS kind,
                CASE WHEN i < {subjects} THEN DATE '2019-01-01'
                     ELSE DATE '2020-01-01' + CAST((i * 31) % 2500 AS INTEGER) END AS valid_date,
+               TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (i % 1000) SECOND AS recorded_at,
                '320505' AS jurisdiction, {columns}
         FROM (SELECT i, CASE WHEN i < {subjects} THEN i ELSE (i * 2654435761) % {subjects} END AS s
               FROM range({records}) t(i))""")

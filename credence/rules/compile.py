@@ -72,45 +72,45 @@ def _clamp(value: str, low: str, high: str) -> str:
 
 
 def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str) -> str:
+    """Subjects the scheme covers on ``as_of``: one pass over residence (and consent) records with
+    window functions, not a correlated subquery per record, so it scales to a national snapshot."""
     book = scheme.book
     if book.coverage is None:
         return f"SELECT s.id AS subject_id FROM subjects s WHERE {scope}"
     since = as_of - timedelta(days=book.coverage.residence_min_days)
-    later = (
-        "x.subject_id = s.id AND x.kind = '{k}' AND x.valid_date <= {d}{extra} "
-        "AND (x.valid_date > {y}.valid_date OR (x.valid_date = {y}.valid_date AND (x.recorded_at > {y}.recorded_at "
-        "OR (x.recorded_at = {y}.recorded_at AND x.record_id > {y}.record_id))))"
-    )
-    here = f"LIKE '{book.jurisdiction}%'"
+    here = f"region LIKE '{book.jurisdiction}%'"
     day, start = target.date(as_of), target.date(since)
+    newest = "ORDER BY valid_date DESC, recorded_at DESC, record_id DESC"
     # registered (hukou) counts at once; a resident counts after living in the jurisdiction without
     # a break for the minimum: in it on the start day, and no move out (or 'left') since then.
     # A move between districts of the jurisdiction does not restart the clock.
-    residence = f"""EXISTS (
-      SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'residence'
-        AND y.valid_date <= {day} AND y.region {here} AND y.status IN ('registered', 'resident')
-        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=day, extra="", y="y")})
-        AND (y.status = 'registered' OR (
-          EXISTS (
-            SELECT 1 FROM facts z WHERE z.subject_id = s.id AND z.kind = 'residence'
-              AND z.valid_date <= {start} AND z.region {here} AND z.status <> 'left'
-              AND NOT EXISTS (SELECT 1 FROM facts x WHERE {later.format(k="residence", d=start, extra="", y="z")}))
-          AND NOT EXISTS (
-            SELECT 1 FROM facts w WHERE w.subject_id = s.id AND w.kind = 'residence'
-              AND w.valid_date > {start} AND w.valid_date <= {day}
-              AND (w.region NOT {here} OR w.status = 'left')))))"""
+    residence = f"""JOIN (
+      SELECT subject_id,
+        MAX(CASE WHEN last_now = 1 AND {here} AND status = 'registered' THEN 1 ELSE 0 END) AS registered,
+        MAX(CASE WHEN last_now = 1 AND {here} AND status = 'resident' THEN 1 ELSE 0 END) AS resident,
+        MAX(CASE WHEN last_start = 1 AND {here} AND status <> 'left' THEN 1 ELSE 0 END) AS there_at_start,
+        MAX(CASE WHEN valid_date > {start} AND (NOT ({here}) OR status = 'left') THEN 1 ELSE 0 END) AS moved
+      FROM (
+        SELECT subject_id, region, status, valid_date,
+          ROW_NUMBER() OVER (PARTITION BY subject_id {newest}) AS last_now,
+          ROW_NUMBER() OVER (PARTITION BY subject_id, CASE WHEN valid_date <= {start} THEN 1 ELSE 0 END {newest})
+            * CASE WHEN valid_date <= {start} THEN 1 ELSE 0 END AS last_start
+        FROM facts WHERE kind = 'residence' AND valid_date <= {day}
+      ) r GROUP BY subject_id
+    ) home ON home.subject_id = s.id
+      AND (home.registered = 1 OR (home.resident = 1 AND home.there_at_start = 1 AND home.moved = 0))"""
     consent = ""
     if book.coverage.consent_required:
-        extra = f" AND x.scheme = '{book.scheme}'"
-        withdrawn = later.format(k="scheme_consent", d=day, extra=extra, y="y")
         consent = f"""
-    AND EXISTS (
-      SELECT 1 FROM facts y WHERE y.subject_id = s.id AND y.kind = 'scheme_consent'
-        AND y.scheme = '{book.scheme}' AND y.valid_date <= {target.date(as_of)} AND y.granted
-        AND NOT EXISTS (SELECT 1 FROM facts x WHERE {withdrawn}))"""
+    JOIN (
+      SELECT subject_id FROM (
+        SELECT subject_id, granted, ROW_NUMBER() OVER (PARTITION BY subject_id {newest}) AS n
+        FROM facts WHERE kind = 'scheme_consent' AND scheme = '{book.scheme}' AND valid_date <= {day}
+      ) c WHERE n = 1 AND granted
+    ) agreed ON agreed.subject_id = s.id"""
     return f"""SELECT s.id AS subject_id FROM subjects s
-    WHERE {scope} AND s.kind = 'person'
-    AND {residence}{consent}"""
+    {residence}{consent}
+    WHERE {scope} AND s.kind = 'person'"""
 
 
 def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[uuid.UUID]) -> str:
