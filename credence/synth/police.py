@@ -39,14 +39,19 @@ ELSEWHERE_SHARE = 0.1  # offences in another district of the same city
 PUBLIC_ORDER_PER_YEAR = 0.005
 PUBLIC_ORDER_OFFENCES = ("fighting", "disturbing_public_order", "petty_theft", "gambling")
 FINE_ONLY_SHARE = 0.4  # no detention
+# Of the traffic records the police later correct, the share quashed on appeal and withdrawn
+# (no DOMAIN.md figure; it exercises retraction in every city).
+QUASHED_SHARE = 0.5
 MAX_DETENTION_DAYS = 15
 
 
 def _amend(row: Row, rng: random.Random) -> Row | None:
-    """A corrected fine, or a corrected detention."""
+    """A corrected fine, a fine quashed on appeal (the record withdrawn), or a corrected detention."""
     fixed = copy.deepcopy(row)
     details = fixed["details"]
-    if row["type"] == "traffic":
+    if row["type"] == "traffic" and rng.random() < QUASHED_SHARE:
+        fixed["withdrawn"] = True
+    elif row["type"] == "traffic":
         details["fine"] = max(0, details["fine"] - 50 * rng.randint(1, 2))
     elif row["type"] == "public_order":
         details["detention_days"] = max(0, details["detention_days"] + rng.choice((-2, -1, 2)))
