@@ -101,7 +101,8 @@ def explain(
         if subject not in scores:
             continue  # not covered by this scheme
         score, grade = scores[subject]
-        rules = {r.rule.id: r.rule for v in scheme.versions for r in v.rules}
+        # a record is scored by the version in force at its valid date: cite that version's rule
+        rules = {(v.book.version, r.rule.id): r.rule for v in scheme.versions for r in v.rules}
         explanation = SchemeExplanation(
             scheme=name,
             title=current.book.title,
@@ -117,7 +118,7 @@ def explain(
             without = scoring.compute(
                 conn, scheme, as_of=as_of, known_at=known_at, scope=[subject], exclude=[record_id]
             )[subject][0]
-            rule = rules[item["rule_id"]]
+            rule = rules[(item["rulebook_version"], item["rule_id"])]
             explanation.lines.append(
                 Line(
                     rule=rule.id,

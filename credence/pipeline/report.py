@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import aliased
 
 from credence.lists.measures import default_measures
 from credence.store.orm import Listing, Record, Subject
@@ -37,10 +38,26 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
     organisation's legal representative and others) are restricted, not listed: they count in
     the restrictions only."""
     flights, trains = _lists_for("flight"), _lists_for("rail_ticket")
-    residence = (
+    newer = aliased(Record)
+    superseded = (
+        select(newer.id)
+        .where(
+            newer.source_id == Record.source_id,
+            newer.source_record_id == Record.source_record_id,
+            newer.version > Record.version,
+        )
+        .exists()
+    )
+    residence = (  # the current version of the latest residence record, never a retracted one
         select(Record.attributes)
-        .where(Record.subject_id == Listing.subject_id, Record.kind == "residence")
-        .order_by(Record.valid_date.desc(), Record.version.desc())
+        .where(
+            Record.subject_id == Listing.subject_id,
+            Record.kind == "residence",
+            Record.op == "assert",
+            Record.valid_date <= as_of,
+            ~superseded,
+        )
+        .order_by(Record.valid_date.desc(), Record.recorded_at.desc())
         .limit(1)
         .scalar_subquery()
     )

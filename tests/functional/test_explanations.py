@@ -4,12 +4,14 @@ record says when it stops counting, and it does stop then."""
 
 import json
 from datetime import date, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from credence.dueprocess.explanations import Explanation, Line, explain
+from credence.rules.loader import group, load_text
 from credence.store.orm import Subject
 from tests.common.feeds import SCHEMES, Registry, person_id
 
@@ -147,3 +149,29 @@ def test_an_expiring_record_says_when_it_stops_counting_and_stops_then(engine: E
     assert "TR-1" in lines_by_record(last_day, "suzhou-osmanthus")
     assert "TR-1" not in lines_by_record(on_expiry, "suzhou-osmanthus")
     assert on_expiry.schemes[0].score == last_day.schemes[0].score + 3
+
+
+def test_each_line_cites_the_rulebook_version_its_record_was_scored_under(engine: Engine, tmp_path: Path) -> None:
+    """A rule id kept across versions: a 2025 offence cites version 1.0, a 2026 one version 2.0."""
+    shipped_text = (files("credence.rules.rulebooks") / "suzhou-osmanthus" / "1.0.yaml").read_text("utf-8")
+    v1 = load_text(shipped_text, file="1.0.yaml")
+    newer = shipped_text.replace('version: "1.0"', 'version: "2.0"').replace(
+        "effective_from: 2020-01-01", "effective_from: 2026-01-01"
+    )
+    newer = newer.replace("title: Traffic offence with a fine", "title: Traffic offence with a fine (2026 wording)")
+    schemes = group([v1, load_text(newer, file="2.0.yaml")])
+    reg = Registry(engine, tmp_path)
+    reg.feed(
+        "police",
+        [
+            row("HK-1", "residence", "2019-01-01", region="320505", status="registered"),
+            row("TR-1", "traffic_offence", "2025-12-01", offence_code="1345"),
+            row("TR-2", "traffic_offence", "2026-10-01", offence_code="1345"),
+        ],
+    )
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == PERSON)).scalar_one()
+        found = explain(conn, schemes, subject, as_of=TODAY, known_at=reg.now)
+    [suzhou] = found.schemes
+    titles = {line.source_record_id: line.rule_title for line in suzhou.lines}
+    assert titles == {"TR-1": "Traffic offence with a fine", "TR-2": "Traffic offence with a fine (2026 wording)"}

@@ -49,6 +49,7 @@ def registry(engine: Engine, tmp_path: Path) -> Registry:
         "police",
         [
             {
+                "id": "HK-ACTIVE",
                 "id_number": ACTIVE,
                 "kind": "residence",
                 "date": "2018-01-01",
@@ -116,3 +117,20 @@ def test_an_organisation_is_listed_once_and_its_representative_restricted(engine
         ("2025", "110000"): (1, 0, 1, 1),  # the company: listed and restricted
         ("2025", "320505"): (0, 0, 1, 1),  # its legal representative: restricted, not listed
     }
+
+
+def test_a_retracted_residence_no_longer_gives_the_district(engine: Engine, tmp_path: Path) -> None:
+    reg = registry(engine, tmp_path)
+    withdrawn = {
+        "id": "HK-ACTIVE",
+        "id_number": ACTIVE,
+        "kind": "residence",
+        "date": "2018-01-01",
+        "region": "320506",
+        "attrs": {"region": "320506", "status": "registered"},
+        "retracted": True,
+    }
+    reg.feed("police", [withdrawn])
+    found = table(engine, AS_OF)
+    assert ("2025", "320506") not in found
+    assert found[("2025", "320505")] == (3, 1, 2, 2)  # ACTIVE now counts by the ID's address code
