@@ -69,3 +69,17 @@ def load_measures(text: str) -> tuple[Measure, ...]:
 def default_measures() -> tuple[Measure, ...]:
     text = resources.files("credence.catalogue").joinpath("measures.yaml").read_text("utf-8")
     return load_measures(text)
+
+
+def load_requests(text: str) -> dict[str, tuple[str, ...]]:
+    """Each action a request may name, with the attributes it must carry."""
+    data = yaml.safe_load(text)
+    actions: dict[str, tuple[str, ...]] = {spec["action"]: () for spec in data["measures"]}
+    actions.update({action: tuple(names) for action, names in (data.get("requests") or {}).items()})
+    return actions
+
+
+@cache
+def default_requests() -> dict[str, tuple[str, ...]]:
+    text = resources.files("credence.catalogue").joinpath("measures.yaml").read_text("utf-8")
+    return load_requests(text)

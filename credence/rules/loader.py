@@ -8,6 +8,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -130,6 +131,12 @@ def shipped() -> list[LoadedRulebook]:
             if entry.name.endswith(".yaml"):
                 books.append(load_text(entry.read_text("utf-8"), file=f"rulebooks/{scheme.name}/{entry.name}"))
     return books
+
+
+@cache
+def shipped_schemes() -> "dict[str, Scheme]":
+    """The shipped rulebooks grouped by scheme, loaded once per process."""
+    return group(shipped())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from credence.lists.measures import Effect, Measure, default_measures
+from credence.exc import FieldError
+from credence.lists.measures import Effect, Measure, default_measures, default_requests
 from credence.model.catalogue import default_catalogue
 from credence.model.identifiers import parse_subject
-from credence.model.ids import derived_id
 from credence.model.time import legal_date
+from credence.pipeline import scoring
 from credence.rules.compile import facts_sql
+from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Listing, Score, Subject
+from credence.store.orm import Listing, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,15 @@ SELECT reason FROM facts WHERE kind = 'consumption_exemption' AND valid_date = {
     return conn.execute(text(query), {"action": action, "case": case}).scalar()
 
 
+def _require(action: str, attributes: dict[str, Any], requests: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a request that cannot be decided, the same way for everyone (listed or not)."""
+    if action not in requests:
+        raise FieldError("action", f"unknown action {action!r}; expected one of {', '.join(sorted(requests))}")
+    missing = [name for name in requests[action] if str(attributes.get(name) or "").strip() == ""]
+    if missing:
+        raise FieldError(f"attributes.{missing[0]}", f"a {action} request must say its {', '.join(missing)}")
+
+
 def check(
     conn: Connection,
     id_number: str,
@@ -59,12 +70,21 @@ def check(
     *,
     at: datetime,
     measures: tuple[Measure, ...] | None = None,
+    requests: dict[str, tuple[str, ...]] | None = None,
+    schemes: dict[str, Scheme] | None = None,
 ) -> Decision:
-    """Answer for one subject, by exact ID number, at the instant ``at``."""
+    """Answer for one subject, by exact ID number, at the instant ``at``.
+
+    ``measures`` and ``requests`` default to the shipped catalogue; an action only ``measures``
+    names needs no attribute."""
     attributes = attributes or {}
+    if requests is None:
+        requests = {**{m.action: () for m in measures or ()}, **default_requests()}
     measures = measures if measures is not None else default_measures()
+    _require(action, attributes, requests)
     day = legal_date(at)
-    reference = derived_id("check", id_number, action, sorted(attributes.items()), at.isoformat())
+    # random, so a reference cannot be used to confirm a guessed ID number
+    reference = uuid.uuid4()
     subject = _subject(conn, id_number)
     if subject is None:
         return Decision(outcome="allowed", action=action, reference=str(reference))
@@ -106,8 +126,13 @@ def check(
             exempted = exempted or decision
     rewards: list[str] = []
     graded = [m for m in applicable if m.effect is Effect.REWARD]
-    if graded:
-        grades = dict(conn.execute(select(Score.scheme, Score.grade).where(Score.subject_id == subject)).all())
+    if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
+        books = schemes if schemes is not None else shipped_schemes()
+        grades = {
+            name: scoring.compute(conn, books[name], as_of=day, known_at=at, scope=[subject]).get(subject, (0, None))[1]
+            for name in {name for m in graded for name in m.grades}
+            if name in books
+        }
         rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))

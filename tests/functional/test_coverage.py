@@ -2,12 +2,13 @@
 there for at least 365 days (``residence_min_days``), and only with their consent
 (``consent_required``): a consent brings a person in, a later withdrawal takes them out."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
 from credence.pipeline import scoring
+from credence.screening.check import check
 from credence.store.orm import Score, Subject
 from tests.common.feeds import SCHEMES, Registry, person_id
 
@@ -164,3 +165,26 @@ def test_a_move_within_the_city_keeps_the_residence_clock_a_move_out_restarts_it
     # a 'left' record is a break too
     reg.feed("police", [residence(stays, "2026-03-01", status="left", region="320506")])
     assert not suzhou_covered_on(engine, reg, stays, date(2026, 6, 1))
+
+
+def test_a_reward_follows_the_grade_on_the_day_asked(engine: Engine, tmp_path: Path) -> None:
+    """Two heroic acts (+30 each, counting for two years) lift a Rongcheng resident to AAA, which
+    waives deposits; check() asks the grade of the day, not the grade stored today."""
+    hero = someone(731)
+    reg = Registry(engine, tmp_path, now=datetime(2024, 12, 1, 4, tzinfo=UTC))  # the feeds arrive early
+    reg.feed("police", [residence(hero, "2015-03-01")])
+    reg.feed("credit_office", [consent(hero, "2020-02-01")])
+    acts = [
+        {"id_number": hero, "kind": "heroic_act", "date": day, "region": REGION, "attrs": {"citation": "rescue"}}
+        for day in ("2025-01-10", "2025-02-10")
+    ]
+    reg.feed("credit_office", acts)
+
+    def rewards(day: date) -> tuple[str, ...]:
+        with engine.connect() as conn:
+            at = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)
+            return check(conn, hero, "deposit", {}, at=at).rewards
+
+    assert rewards(date(2026, 11, 27)) == ("Deposit waived for public bicycle and library cards",)
+    assert rewards(date(2025, 1, 20)) == ()  # one act: 1030, AA
+    assert rewards(date(2027, 2, 10)) == ()  # the first act has stopped counting

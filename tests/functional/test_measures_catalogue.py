@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
+from credence.exc import FieldError
 from credence.lists.measures import Measure, default_measures, load_measures
 from credence.screening.check import check
 from tests.common.feeds import Registry, person_id
@@ -113,14 +114,14 @@ def test_a_new_action_in_the_catalogue_is_restricted_with_its_legal_basis(listed
 
     extended = edited(tmp_path, add_cinema)
     with listed.connect() as conn:
-        before = check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT)
+        with pytest.raises(FieldError, match="unknown action 'cinema'"):
+            check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT)  # not in the shipped catalogue
         vip = check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT, measures=extended)
         plain = check(conn, DEBTOR, "cinema", {"seat": "standard"}, at=AT, measures=extended)
         before_listing = check(
             conn, DEBTOR, "cinema", {"seat": "vip"}, at=datetime(2025, 5, 1, tzinfo=UTC), measures=extended
         )
         stranger = check(conn, person_id(date(1990, 1, 1), seq=5), "cinema", {"seat": "vip"}, at=AT, measures=extended)
-    assert before.outcome == "allowed"
     assert (vip.outcome, vip.measure, vip.legal_basis) == ("restricted", "no-premium-cinema", basis)
     assert vip.appeal is not None
     assert "(2025)苏05执321号" in vip.appeal
@@ -135,3 +136,32 @@ def test_a_city_grade_cannot_carry_a_restriction(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"rongcheng-deposit-waiver.*rewards only"):
         edited(tmp_path, grade_restriction)
+
+
+@pytest.mark.parametrize(
+    ("action", "attributes", "field"),
+    [
+        ("rail_ticket", {"seat_class": "second"}, "attributes.train_type"),
+        ("rail_ticket", {"train_type": "G", "seat_class": " "}, "attributes.seat_class"),
+        ("venue", {}, "attributes.venue_type"),
+        ("flihgt", {}, "action"),
+    ],
+)
+def test_a_request_that_cannot_be_decided_is_refused_for_everyone(
+    listed: Engine, action: str, attributes: dict[str, str], field: str
+) -> None:
+    """A ticket without a train type must not read as "not a G train"; the refusal is the same
+    for a listed debtor and for a stranger, so it reveals nothing."""
+    stranger = person_id(date(1990, 1, 1), seq=5)
+    with listed.connect() as conn:
+        for who in (DEBTOR, stranger):
+            with pytest.raises(FieldError) as refused:
+                check(conn, who, action, attributes, at=AT)
+            assert refused.value.field == field
+
+
+def test_references_are_unique_and_do_not_encode_the_request(listed: Engine) -> None:
+    with listed.connect() as conn:
+        first = check(conn, DEBTOR, "flight", {}, at=AT)
+        second = check(conn, DEBTOR, "flight", {}, at=AT)
+    assert first.reference != second.reference
