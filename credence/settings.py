@@ -11,8 +11,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDENCE_", extra="ignore")
 
     database_url: str = "sqlite:///credence.db"
-    env: str = "dev"
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
     data_dir: str = "data"
 
 

@@ -2,7 +2,9 @@
 
 import typer
 
+from credence import logs
 from credence.cli import demo, inspect, registry
+from credence.settings import get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -10,6 +12,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Credence: an accountable social credit registry.",
 )
+
+
+@app.callback()
+def _configure() -> None:
+    """Credence: an accountable social credit registry."""
+    logs.configure(get_settings().log_level)
+
+
 app.add_typer(registry.db, name="db")
 app.command("generate")(registry.generate)
 app.command("ingest")(registry.ingest)

@@ -35,3 +35,8 @@ def now() -> datetime:
 
 def today() -> date:
     return legal_date(now())
+
+
+def feeds_dir(given: Path | None) -> Path:
+    """The feed folder: the option if given, else <CREDENCE_DATA_DIR>/feeds."""
+    return given if given is not None else Path(get_settings().data_dir) / "feeds"

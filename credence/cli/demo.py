@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from credence.cli import inspect
-from credence.cli.context import console, engine, now, schemes, today
+from credence.cli.context import console, engine, feeds_dir, now, schemes, today
 from credence.cli.registry import generate, ingest_feeds
 from credence.dueprocess.explanations import explain
 from credence.settings import get_settings
@@ -18,11 +18,12 @@ from credence.store.orm import Listing, Score, Subject
 
 def demo(
     people: Annotated[int, typer.Option(help="how many people")] = 100_000,
-    feeds: Annotated[Path, typer.Option(help="where the feeds go")] = Path("data/feeds"),
+    feeds: Annotated[Path | None, typer.Option(help="where the feeds go [default: $CREDENCE_DATA_DIR/feeds]")] = None,
     fresh: Annotated[bool, typer.Option(help="start from an empty SQLite registry")] = True,
 ) -> None:
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
     started = time.perf_counter()
+    feeds = feeds_dir(feeds)
     url = make_url(get_settings().database_url)
     if fresh and url.get_backend_name() == "sqlite" and url.database:
         for suffix in ("", "-wal", "-shm"):

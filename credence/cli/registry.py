@@ -10,13 +10,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from credence.cli.context import console, engine, now, schemes, today
+from credence.cli.context import console, engine, feeds_dir, now, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import Mapping, load_mapping
+from credence.logs import get_logger
 from credence.pipeline import rebuild
 from credence.pipeline.update import update
 
+log = get_logger(__name__)
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
 CONNECTORS = Path("connectors")
 
@@ -40,12 +42,13 @@ def _progress() -> Progress:
 
 def generate(
     people: Annotated[int, typer.Option(help="how many people")] = 100_000,
-    out: Annotated[Path, typer.Option(help="where the feeds go")] = Path("data/feeds"),
+    out: Annotated[Path | None, typer.Option(help="where the feeds go [default: $CREDENCE_DATA_DIR/feeds]")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
 ) -> None:
     """Generate a synthetic city and each agency's feed in its own format."""
     from credence.synth.feeds import generate as make
 
+    out = feeds_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     with _progress() as bar:
         task = bar.add_task("people", total=people)
@@ -84,6 +87,17 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             task = bar.add_task(mapping.file, total=total)
             result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
             results.append(result)
+            log.info(
+                "ingest.file",
+                source=mapping.source,
+                file=path.name,
+                rows=result.rows,
+                accepted=result.accepted,
+                amended=result.amended,
+                retracted=result.retracted,
+                unchanged=result.unchanged,
+                quarantined=result.quarantined,
+            )
             subjects |= result.subjects
         task = bar.add_task("score and list", total=1)
         update(made, books, subjects=subjects, as_of=today(), now=now())
@@ -116,7 +130,9 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
 
 
 def ingest(
-    feeds: Annotated[Path, typer.Option(help="folder with the agencies' feed files")] = Path("data/feeds"),
+    feeds: Annotated[
+        Path | None, typer.Option(help="folder with the agencies' feed files [default: $CREDENCE_DATA_DIR/feeds]")
+    ] = None,
     connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
     replay_quarantine: Annotated[bool, typer.Option("--replay", help="apply quarantined rows that now pass")] = False,
     fixes: Annotated[Path | None, typer.Option(help="JSON {quarantine id: {column: value}} for --replay")] = None,
@@ -124,7 +140,7 @@ def ingest(
     """Load every feed that has a mapping file; bad rows go to quarantine with their reason."""
     try:
         if not replay_quarantine:
-            ingest_feeds(feeds, connectors)
+            ingest_feeds(feeds_dir(feeds), connectors)
             return
         made = engine()
         fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}

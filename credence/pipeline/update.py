@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from credence.lists import derive
+from credence.logs import get_logger
 from credence.pipeline import scoring
 from credence.rules.loader import Scheme
 
+log = get_logger(__name__)
 FULL_PASS_ABOVE = 2000  # past this many subjects one pass over everyone beats a long IN list
 
 
@@ -29,4 +31,11 @@ def update(
     with engine.begin() as conn:
         written = scoring.rescore(conn, schemes, as_of=as_of, known_at=now, scope=scope)
         started, ended = derive.refresh(conn, schemes, known_at=now, now=now, scope=scope)
+    log.info(
+        "registry.updated",
+        subjects="all" if scope is None else len(scope),
+        scores=written,
+        listings_started=started,
+        listings_ended=ended,
+    )
     return written, started, ended
