@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,9 @@ from credence.cli.context import console, engine, feeds_dir, now, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import Mapping, load_mapping
+from credence.lists.derive import refresh
 from credence.logs import get_logger
-from credence.pipeline import rebuild
+from credence.pipeline import rebuild, scoring
 from credence.pipeline.update import update
 
 log = get_logger(__name__)
@@ -164,28 +166,48 @@ def score(
     engine_name: Annotated[
         str, typer.Option("--engine", help="store (incremental SQL) or duckdb (full recompute)")
     ] = "duckdb",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and summarise; write nothing")] = False,
 ) -> None:
-    """Score the whole registry under the shipped rulebooks and any given with --rulebook."""
+    """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
     try:
         books = schemes(rulebook)
     except CredenceError as err:
         console.print(f"[red]{err.detail}[/]")
         raise typer.Exit(2) from None
+    if engine_name not in ("store", "duckdb"):
+        console.print(f"[red]--engine: expected store or duckdb, got {engine_name!r}[/]")
+        raise typer.Exit(2)
     made = engine()
     instant, day = now(), today()
-    if engine_name == "store":
-        written, _, _ = update(made, books, subjects=None, as_of=day, now=instant)
+    scores: rebuild.Scores = {}
+    written = started = ended = 0
+    if engine_name == "store" and dry_run:
+        with made.connect() as conn:
+            for name, scheme in books.items():
+                if (current := scheme.in_force(day)) is not None and current.book.score is not None:
+                    scores[name] = scoring.compute(conn, scheme, as_of=day, known_at=instant)
+    elif engine_name == "store":
+        written, started, ended = update(made, books, subjects=None, as_of=day, now=instant)
     else:
         with made.connect() as conn:
             snap = rebuild.take_snapshot(conn, known_at=instant)
+            listed = rebuild.relist(snap, conn, books)
         scores = rebuild.recompute(snap, books, as_of=day)
-        with made.begin() as conn:
-            written = rebuild.write(conn, books, scores, as_of=day)
         console.print(f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s")
-    table = Table("scheme", "version", "status", title=f"scored as of {day}")
+        if not dry_run:
+            with made.begin() as conn:
+                written = rebuild.write(conn, books, scores, as_of=day)
+                started, ended = refresh(conn, books, known_at=instant, now=instant, rows=listed)
+    table = Table("scheme", "version", "status", "subjects scored", "grades", title=f"scored as of {day}")
     for name, scheme in books.items():
         current = scheme.in_force(day)
         if current is not None:
-            table.add_row(name, current.book.version, current.book.status.value)
+            grades = Counter(grade for _, grade in scores.get(name, {}).values())
+            shown = ", ".join(f"{g} {n:,}" for g, n in sorted(grades.items(), key=lambda kv: str(kv[0])))
+            counted = f"{len(scores[name]):,}" if name in scores else ""
+            table.add_row(name, current.book.version, current.book.status.value, counted, shown)
     console.print(table)
-    console.print(f"{written:,} scores written")
+    if dry_run:
+        console.print("dry run: nothing written")
+    else:
+        console.print(f"{written:,} scores written; listings started {started:,}, ended {ended:,}")

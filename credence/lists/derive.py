@@ -121,9 +121,11 @@ def refresh(
     known_at: datetime,
     now: datetime,
     scope: Sequence[uuid.UUID] | None = None,
+    rows: list[dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
-    """Replace the listings of ``scope``; log starts and ends. Returns (started, ended)."""
-    new = derive(conn, schemes, known_at=known_at, scope=scope)
+    """Replace the listings of ``scope`` with ``rows`` (derived in the store if None: a rebuild
+    passes the rows it derived in DuckDB); log starts and ends. Returns (started, ended)."""
+    new = rows if rows is not None else derive(conn, schemes, known_at=known_at, scope=scope)
     old_query = select(Listing.id, Listing.end_date)
     if scope is not None:
         old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))

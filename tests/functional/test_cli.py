@@ -67,6 +67,8 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Built]:
         assert name.file in out
     out = flat(invoke("score"))
     assert re.search(r"[1-9][\d,]* scores written", out), out
+    # the DuckDB rebuild lists exactly whom ingest already listed incrementally
+    assert "listings started 0, ended 0" in out
     assert "suzhou-osmanthus" in out
     engine = make_engine(url)
     yield Built(url=url, feeds=feeds, engine=engine)
@@ -246,3 +248,16 @@ def test_entry_point_upgrade_and_explain_json(built: Built, tmp_path: Path) -> N
         assert line["source"]
         uuid.UUID(line["record_id"])
     assert suzhou["base"] + sum(line["points"] for line in suzhou["lines"]) == suzhou["score"]
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "store"])
+def test_a_dry_run_summarises_and_writes_nothing(built: Built, engine_name: str) -> None:
+    def stored() -> list[tuple[object, ...]]:
+        with built.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(select(Score.id, Score.as_of).order_by(Score.id))]
+
+    before = stored()
+    out = flat(invoke("score", "--engine", engine_name, "--dry-run"))
+    assert "dry run: nothing written" in out
+    assert re.search(r"suzhou-osmanthus │ 1\.0 │ illustrative │ [1-9][\d,]* │ .*AAA", out), out
+    assert stored() == before
