@@ -17,7 +17,7 @@ from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import Mapping, load_mapping
 from credence.lists.derive import refresh
 from credence.logs import get_logger
-from credence.pipeline import rebuild, scoring
+from credence.pipeline import rebuild, rulebooks, scoring
 from credence.pipeline.update import update
 
 log = get_logger(__name__)
@@ -174,6 +174,12 @@ def score(
     except CredenceError as err:
         console.print(f"[red]{err.detail}[/]")
         raise typer.Exit(2) from None
+    drafts = [
+        f"{v.book.scheme} {v.book.version}" for s in books.values() for v in s.versions if v.book.status == "draft"
+    ]
+    if drafts and not dry_run:
+        console.print(f"[red]draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run[/]")
+        raise typer.Exit(2)
     if engine_name not in ("store", "duckdb"):
         console.print(f"[red]--engine: expected store or duckdb, got {engine_name!r}[/]")
         raise typer.Exit(2)
@@ -196,6 +202,7 @@ def score(
         console.print(f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s")
         if not dry_run:
             with made.begin() as conn:
+                rulebooks.register(conn, books, now=instant)
                 written = rebuild.write(conn, books, scores, as_of=day)
                 started, ended = refresh(conn, books, known_at=instant, now=instant, rows=listed)
     table = Table("scheme", "version", "status", "subjects scored", "grades", title=f"scored as of {day}")

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from credence.lists import derive
 from credence.logs import get_logger
-from credence.pipeline import scoring
+from credence.pipeline import rulebooks, scoring
 from credence.rules.loader import Scheme
 
 log = get_logger(__name__)
@@ -29,6 +29,7 @@ def update(
     if subjects is not None and not subjects:
         return (0, 0, 0)
     with engine.begin() as conn:
+        rulebooks.register(conn, schemes, now=now)
         written = scoring.rescore(conn, schemes, as_of=as_of, known_at=now, scope=scope)
         started, ended = derive.refresh(conn, schemes, known_at=now, now=now, scope=scope)
     log.info(

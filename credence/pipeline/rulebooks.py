@@ -1,0 +1,70 @@
+"""Register every rulebook version the registry scores with, and refuse an edited one.
+
+A published (or illustrative) version is never edited: a change is a new version with a later
+effective date. The first time a version is used its text's SHA-256 is stored, with an event; a
+later use with another text is refused. A draft may still change, and each change is logged.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from credence.audit import log
+from credence.audit.log import Entry, Tag
+from credence.exc import RulebookError
+from credence.rules.loader import Scheme
+from credence.rules.schema import Status
+from credence.store.orm import Rulebook
+
+
+def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> int:
+    """Record versions not seen before; raise RulebookError for an edited published one.
+    Returns how many versions were new or changed drafts."""
+    known = {(r.scheme, r.version): r for r in conn.execute(select(Rulebook.__table__))}
+    entries: list[Entry] = []
+    for scheme in schemes.values():
+        for loaded in scheme.versions:
+            book = loaded.book
+            seen = known.get(loaded.key)
+            data = {
+                "scheme": book.scheme,
+                "version": book.version,
+                "sha256": loaded.sha256,
+                "status": book.status.value,
+            }
+            if seen is None:
+                conn.execute(
+                    insert(Rulebook).values(
+                        scheme=book.scheme,
+                        version=book.version,
+                        effective_from=book.effective_from,
+                        status=book.status.value,
+                        sha256=loaded.sha256,
+                        body=book.model_dump(mode="json"),
+                        loaded_at=now,
+                    )
+                )
+            elif seen.sha256 == loaded.sha256:
+                continue
+            elif seen.status == Status.DRAFT.value:
+                conn.execute(
+                    update(Rulebook)
+                    .where(Rulebook.scheme == book.scheme, Rulebook.version == book.version)
+                    .values(
+                        effective_from=book.effective_from,
+                        status=book.status.value,
+                        sha256=loaded.sha256,
+                        body=book.model_dump(mode="json"),
+                        loaded_at=now,
+                    )
+                )
+                data["replaces"] = seen.sha256
+            else:
+                raise RulebookError(
+                    f"{loaded.file}: {book.scheme} version {book.version} is {seen.status} and was used with "
+                    f"another text (sha256 {seen.sha256[:12]}…, now {loaded.sha256[:12]}…); a published "
+                    "version is never edited: give the change a new version and a later effective_from"
+                )
+            entries.append(Entry(Tag.RULEBOOK_LOADED, None, "rules", data))
+    log.record(conn, entries, now=now)
+    return len(entries)
