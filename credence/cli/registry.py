@@ -15,6 +15,7 @@ from credence.cli.context import console, engine, feeds_dir, now, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import Mapping, load_mapping
+from credence.lists import redlist
 from credence.lists.derive import refresh
 from credence.logs import get_logger
 from credence.pipeline import rebuild, rulebooks, scoring
@@ -205,6 +206,8 @@ def score(
                 rulebooks.register(conn, books, now=instant)
                 written = rebuild.write(conn, books, scores, as_of=day)
                 started, ended = refresh(conn, books, known_at=instant, now=instant, rows=listed)
+                red_started, red_ended = redlist.refresh(conn, books, as_of=day, now=instant)
+                started, ended = started + red_started, ended + red_ended
     table = Table("scheme", "version", "status", "subjects scored", "grades", title=f"scored as of {day}")
     for name, scheme in books.items():
         current = scheme.in_force(day)

@@ -139,8 +139,11 @@ def explain(
         out.append(explanation)
     listings = []
     measures = default_measures()
+    redlists = {v.book.redlist.id for s in schemes.values() for v in s.versions if v.book.redlist}
     listed = select(Listing.__table__).where(Listing.subject_id == subject)
     for listing in conn.execute(listed.order_by(Listing.start_date)):
+        # a blacklist carries its restrictions and notices; a redlist the rewards of its scheme's grades
+        red = listing.list_id in redlists
         attached = [
             {
                 "measure": m.id,
@@ -149,7 +152,8 @@ def explain(
                 "legal_basis": m.legal_basis,
             }
             for m in measures
-            if listing.list_id in m.lists and m.effect is not Effect.REWARD
+            if (m.effect is Effect.REWARD and red and listing.rulebook in m.grades)
+            or (m.effect is not Effect.REWARD and listing.list_id in m.lists)
         ]
         listings.append(
             ListingExplanation(

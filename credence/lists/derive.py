@@ -126,7 +126,8 @@ def refresh(
     """Replace the listings of ``scope`` with ``rows`` (derived in the store if None: a rebuild
     passes the rows it derived in DuckDB); log starts and ends. Returns (started, ended)."""
     new = rows if rows is not None else derive(conn, schemes, known_at=known_at, scope=scope)
-    old_query = select(Listing.id, Listing.end_date)
+    decided = {c.rule.id for scheme in schemes.values() for v in scheme.versions for c in v.lists}
+    old_query = select(Listing.id, Listing.end_date).where(Listing.list_id.in_(decided))
     if scope is not None:
         old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))
     old = dict(conn.execute(old_query).all())
@@ -151,7 +152,7 @@ def refresh(
                     {**data, "end": str(row["end_date"]), "reason": row["end_reason"]},
                 )
             )
-    stale = delete(Listing)
+    stale = delete(Listing).where(Listing.list_id.in_(decided))  # redlists are kept by lists.redlist
     if scope is not None:
         stale = stale.where(Listing.listed_subject_id.in_(list(scope)))
     conn.execute(stale)

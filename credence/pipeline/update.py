@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from credence.lists import derive
+from credence.lists import derive, redlist
 from credence.logs import get_logger
 from credence.pipeline import rulebooks, scoring
 from credence.rules.loader import Scheme
@@ -32,6 +32,8 @@ def update(
         rulebooks.register(conn, schemes, now=now)
         written = scoring.rescore(conn, schemes, as_of=as_of, known_at=now, scope=scope)
         started, ended = derive.refresh(conn, schemes, known_at=now, now=now, scope=scope)
+        red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
+        started, ended = started + red_started, ended + red_ended
     log.info(
         "registry.updated",
         subjects="all" if scope is None else len(scope),

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from credence.dueprocess.explanations import explain
 from credence.pipeline import scoring
+from credence.pipeline.update import update
 from credence.screening.check import check
-from credence.store.orm import Score, Subject
+from credence.store.orm import Event, Listing, Score, Subject
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 RONGCHENG = "rongcheng-credit"
@@ -188,3 +190,37 @@ def test_a_reward_follows_the_grade_on_the_day_asked(engine: Engine, tmp_path: P
     assert rewards(date(2026, 11, 27)) == ("Deposit waived for public bicycle and library cards",)
     assert rewards(date(2025, 1, 20)) == ()  # one act: 1030, AA
     assert rewards(date(2027, 2, 10)) == ()  # the first act has stopped counting
+
+
+def test_the_redlist_follows_the_top_grade_with_logged_start_and_end(engine: Engine, tmp_path: Path) -> None:
+    hero = someone(733)
+    reg = Registry(engine, tmp_path, now=datetime(2025, 3, 1, 4, tzinfo=UTC))
+    reg.feed("police", [residence(hero, "2015-03-01")])
+    reg.feed("credit_office", [consent(hero, "2020-02-01")])
+    acts = [
+        {"id_number": hero, "kind": "heroic_act", "date": day, "region": REGION, "attrs": {"citation": "rescue"}}
+        for day in ("2025-01-10", "2025-02-10")
+    ]
+    reg.feed("credit_office", acts, as_of=date(2025, 3, 1))  # 1060: AAA
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == hero)).scalar_one()
+        [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
+        score_id = conn.execute(select(Score.id).where(Score.subject_id == subject)).scalar_one()
+    assert (entry.list_id, entry.start_date, entry.end_date) == ("rongcheng-trustworthy", date(2025, 3, 1), None)
+    assert entry.decision_record_id == score_id  # the score, and through it the records, behind the entry
+    with engine.connect() as conn:
+        explained = explain(conn, SCHEMES, subject, as_of=date(2025, 3, 1), known_at=reg.now)
+    [listing] = explained.listings
+    assert [m["measure"] for m in listing.measures] == ["rongcheng-deposit-waiver"]
+
+    update(engine, SCHEMES, subjects=[subject], as_of=date(2025, 6, 1), now=reg.tick())  # still AAA: unchanged
+    update(engine, SCHEMES, subjects=[subject], as_of=date(2027, 1, 10), now=reg.tick())  # the first act expired
+    with engine.connect() as conn:
+        [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
+        tags = conn.execute(select(Event.tag).where(Event.subject_id == subject, Event.tag.like("listing.%"))).all()
+    assert (entry.start_date, entry.end_date, entry.end_reason) == (
+        date(2025, 3, 1),
+        date(2027, 1, 10),
+        "grade_below_redlist",
+    )
+    assert [t for (t,) in tags] == ["listing.start", "listing.end"]
