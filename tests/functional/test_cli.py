@@ -261,3 +261,17 @@ def test_a_dry_run_summarises_and_writes_nothing(built: Built, engine_name: str)
     assert "dry run: nothing written" in out
     assert re.search(r"suzhou-osmanthus │ 1\.0 │ illustrative │ [1-9][\d,]* │ .*AAA", out), out
     assert stored() == before
+
+
+def test_the_demo_runs_end_to_end_on_a_small_city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREDENCE_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setattr(console, "width", 400)
+    get_settings.cache_clear()
+    try:
+        out = flat(invoke("demo", "--people", "400", "--feeds", str(tmp_path / "feeds")))
+    finally:
+        get_settings.cache_clear()
+    for step in ("1. a synthetic city", "2. ingest", "3. statistics", "4. three explanations", "Try next"):
+        assert step in out
+    assert "counts people, not refused purchases" in out
+    assert re.search(r"credence explain \d{10}\*{4}\w{4}", out)  # IDs masked as the SPC publishes them
