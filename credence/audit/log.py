@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
+from credence.store import bulk
 from credence.store.orm import Event
 
 
@@ -30,17 +31,6 @@ class Entry:
 
 
 def record(conn: Connection, entries: Iterable[Entry], *, now: datetime) -> int:
-    """Append entries in the caller's transaction; returns how many were written."""
-    rows = [
-        {
-            "tag": e.tag.value,
-            "subject_id": e.subject_id,
-            "actor": e.actor,
-            "data": e.data,
-            "recorded_at": now,
-        }
-        for e in entries
-    ]
-    if rows:
-        conn.execute(insert(Event), rows)
-    return len(rows)
+    """Append entries in the caller's transaction, in their order; returns how many were written."""
+    rows = [(e.tag.value, e.subject_id, e.actor, e.data, now) for e in entries]
+    return bulk.insert_rows(conn, Event, ("tag", "subject_id", "actor", "data", "recorded_at"), rows)

@@ -1,5 +1,6 @@
 """Mapping files (connectors/<source>.yaml): an agency's columns to canonical record fields."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,12 +46,24 @@ class Mapping(BaseModel):
     legal_basis: dict[str, str]
 
     def pick(self, row: dict[str, Any], spec: Spec) -> Any:
+        return self.getter(spec)(row)
+
+    def getter(self, spec: Spec) -> Callable[[dict[str, Any]], Any]:
+        """``pick`` for one spec, resolved once: a constant, a column, or (JSON lines) a dotted path."""
         if isinstance(spec, Constant):
-            return spec.value
-        value: Any = row
-        for part in spec.split(".") if self.format == "jsonl" else [spec]:
-            value = value.get(part) if isinstance(value, dict) else None
-        return value
+            constant = spec.value
+            return lambda _row: constant
+        parts = spec.split(".") if self.format == "jsonl" else [spec]
+        if len(parts) == 1:
+            return lambda row: row.get(spec) if isinstance(row, dict) else None
+
+        def path(row: dict[str, Any]) -> Any:
+            value: Any = row
+            for part in parts:
+                value = value.get(part) if isinstance(value, dict) else None
+            return value
+
+        return path
 
     def kind_of(self, row: dict[str, Any]) -> str:
         if self.kind.value:

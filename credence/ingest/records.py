@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from credence.exc import FieldError, NotAuthorisedError
 from credence.ingest.mapping import Mapping
-from credence.model.catalogue import Attribute, AttrType, Catalogue, parse_date
+from credence.model.catalogue import Attribute, AttrType, Catalogue, RecordKind, parse_date
 from credence.model.identifiers import ResidentId, SubjectKind, parse_subject
 
 
@@ -67,49 +68,98 @@ def subject_ref(value: Any, *, field: str) -> SubjectRef:
 
 def build(row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, authority: Authority) -> Candidate:
     """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError."""
-    kind_name = mapping.kind_of(row)
-    kind = catalogue.kind(kind_name)
-    if kind_name not in authority.kinds:
-        raise NotAuthorisedError(f"kind: source {authority.source} is not authorised for {kind_name}")
-    jurisdiction = str(mapping.pick(row, mapping.fields.jurisdiction) or "").strip()
-    if not any(jurisdiction.startswith(prefix) for prefix in authority.jurisdictions):
-        raise NotAuthorisedError(
-            f"jurisdiction: source {authority.source} is not authorised for region {jurisdiction!r}"
+    return Checker(mapping, catalogue, authority).build(row)
+
+
+@dataclass(frozen=True, slots=True)
+class _KindPlan:
+    """What a row of one record kind needs from the mapping and the catalogue."""
+
+    kind: RecordKind
+    authorised: bool
+    attributes: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...]  # the mapping's columns for this kind
+    ids: tuple[str, ...]  # attributes naming another subject
+    legal_basis: str | None
+
+
+class Checker:
+    """``build`` for the rows of one feed: the mapping's columns and each kind's attributes,
+    authorisation and legal basis are resolved once, not once per row. Checks and errors are
+    those of ``build``, in the same order."""
+
+    _RETRACTED = Attribute("retracted", AttrType.BOOL)
+
+    def __init__(self, mapping: Mapping, catalogue: Catalogue, authority: Authority) -> None:
+        self.mapping = mapping
+        self.catalogue = catalogue
+        self.authority = authority
+        fields = mapping.fields
+        self._jurisdiction = mapping.getter(fields.jurisdiction)
+        self._source_record_id = mapping.getter(fields.source_record_id)
+        self._id_number = mapping.getter(fields.id_number)
+        self._valid_date = mapping.getter(fields.valid_date)
+        self._retracted = None if fields.retracted is None else mapping.getter(fields.retracted)
+        self._prefixes = tuple(authority.jurisdictions)
+        self._plans: dict[str, _KindPlan] = {}
+
+    def _plan(self, kind_name: str) -> _KindPlan:
+        plan = self._plans.get(kind_name)
+        if plan is None:
+            kind = self.catalogue.kind(kind_name)  # an unknown kind raises here, every time
+            mapping = self.mapping
+            plan = _KindPlan(
+                kind=kind,
+                authorised=kind_name in self.authority.kinds,
+                # a column for another kind (e.g. a Y/N flag) is not this row's data
+                attributes=tuple(
+                    (name, mapping.getter(spec)) for name, spec in mapping.attributes.items() if name in kind.attributes
+                ),
+                ids=tuple(name for name, attr in kind.attributes.items() if attr.type is AttrType.ID),
+                legal_basis=mapping.legal_basis.get(kind_name),
+            )
+            self._plans[kind_name] = plan
+        return plan
+
+    def build(self, row: dict[str, Any]) -> Candidate:
+        """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError."""
+        kind_name = self.mapping.kind_of(row)
+        plan = self._plan(kind_name)
+        kind = plan.kind
+        if not plan.authorised:
+            raise NotAuthorisedError(f"kind: source {self.authority.source} is not authorised for {kind_name}")
+        jurisdiction = str(self._jurisdiction(row) or "").strip()
+        if not jurisdiction.startswith(self._prefixes):
+            raise NotAuthorisedError(
+                f"jurisdiction: source {self.authority.source} is not authorised for region {jurisdiction!r}"
+            )
+        source_record_id = str(self._source_record_id(row) or "").strip()
+        if not source_record_id:
+            raise FieldError("source_record_id", "a source record id is required")
+        subject = subject_ref(self._id_number(row), field="id_number")
+        if kind.subject is not None and kind.subject is not subject.kind:
+            raise FieldError("id_number", f"kind {kind_name} describes a {kind.subject.value}")
+        valid_date = parse_date(self._valid_date(row), field="valid_date")
+        attributes = kind.coerce({name: get(row) for name, get in plan.attributes})
+        related = []
+        for name in plan.ids:
+            if attributes.get(name):
+                ref = subject_ref(attributes[name], field=f"attributes.{name}")
+                attributes[name] = ref.id_number  # the upgraded 18-character form
+                related.append(ref)
+        legal_basis = plan.legal_basis
+        if not legal_basis:
+            raise FieldError("legal_basis", f"the mapping gives no legal basis for {kind_name}")
+        retracted = False
+        if self._retracted is not None:
+            retracted = bool(self._RETRACTED.coerce(self._retracted(row), field="retracted"))
+        return Candidate(
+            op="retract" if retracted else "assert",
+            source_record_id=source_record_id,
+            subject=subject,
+            kind=kind_name,
+            valid_date=valid_date,
+            jurisdiction=jurisdiction,
+            legal_basis=legal_basis,
+            attributes=attributes,
+            related=tuple(related),
         )
-    source_record_id = str(mapping.pick(row, mapping.fields.source_record_id) or "").strip()
-    if not source_record_id:
-        raise FieldError("source_record_id", "a source record id is required")
-    subject = subject_ref(mapping.pick(row, mapping.fields.id_number), field="id_number")
-    if kind.subject is not None and kind.subject is not subject.kind:
-        raise FieldError("id_number", f"kind {kind_name} describes a {kind.subject.value}")
-    valid_date = parse_date(mapping.pick(row, mapping.fields.valid_date), field="valid_date")
-    raw_attrs = {}
-    for name, spec in mapping.attributes.items():
-        value = mapping.pick(row, spec)
-        if name in kind.attributes:  # a column for another kind (e.g. a Y/N flag) is not this row's data
-            raw_attrs[name] = value
-    attributes = kind.coerce(raw_attrs)
-    related = []
-    for name, attr in kind.attributes.items():
-        if attr.type is AttrType.ID and attributes.get(name):
-            ref = subject_ref(attributes[name], field=f"attributes.{name}")
-            attributes[name] = ref.id_number  # the upgraded 18-character form
-            related.append(ref)
-    legal_basis = mapping.legal_basis.get(kind_name)
-    if not legal_basis:
-        raise FieldError("legal_basis", f"the mapping gives no legal basis for {kind_name}")
-    retracted = False
-    if mapping.fields.retracted is not None:
-        flag = Attribute("retracted", AttrType.BOOL)
-        retracted = bool(flag.coerce(mapping.pick(row, mapping.fields.retracted), field="retracted"))
-    return Candidate(
-        op="retract" if retracted else "assert",
-        source_record_id=source_record_id,
-        subject=subject,
-        kind=kind_name,
-        valid_date=valid_date,
-        jurisdiction=jurisdiction,
-        legal_basis=legal_basis,
-        attributes=attributes,
-        related=tuple(related),
-    )

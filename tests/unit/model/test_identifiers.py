@@ -12,6 +12,7 @@ from credence.model.identifiers import (
     CreditCode,
     ResidentId,
     Sex,
+    _compact,
     age_on,
     parse_credit_code,
     parse_resident_id,
@@ -283,3 +284,10 @@ def _arabic_indic(text: str) -> str:
 def test_id_with_unicode_digits_is_refused_as_non_digit(value: str) -> None:
     with pytest.raises(FieldError, match="are digits"):
         parse_resident_id(value)
+
+
+@PROPERTY
+@given(value=st.text(max_size=24) | st.text(alphabet="0123456789xX `-²０１", max_size=20))
+def test_compact_shortcut_is_stdnums_compact(value: str) -> None:
+    # the ingest shortcut skips stdnum's Unicode clean-up only where it would change nothing
+    assert _compact(value) == ric.compact(value)
