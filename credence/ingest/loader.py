@@ -196,7 +196,9 @@ def write_batch(
                 Tag.RECORD_QUARANTINED,
                 None,
                 f"source:{source}",
-                {"file": file, "line": r.line, "field": r.field, "reason": r.reason},
+                # no reason text: it can quote the refused value (a birth date, a name), and the
+                # log is permanent; the reason stays in the quarantine row, found by file and line
+                {"file": file, "line": r.line, "field": r.field},
             )
             for r in rejected
         )

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
+from stdnum.cn import ric
 
 from credence.screening.check import check
-from credence.store.orm import Listing, Score, Subject
+from credence.store.orm import Event, Listing, Quarantine, Score, Subject
 from tests.common.feeds import Registry, person_id
 
 ADULT = person_id(date(1980, 5, 17))
@@ -249,3 +250,26 @@ def test_bad_rows_are_quarantined_with_line_and_reason(engine: Engine, tmp_path:
     assert [(r.line, r.field) for r in rows] == [(2, "id_number"), (3, "kind"), (4, "valid_date")]
     assert "check character" in rows[0].reason
     assert "not authorised" in rows[1].reason
+
+
+def test_the_event_log_holds_no_personal_data(engine: Engine, tmp_path: Path) -> None:
+    """Events are permanent: they name internal ids and fields, never an ID number, a birth date
+    or a refused value (those stay in the quarantine row, which replay and review read)."""
+    reg = Registry(engine, tmp_path)
+    body = "320505" + "19800230" + "123"
+    impossible = body + ric.calc_check_digit(body + "0")  # a correct check character, no 30 February
+    reg.feed(
+        "police",
+        [
+            registered(ADULT),
+            registered(impossible),
+            {"id_number": ADULT, "kind": "traffic_offence", "date": "2026-02-30", "attrs": {"offence_code": "1"}},
+        ],
+    )
+    reg.feed("court", [decision(ADULT, ground=1)])
+    with engine.connect() as conn:
+        logged = " ".join(str(d) for d in conn.execute(select(Event.data)).scalars())
+        held = " ".join(r for r in conn.execute(select(Quarantine.reason)).scalars())
+    assert "19800230" in held  # the quarantine says exactly what was wrong
+    for secret in (ADULT, ADULT[6:14], impossible, "19800230", "2026-02-30"):
+        assert secret not in logged
