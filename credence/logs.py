@@ -1,22 +1,41 @@
-"""Structured logging. Log key=value fields with internal subject ids only, never personal data."""
+"""Structured logging. Log key=value fields with internal subject ids only, never personal data.
+
+structlog renders; the standard library decides the level and where lines go. Until the CLI calls
+``configure`` the ``credence`` loggers follow the root logger (WARNING), so a library caller,
+test or benchmark sees no info lines.
+"""
 
 import logging
 import sys
 
 import structlog
 
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.KeyValueRenderer(key_order=["event"]),
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
 
-def configure(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(message)s")
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.KeyValueRenderer(key_order=["event"]),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler ``configure`` adds, so that calling it twice adds it once."""
+
+
+def configure(level: str = "WARNING") -> None:
+    """Send the ``credence`` loggers at ``level`` and above to stderr."""
+    logger = logging.getLogger("credence")
+    logger.setLevel(level.upper())
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
