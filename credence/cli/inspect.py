@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.bar import Bar
 from rich.table import Table
 from sqlalchemy import select
 
@@ -109,6 +110,9 @@ def check(
         console.print(f"  one-off exemption granted by the court: {decision.exemption}")
 
 
+BAR_WIDTH = 40
+
+
 def report() -> None:
     """Subjects listed, removed after fulfilment, restricted from flights and trains, by year and district."""
     day = today()
@@ -126,16 +130,26 @@ def report() -> None:
         f"restricted from trains on {day}",
         title="Dishonest judgment defaulters (counts people, not refused purchases)",
     )
+    top = max((max(v[0], v[2]) for v in by_year.values()), default=0) or 1
     for year, values in sorted(by_year.items()):
         table.add_row(year, *(f"{v:,}" for v in values))
     console.print(table)
+    # the same figures as bars: listed that year (blue), of whom still barred from flights (red)
+    chart = Table("year listed", "listed (blue) and still barred from flights (red)", title="Listed by year")
+    for year, values in sorted(by_year.items()):
+        bars = Table.grid()
+        bars.add_row(Bar(top, 0, values[0], width=BAR_WIDTH, color="blue"), f" {values[0]:,}")
+        bars.add_row(Bar(top, 0, values[2], width=BAR_WIDTH, color="red"), f" {values[2]:,}")
+        chart.add_row(year, bars)
+    console.print(chart)
     districts: dict[str, int] = defaultdict(int)
     for r in rows:
         if r.listed:  # a district with restricted people bound by a decision but no one listed
             districts[r.district] += r.listed
-    table = Table("district", "people listed", title="By district of residence")
+    table = Table("district", "people listed", "", title="By district of residence")
+    most = max(districts.values(), default=0) or 1
     for district, n in sorted(districts.items(), key=lambda kv: -kv[1])[:12]:
-        table.add_row(district, f"{n:,}")
+        table.add_row(district, f"{n:,}", Bar(most, 0, n, width=BAR_WIDTH, color="blue"))
     console.print(table)
 
 

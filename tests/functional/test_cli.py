@@ -105,6 +105,8 @@ def test_report_check_and_replay_in_process(built: Built) -> None:
     out = flat(invoke("report"))
     assert "counts people, not refused purchases" in out
     assert "By district of residence" in out
+    assert "Listed by year" in out  # the same figures as a bar chart
+    assert "█" in out
     years = {int(y) for y in re.findall(r"│ (\d{4}) │", out)}
     assert years
     assert all(2000 < y <= today().year for y in years)
