@@ -7,6 +7,7 @@ test or benchmark sees no info lines.
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
@@ -24,7 +25,16 @@ structlog.configure(
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler ``configure`` adds, so that calling it twice adds it once."""
+    """Writes to whatever ``sys.stderr`` is at the time (a test runner or Typer's CliRunner swaps
+    it), and marks the handler ``configure`` adds, so that calling it twice adds it once."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def configure(level: str = "WARNING") -> None:
@@ -32,7 +42,7 @@ def configure(level: str = "WARNING") -> None:
     logger = logging.getLogger("credence")
     logger.setLevel(level.upper())
     if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        handler = _Stderr(sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
