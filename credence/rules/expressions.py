@@ -74,9 +74,19 @@ class Expression:
     fields: frozenset[str]
 
     def sql(self, target: str, *, table: str = "f") -> str:
-        """Render for ``target`` (sqlite, postgres or duckdb), fields read from ``table``."""
-        tree = self.tree.copy().transform(lambda node: _qualify(node, table))
-        return tree.transform(lambda node: _lower(node, target)).sql(dialect=target)
+        """Render for ``target`` (sqlite, postgres or duckdb), fields read from ``table``.
+
+        Rendered once per process: the text determines the tree, and rendering is most of the
+        cost of compiling a rulebook for a one-subject update."""
+        key = (self.text, target, table)
+        found = _RENDERED.get(key)
+        if found is None:
+            tree = self.tree.copy().transform(lambda node: _qualify(node, table))
+            found = _RENDERED[key] = tree.transform(lambda node: _lower(node, target)).sql(dialect=target)
+        return found
+
+
+_RENDERED: dict[tuple[str, str, str], str] = {}
 
 
 def _column_at(text: str, name: str) -> int | None:
