@@ -91,11 +91,17 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
         MAX(CASE WHEN last_start = 1 AND {here} AND status <> 'left' THEN 1 ELSE 0 END) AS there_at_start,
         MAX(CASE WHEN valid_date > {start} AND (NOT ({here}) OR status = 'left') THEN 1 ELSE 0 END) AS moved
       FROM (
-        SELECT subject_id, region, status, valid_date,
-          ROW_NUMBER() OVER (PARTITION BY subject_id {newest}) AS last_now,
-          ROW_NUMBER() OVER (PARTITION BY subject_id, CASE WHEN valid_date <= {start} THEN 1 ELSE 0 END {newest})
-            * CASE WHEN valid_date <= {start} THEN 1 ELSE 0 END AS last_start
-        FROM facts WHERE kind = 'residence' AND valid_date <= {day}
+        SELECT subject_id, region, status, valid_date, last_now,
+          CASE WHEN valid_date <= {start} AND seen_by_start = 1 THEN 1 ELSE 0 END AS last_start
+        FROM (
+          -- one ordering for both windows, so engines sort once: the newest record, and the
+          -- newest on or before the start day (the first of those in newest-first order)
+          SELECT subject_id, region, status, valid_date,
+            ROW_NUMBER() OVER (PARTITION BY subject_id {newest}) AS last_now,
+            SUM(CASE WHEN valid_date <= {start} THEN 1 ELSE 0 END) OVER (
+              PARTITION BY subject_id {newest} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS seen_by_start
+          FROM facts WHERE kind = 'residence' AND valid_date <= {day}
+        ) w
       ) r GROUP BY subject_id
     ) home ON home.subject_id = s.id
       AND (home.registered = 1 OR (home.resident = 1 AND home.there_at_start = 1 AND home.moved = 0))"""
