@@ -14,7 +14,8 @@ from sqlalchemy import Connection, delete, insert
 from credence.batch import duckdb as batch
 from credence.lists.derive import listings, subject_ids
 from credence.model.catalogue import SQL_TYPES, default_catalogue
-from credence.model.ids import as_uuid, derived_id
+from credence.model.ids import as_uuid
+from credence.pipeline.scoring import score_rows
 from credence.rules.compile import facts_sql, score_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Target
@@ -57,20 +58,8 @@ def write(conn: Connection, schemes: dict[str, Scheme], scores: Scores, *, as_of
     for name, rows in scores.items():
         current = schemes[name].in_force(as_of)
         assert current is not None  # noqa: S101 - recompute only returns schemes in force
-        version = current.book.version
         conn.execute(delete(Score).where(Score.scheme == name))
-        values = [
-            {
-                "subject_id": sid,
-                "scheme": name,
-                "id": derived_id("score", name, version, sid, as_of, score),
-                "rulebook_version": version,
-                "score": score,
-                "grade": grade,
-                "as_of": as_of,
-            }
-            for sid, (score, grade) in rows.items()
-        ]
+        values = score_rows(name, current.book.version, rows, as_of=as_of)
         if values:
             conn.execute(insert(Score), values)
         written += len(values)

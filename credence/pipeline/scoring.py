@@ -57,20 +57,26 @@ def rescore(
         if scope is not None:
             stale = stale.where(Score.subject_id.in_(list(scope)))
         conn.execute(stale)
-        version = current.book.version
-        values = [
-            {
-                "subject_id": sid,
-                "scheme": name,
-                "id": derived_id("score", name, version, sid, as_of, score),
-                "rulebook_version": version,
-                "score": score,
-                "grade": grade,
-                "as_of": as_of,
-            }
-            for sid, (score, grade) in rows.items()
-        ]
+        values = score_rows(name, current.book.version, rows, as_of=as_of)
         if values:
             conn.execute(insert(Score), values)
         written += len(values)
     return written
+
+
+def score_rows(
+    scheme: str, version: str, scores: dict[uuid.UUID, tuple[int, str | None]], *, as_of: date
+) -> list[dict[str, object]]:
+    """Rows for ``scores``, with ids derived from their inputs so that a rebuild writes the same rows."""
+    return [
+        {
+            "subject_id": sid,
+            "scheme": scheme,
+            "id": derived_id("score", scheme, version, sid, as_of, score),
+            "rulebook_version": version,
+            "score": score,
+            "grade": grade,
+            "as_of": as_of,
+        }
+        for sid, (score, grade) in scores.items()
+    ]
