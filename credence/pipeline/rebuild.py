@@ -38,7 +38,9 @@ def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) 
         query = score_query(scheme, Target("duckdb"), as_of=as_of)
         if query is None:
             continue
-        out[name] = {as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, query.sql())}
+        out[name] = {
+            as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, batch.with_ids(query.sql()))
+        }
     return out
 
 
@@ -48,7 +50,7 @@ def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -
     return listings(
         schemes,
         Target("duckdb"),
-        run=lambda query: batch.rows(snap, query.sql()),
+        run=lambda query: batch.rows(snap, batch.with_ids(query.sql(), records=("record_id",))),
         lookup=partial(subject_ids, conn),
     )
 
