@@ -45,6 +45,10 @@ class Snapshot:
     subjects: int
     seconds: float
 
+    def subject_ids(self) -> list[str]:
+        """The store's id of each integer subject key k, at index k - 1."""
+        return [uid for (uid,) in self.db.execute("SELECT uid FROM subject_keys ORDER BY k").fetchall()]
+
 
 def snapshot(conn: Connection, facts_sql: str, types: dict[str, str]) -> Snapshot:
     """Copy the facts (as known at the facts SQL's transaction time) and subjects into DuckDB.

@@ -34,13 +34,15 @@ def take_snapshot(conn: Connection, *, known_at: datetime) -> batch.Snapshot:
 
 def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) -> Scores:
     out: Scores = {}
+    ids: list[uuid.UUID] = []
     for name, scheme in schemes.items():
         query = score_query(scheme, Target("duckdb"), as_of=as_of)
         if query is None:
             continue
-        out[name] = {
-            as_uuid(s): (int(score), grade) for s, score, grade in batch.run(snap, batch.with_ids(query.sql()))
-        }
+        # scores come back keyed by integers; the ids are looked up here, once per snapshot,
+        # rather than joined in the SQL for every scheme
+        ids = ids or [as_uuid(uid) for uid in snap.subject_ids()]
+        out[name] = {ids[key - 1]: (int(score), grade) for key, score, grade in batch.run(snap, query.sql())}
     return out
 
 
