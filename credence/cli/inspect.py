@@ -2,7 +2,7 @@
 
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -22,8 +22,21 @@ from credence.store.orm import Quarantine, Subject
 def explain(
     id_number: Annotated[str, typer.Argument(help="the subject's resident ID or credit code")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="the legal date asked about (default today)"),
+    ] = None,
+    known_at: Annotated[
+        datetime | None,
+        typer.Option("--known-at", help="answer as the registry knew it at this instant (default now; UTC if no zone)"),
+    ] = None,
 ) -> None:
-    """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source."""
+    """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source.
+
+    Bitemporal: --as-of picks the day, --known-at what the registry knew then (a later correction
+    does not change an answer asked as known before it)."""
+    day = as_of.date() if as_of else today()
+    instant = (known_at if known_at.tzinfo else known_at.replace(tzinfo=UTC)) if known_at else now()
     made = engine()
     try:
         number = parse_subject(id_number, field="ID").number
@@ -35,7 +48,7 @@ def explain(
         if subject is None:
             console.print("[yellow]no such subject in the registry[/]")
             raise typer.Exit(1)
-        found = explain_subject(conn, schemes(), subject, as_of=today(), known_at=now())
+        found = explain_subject(conn, schemes(), subject, as_of=day, known_at=instant)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return

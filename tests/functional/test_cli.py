@@ -135,6 +135,9 @@ def test_report_check_and_replay_in_process(built: Built) -> None:
         assert listing["case_number"] == case
         assert listing["legal_basis"]
         assert {m["measure"] for m in listing["measures"]} >= {"no-flights", "no-high-speed-rail"}
+    # bitemporal: as the registry knew it before any feed arrived, no scheme scored anyone
+    assert json.loads(invoke("explain", debtor, "--json", "--known-at", "2000-01-01T00:00:00"))["schemes"] == []
+    assert json.loads(invoke("explain", debtor, "--json", "--as-of", "2019-06-01"))["as_of"] == "2019-06-01"
 
     # quarantine: fix one refused ID number through --fixes; it is applied once
     with built.engine.connect() as conn:
