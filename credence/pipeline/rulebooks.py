@@ -16,10 +16,19 @@ from credence.rules.loader import Scheme
 from credence.rules.schema import Status
 from credence.store.orm import Rulebook
 
+# (store, scheme, version, sha256) found committed in a store by an earlier call: every update
+# calls ``register``, and once a store holds exactly these texts there is nothing to read again
+# (a store dropped and made again at the same URL within one process is not read again either)
+_CONFIRMED: set[tuple[str, str, str, str]] = set()
+
 
 def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> int:
     """Record versions not seen before; raise RulebookError for an edited published one.
     Returns how many versions were new or changed drafts."""
+    store = str(conn.engine.url)
+    wanted = {(store, *v.key, v.sha256) for s in schemes.values() for v in s.versions}
+    if wanted <= _CONFIRMED:
+        return 0
     known = {(r.scheme, r.version): r for r in conn.execute(select(Rulebook.__table__))}
     entries: list[Entry] = []
     for scheme in schemes.values():
@@ -45,6 +54,7 @@ def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> 
                     )
                 )
             elif seen.sha256 == loaded.sha256:
+                _CONFIRMED.add((store, *loaded.key, loaded.sha256))  # read back: committed earlier
                 continue
             elif seen.status == Status.DRAFT.value:
                 conn.execute(
