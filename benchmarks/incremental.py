@@ -35,48 +35,30 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
 from sqlalchemy import Engine, select
 
-from credence.ingest.loader import load_file, sync_sources
-from credence.ingest.mapping import Mapping, load_mapping
+from credence.cli.context import progress
+from credence.ingest.loader import load_file, open_registry
+from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
 from credence.pipeline.update import update
 from credence.rules.loader import Scheme, group, shipped
-from credence.store.db import make_engine, upgrade
 from credence.store.orm import Score, Subject
 from credence.synth.feeds import PEOPLE_FILE, generate
 
 CONNECTORS = Path(__file__).resolve().parent.parent / "connectors"
 console = Console(width=max(Console().width, 110))  # logs and pipes get 80 columns otherwise
+MAPPINGS = load_mappings(CONNECTORS)  # every connector mapping, by source, as `credence ingest` reads them
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def done(bar: Progress, task: TaskID, count: int) -> None:
     bar.update(task, completed=count)
-
-
-def mappings() -> dict[str, Mapping]:
-    """Every connector mapping, by source (as ``credence ingest`` reads them)."""
-    found = {}
-    for path in sorted(CONNECTORS.glob("*.yaml")):
-        mapping = load_mapping(path)
-        found[mapping.source] = mapping
-    return found
 
 
 # One new record per step: (label, source, row builder). A builder gets the person's ID number,
@@ -163,19 +145,16 @@ def write_one_row(path: Path, mapping: Mapping, row: Row) -> None:
 def build_city(work: Path, people: int, seed: int, today: date) -> tuple[Engine, Path, dict[str, Scheme]]:
     """Generate the city, ingest every feed into a fresh SQLite registry, score everyone once."""
     feeds = work / "feeds"
-    engine = make_engine(f"sqlite:///{work / 'registry.db'}")
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
+    engine = open_registry(f"sqlite:///{work / 'registry.db'}")
     books = group(shipped())
-    with progress() as bar:
+    with progress(console) as bar:
         task = bar.add_task("generate the city (people)", total=people)
         started = time.perf_counter()
         counts = generate(feeds, people=people, seed=seed, today=today, progress=partial(done, bar, task))
         generated = time.perf_counter() - started
         started = time.perf_counter()
         records = 0
-        for mapping in mappings().values():
+        for mapping in MAPPINGS.values():
             path = feeds / mapping.file
             if not path.exists():
                 continue
@@ -239,7 +218,7 @@ def one_record(
     today: date,
 ) -> Step:
     kind, source, builder = KINDS[step % len(KINDS)]
-    mapping = mappings()[source]
+    mapping = MAPPINGS[source]
     path = work / f"new-{step:04d}-{mapping.file}"
     write_one_row(path, mapping, builder(person[0], person[1], step, today))
     instant = now()

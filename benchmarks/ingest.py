@@ -41,14 +41,13 @@ import duckdb
 import pyarrow as pa
 from pyarrow import csv as pacsv
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from credence.ingest.loader import LoadResult, load_file, sync_sources
-from credence.ingest.mapping import Mapping, load_mapping
+from credence.cli.context import progress
+from credence.ingest.loader import LoadResult, load_file, open_registry
+from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
-from credence.store.db import make_engine, upgrade
 from credence.synth.feeds import generate
 
 T = TypeVar("T")
@@ -60,24 +59,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def csv_mappings() -> dict[str, Mapping]:
     """The CSV connector mappings, by feed file name."""
-    found = {}
-    for path in sorted(CONNECTORS.glob("*.yaml")):
-        mapping = load_mapping(path)
-        if mapping.format == "csv":
-            found[mapping.file] = mapping
-    return found
+    return {m.file: m for m in load_mappings(CONNECTORS).values() if m.format == "csv"}
 
 
 def data_lines(path: Path) -> int:
@@ -85,17 +69,9 @@ def data_lines(path: Path) -> int:
         return sum(1 for _ in handle) - 1  # the header
 
 
-def fresh_registry(url: str) -> Engine:
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
-    return engine
-
-
 def time_ingest(url: str, path: Path, mapping: Mapping) -> tuple[float, LoadResult, float, LoadResult]:
     """Load the file into a fresh registry at ``url``, then load it again (all unchanged)."""
-    engine = fresh_registry(url)
+    engine = open_registry(url)
     try:
         started = time.perf_counter()
         first = load_file(engine, path, mapping, now=now())
@@ -170,7 +146,7 @@ def postgres_ingest(admin_url: str, path: Path, mapping: Mapping, repeat: int) -
 
 def timed_runs(label: str, repeat: int, run: Callable[[], T]) -> list[T]:
     results = []
-    with progress() as bar:
+    with progress(console) as bar:
         task = bar.add_task(label, total=repeat)
         for _ in range(repeat):
             results.append(run())
@@ -191,7 +167,7 @@ def main() -> None:
     mappings = csv_mappings()
     with tempfile.TemporaryDirectory(prefix="credence-bench-") as tmp:
         work = Path(tmp)
-        with progress() as bar:
+        with progress(console) as bar:
             task = bar.add_task("generate the city (people)", total=args.people)
             counts = generate(
                 work / "feeds",

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine
 
-from credence.ingest.loader import sync_sources
-from credence.store.db import make_engine, upgrade
+from credence.ingest.loader import open_registry
+from credence.store.db import make_engine
 
 settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)
@@ -43,11 +43,7 @@ def pg_template() -> Iterator[str]:
     with _pg_admin() as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name}")
         admin.execute(f"CREATE DATABASE {name}")
-    engine = make_engine(_pg_url(name))
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
-    engine.dispose()
+    open_registry(_pg_url(name)).dispose()
     yield name
     with _pg_admin() as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -56,11 +52,7 @@ def pg_template() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tpl") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
-    engine.dispose()
+    open_registry(f"sqlite:///{path}").dispose()
     return path
 
 

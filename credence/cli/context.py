@@ -4,24 +4,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from credence.ingest.loader import sync_sources
+from credence.ingest.loader import open_registry
 from credence.model.time import legal_date
 from credence.rules.loader import Scheme, group, load_file, shipped
 from credence.settings import get_settings
-from credence.store.db import make_engine, upgrade
 
 console = Console()
 
 
 def engine() -> Engine:
     """The registry's engine, migrated to the newest schema and with the source catalogue."""
-    made = make_engine(get_settings().database_url)
-    upgrade(made)
-    with made.begin() as conn:
-        sync_sources(conn)
-    return made
+    return open_registry(get_settings().database_url)
+
+
+def progress(on: Console = console) -> Progress:
+    """The progress bar every long command shows."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=on
+    )
 
 
 def schemes(extra: list[Path] | None = None) -> dict[str, Scheme]:

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from credence.cli.context import console, engine, feeds_dir, now, schemes, today
+from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
-from credence.ingest.mapping import Mapping, load_mapping
+from credence.ingest.mapping import load_mappings
 from credence.lists import redlist
 from credence.lists.derive import refresh
 from credence.logs import get_logger
@@ -33,16 +33,6 @@ def db_upgrade() -> None:
     console.print("[green]schema is at the newest migration[/]")
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def generate(
     people: Annotated[int, typer.Option(help="how many people")] = 100_000,
     out: Annotated[Path | None, typer.Option(help="where the feeds go [default: $CREDENCE_DATA_DIR/feeds]")] = None,
@@ -53,21 +43,13 @@ def generate(
 
     out = feeds_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("people", total=people)
         counts = make(out, people=people, seed=seed, today=today(), progress=lambda n: bar.advance(task, n))
     table = Table("feed", "rows", title=f"feeds in {out}")
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
-
-
-def mappings(directory: Path = CONNECTORS) -> dict[str, Mapping]:
-    found = {}
-    for path in sorted(directory.glob("*.yaml")):
-        mapping = load_mapping(path)
-        found[mapping.source] = mapping
-    return found
 
 
 def _advance(bar: Progress, task: TaskID, rows: int) -> None:
@@ -79,8 +61,8 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
     results = []
     subjects: set[uuid.UUID] = set()
     books = schemes()
-    with _progress() as bar:
-        for mapping in mappings(connectors).values():
+    with progress() as bar:
+        for mapping in load_mappings(connectors).values():
             path = feeds / mapping.file
             if not path.exists():
                 console.print(f"[yellow]no {path}; skipped[/]")
@@ -147,7 +129,7 @@ def ingest(
             return
         made = engine()
         fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
-        result, still = replay(made, mappings(connectors), now=now(), fixes=fixed)
+        result, still = replay(made, load_mappings(connectors), now=now(), fixes=fixed)
         update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
         console.print(
             f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"

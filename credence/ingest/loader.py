@@ -29,6 +29,7 @@ from credence.ingest.records import Authority, Candidate, Checker, SubjectRef
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import derived_id
 from credence.store import bulk
+from credence.store.db import make_engine, upgrade
 from credence.store.orm import Quarantine, Record, Source, Subject
 
 RECORD_COLUMNS = (
@@ -85,6 +86,15 @@ def sync_sources(conn: Connection) -> None:
             conn.execute(update(Source).where(Source.id == sid).values(**values))
         else:
             conn.execute(insert(Source).values(id=sid, **values))
+
+
+def open_registry(url: str) -> Engine:
+    """The registry at ``url``, migrated to the newest schema and with the source catalogue."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        sync_sources(conn)
+    return engine
 
 
 def authority(conn: Connection, source: str) -> Authority:

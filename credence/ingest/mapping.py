@@ -83,3 +83,8 @@ def load_mapping(path: Path) -> Mapping:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise CredenceError(f"{path}: {where}: {first['msg']}") from None
+
+
+def load_mappings(directory: Path) -> dict[str, Mapping]:
+    """Every mapping file (``*.yaml``) in ``directory``, by source."""
+    return {m.source: m for m in (load_mapping(path) for path in sorted(directory.glob("*.yaml")))}

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from credence.cli import app
 from credence.cli.context import console, today
-from credence.cli.registry import mappings
 from credence.dueprocess.explanations import Line, ListingExplanation, SchemeExplanation
+from credence.ingest.mapping import load_mappings as mappings
 from credence.settings import get_settings
 from credence.store.db import make_engine
 from credence.store.orm import Listing, Quarantine, Score, Subject
