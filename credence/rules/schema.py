@@ -34,13 +34,6 @@ class Duration(Strict):
     def total_months(self) -> int:
         return self.years * 12 + self.months
 
-    def describe(self) -> str:
-        parts = [
-            f"{self.years} years" if self.years else "",
-            f"{self.months} months" if self.months else "",
-        ]
-        return " ".join(p for p in parts if p) or "0 months"
-
 
 class Cap(Strict):
     max: int = Field(gt=0, description="the most the rule's points may add up to, as an absolute value")
