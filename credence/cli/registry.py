@@ -14,6 +14,7 @@ from rich.table import Table
 from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
+from credence.ingest.readers import FeedRefusedError
 from credence.ingest.mapping import load_mappings
 from credence.lists import redlist
 from credence.lists.derive import refresh
@@ -57,8 +58,13 @@ def _advance(bar: Progress, task: TaskID, rows: int) -> None:
 
 
 def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]:
+    """Load every mapped feed in ``feeds``, then refresh the subjects they touched.
+
+    A file refused whole (its header lacks a mapped column, say) is reported and the others
+    still load; the command then ends with status 2, so a scheduler notices."""
     made = engine()
     results = []
+    refused: list[str] = []
     subjects: set[uuid.UUID] = set()
     books = schemes()
     with progress() as bar:
@@ -67,10 +73,15 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             if not path.exists():
                 console.print(f"[yellow]no {path}; skipped[/]")
                 continue
-            with path.open(encoding="utf-8") as handle:
-                total = sum(1 for _ in handle)
-            task = bar.add_task(mapping.file, total=total)
-            result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
+            task = bar.add_task(mapping.file, total=path.stat().st_size)
+            try:
+                result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
+            except FeedRefusedError as err:
+                bar.update(task, description=f"{mapping.file} (refused)", total=0)
+                refused.append(err.detail)
+                log.warning("ingest.refused", source=mapping.source, file=path.name)
+                continue
+            bar.update(task, completed=path.stat().st_size)
             results.append(result)
             log.info(
                 "ingest.file",
@@ -81,6 +92,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
                 amended=result.amended,
                 retracted=result.retracted,
                 unchanged=result.unchanged,
+                already=result.already,
                 quarantined=result.quarantined,
             )
             subjects |= result.subjects
@@ -111,6 +123,10 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             why,
         )
     console.print(table)
+    for detail in refused:
+        console.print(f"[red]refused, nothing of it loaded: {detail}[/]")
+    if refused:
+        raise typer.Exit(2)
     return results
 
 

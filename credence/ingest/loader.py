@@ -1,9 +1,20 @@
-"""Load feed files into the registry: bulk, idempotent, nothing dropped.
+"""Load feed files into the registry: bulk, idempotent, crash-safe, nothing dropped.
 
-Idempotent by (source, source record id): the same content again changes nothing; different
-content under the same id is an amendment, written as the next version with a new transaction
-time, never an overwrite. A row that fails a check goes to ``quarantine`` with file, line, field
-and reason; ``replay`` applies it once fixed, with a new transaction time.
+Loading is a function of the feeds. Each row of a file is a statement, taken in file order: new
+content under a (source, source record id) is the next version with the load's transaction time,
+never an overwrite; content equal to the newest version changes nothing. The ``feed_loads``
+ledger says how much of which file has been read (by the digest of its bytes, not its name), and
+each batch commits its records, quarantined rows, events, pending subjects and the ledger's new
+position in one transaction. So a file read again reads nothing, a load killed at any moment
+resumes after its last committed batch, and a file that grew by appending reads only its new
+lines; the state is always that of one clean load.
+
+A row that fails a check goes to ``quarantine`` with file, line, field and reason; ``replay``
+applies it once fixed, with a new transaction time. A file that cannot be read as its mapping
+says (a mapped column missing from its header, a forbidden byte-order mark) is refused whole,
+before anything of it is written.
+
+Callers hold the registry's writer lock (the CLI does): the ledger assumes one writer.
 """
 
 import gc
@@ -30,7 +41,7 @@ from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import derived_id
 from credence.store import bulk
 from credence.store.db import make_engine, upgrade
-from credence.store.orm import Quarantine, Record, Source, Subject
+from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source, Subject
 
 RECORD_COLUMNS = (
     "id",
@@ -60,6 +71,8 @@ class LoadResult:
     retracted: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    already: int = 0  # rows an earlier load of the same bytes had read (counted as unchanged too)
+    resumed_at_line: int = 0  # the physical line an earlier load had reached, 0 if read from the start
     reasons: Counter[str] = field(default_factory=Counter)
     subjects: set[uuid.UUID] = field(default_factory=set)
 
@@ -151,6 +164,7 @@ def write_batch(
     latest = _latest(conn, source, [c.source_record_id for _, c in candidates])
     records: list[tuple[Any, ...]] = []
     entries: list[Entry] = []
+    touched: set[uuid.UUID] = set()  # besides the records' own subjects: people they name, old owners
     for _line, cand in candidates:
         digest = cand.content_hash
         previous = latest.get(cand.source_record_id)
@@ -163,7 +177,7 @@ def write_batch(
         subject_id = ids[cand.subject.id_number]
         latest[cand.source_record_id] = (version, digest, subject_id)
         if previous:  # an amendment may move a record to another subject: rescore both
-            result.subjects.add(previous[2])
+            touched.add(previous[2])
         records.append(
             (
                 record_id,
@@ -189,8 +203,7 @@ def write_batch(
                 {"record_id": str(record_id), "kind": cand.kind, "version": version, "op": cand.op},
             )
         )
-        result.subjects.add(subject_id)
-        result.subjects.update(ids[ref.id_number] for ref in cand.related)
+        touched.update(ids[ref.id_number] for ref in cand.related)
         if cand.op == "retract":
             result.retracted += 1
         elif version > 1:
@@ -198,6 +211,7 @@ def write_batch(
         else:
             result.accepted += 1
     bulk.insert_rows(conn, Record, RECORD_COLUMNS, records)
+    mark_pending(conn, {r[1] for r in records} | touched, now=now)
     quarantined = [(source, file, r.line, r.field, r.reason, r.raw, now, None) for r in rejected]
     if quarantined:
         bulk.insert_rows(conn, Quarantine, QUARANTINE_COLUMNS, quarantined)
@@ -215,7 +229,19 @@ def write_batch(
     result.quarantined += len(rejected)
     result.reasons.update(r.reason.split(":")[0] if r.field is None else r.field for r in rejected)
     log.record(conn, entries, now=now)
+    result.subjects.update(r[1] for r in records)
+    result.subjects.update(touched)
     return [r[0] for r in records]
+
+
+def mark_pending(conn: Connection, subjects: set[uuid.UUID], *, now: datetime) -> None:
+    """Note ``subjects`` as awaiting a refresh of their derived state, in the caller's transaction."""
+    if not subjects:
+        return
+    waiting: set[uuid.UUID] = set()
+    for where in bulk.matching(PendingSubject.subject_id, subjects, conn):
+        waiting.update(conn.execute(select(PendingSubject.subject_id).where(where)).scalars())
+    bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), [(s, now) for s in sorted(subjects - waiting)])
 
 
 def check_row(row: dict[str, Any], checker: Checker) -> Candidate | Rejected:
@@ -247,6 +273,31 @@ def _collector_spared() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _resume_point(conn: Connection, source: str, path: Path) -> tuple[Any, readers.Position]:
+    """The ledger row of the longest earlier read of this file's bytes, and where it ended.
+
+    A read is taken up where it ended only at the end of a line (or of the file): a file cut off
+    mid-line whose full version arrives later is read again from its start, not from mid-line."""
+    ledger = conn.execute(
+        select(FeedLoad.offset, FeedLoad.line, FeedLoad.rows, FeedLoad.prefix_digest, FeedLoad.finished_at).where(
+            FeedLoad.source_id == source
+        )
+    ).all()
+    size, found = readers.prefixes(path, {0} | {row.offset for row in ledger})
+    best = None
+    for row in ledger:
+        prefix = found.get(row.offset)
+        if prefix is None or prefix.position.digest != row.prefix_digest:
+            continue
+        if (prefix.at_line_end or row.offset == size) and (best is None or row.offset > best.offset):
+            best = row
+    if best is None:
+        return None, found[0].position
+    position = found[best.offset].position
+    position.line, position.rows = best.line, best.rows
+    return best, position
+
+
 def load_file(
     engine: Engine,
     path: Path,
@@ -257,15 +308,32 @@ def load_file(
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
-    """Load one feed file; every row is accepted, recognised as unchanged, or quarantined."""
+    """Load one feed file; every row is accepted, recognised as unchanged, or quarantined.
+
+    ``progress`` is called with the number of bytes of the file dealt with since its last call.
+    Raises FeedRefusedError, with nothing written, if the file cannot be read as ``mapping`` says.
+    """
     catalogue = catalogue or default_catalogue()
     result = LoadResult(file=str(path))
     with engine.connect() as conn:
         checker = Checker(mapping, catalogue, authority(conn, mapping.source))
+        earlier, start = _resume_point(conn, mapping.source, path)
+    if earlier is not None:
+        result.already = result.unchanged = result.rows = earlier.rows
+        result.resumed_at_line = earlier.line
+        if progress:
+            progress(start.offset)
+        if earlier.finished_at is not None and start.offset == path.stat().st_size:
+            return result  # these very bytes were read to the end before: nothing to do
+    reader = readers.FeedReader(path, mapping.layout, start=start, required=mapping.columns())
     candidates: list[tuple[int, Candidate]] = []
     rejected: list[Rejected] = []
+    ledger_id: list[int] = []  # this load's own ledger row, made by its first commit
+    committed = start.offset
 
-    def flush() -> None:
+    def flush(*, finished: bool) -> None:
+        nonlocal committed
+        pos = reader.position
         with engine.begin() as conn:
             write_batch(
                 conn,
@@ -276,13 +344,27 @@ def load_file(
                 now=now,
                 result=result,
             )
+            values = {
+                "file": path.name,
+                "offset": pos.offset,
+                "line": pos.line,
+                "rows": pos.rows,
+                "prefix_digest": pos.digest,
+                "finished_at": now if finished else None,
+            }
+            if ledger_id:
+                conn.execute(update(FeedLoad).where(FeedLoad.id == ledger_id[0]).values(**values))
+            else:
+                statement = insert(FeedLoad).values(source_id=mapping.source, started_at=now, **values)
+                ledger_id.append(conn.execute(statement.returning(FeedLoad.id)).scalar_one())
         if progress:
-            progress(len(candidates) + len(rejected))
+            progress(pos.offset - committed)
+        committed = pos.offset
         candidates.clear()
         rejected.clear()
 
     with _collector_spared():
-        for line, row in readers.rows(path, mapping.format):
+        for line, row in reader.rows():
             result.rows += 1
             if isinstance(row, readers.BadLineError):
                 rejected.append(Rejected(line, None, row.reason, {"_line": row.raw}))
@@ -292,9 +374,9 @@ def load_file(
                     rejected.append(Rejected(line, checked.field, checked.reason, row))
                 else:
                     candidates.append((line, checked))
-            if len(candidates) + len(rejected) >= batch:
-                flush()
-        flush()
+            if len(candidates) + len(rejected) >= batch and reader.settled:
+                flush(finished=False)
+        flush(finished=True)
     return result
 
 

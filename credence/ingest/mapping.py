@@ -5,9 +5,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from credence.exc import CredenceError, FieldError
+from credence.ingest.readers import Layout, canonical_encoding
+from credence.model.values import shown
 
 
 class Constant(BaseModel):
@@ -40,10 +42,45 @@ class Mapping(BaseModel):
     source: str
     format: Literal["csv", "jsonl"]
     file: str
+    # how the agency's file is written: Chinese agency exports are often GB18030 or GBK, and
+    # spreadsheet exports start with a byte-order mark
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    bom: bool = True
     fields: Fields
     kind: KindMap
     attributes: dict[str, Spec] = {}
     legal_basis: dict[str, str]
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        return canonical_encoding(value)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1 or value in '\r\n"':
+            raise ValueError(f"expected one character other than a quote or a line break, got {value!r}")
+        return value
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(format=self.format, encoding=self.encoding, delimiter=self.delimiter, bom=self.bom)
+
+    def columns(self) -> list[str]:
+        """The columns (or, for JSON lines, the top-level keys) that the mapping reads, in its order."""
+        specs: list[Spec | None] = [
+            self.fields.source_record_id,
+            self.fields.id_number,
+            self.fields.valid_date,
+            self.fields.jurisdiction,
+            self.fields.retracted,
+            self.kind.column,
+            *self.attributes.values(),
+        ]
+        names = [spec.split(".")[0] if self.format == "jsonl" else spec for spec in specs if isinstance(spec, str)]
+        return list(dict.fromkeys(names))
 
     def pick(self, row: dict[str, Any], spec: Spec) -> Any:
         return self.getter(spec)(row)
@@ -72,7 +109,7 @@ class Mapping(BaseModel):
         kind = self.kind.map.get(str(raw).strip()) if raw is not None else None
         if kind is None:
             expected = ", ".join(self.kind.map)
-            raise FieldError(str(self.kind.column), f"expected one of {expected}, got {raw!r}")
+            raise FieldError(str(self.kind.column), f"expected one of {expected}, got {shown(raw)}")
         return kind
 
 

@@ -11,6 +11,20 @@ from credence.exc import FieldError, NotAuthorisedError
 from credence.ingest.mapping import Mapping
 from credence.model.catalogue import Attribute, AttrType, Catalogue, RecordKind, parse_date
 from credence.model.identifiers import ResidentId, SubjectKind, parse_subject
+from credence.model.values import shown
+from credence.store.orm import Record
+
+
+def _width(column: str) -> int:
+    length = getattr(Record.__table__.c[column].type, "length", None)
+    assert isinstance(length, int)  # noqa: S101 - both are VARCHAR(n) columns
+    return length
+
+
+# the columns' own widths, checked before the database sees a value, so that SQLite (which does
+# not enforce them) and PostgreSQL (which does) refuse the same rows, and refuse them one by one
+SOURCE_RECORD_ID_WIDTH = _width("source_record_id")
+JURISDICTION_WIDTH = _width("jurisdiction")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +142,11 @@ class Checker:
         if not plan.authorised:
             raise NotAuthorisedError(f"kind: source {self.authority.source} is not authorised for {kind_name}")
         jurisdiction = str(self._jurisdiction(row) or "").strip()
+        if len(jurisdiction) > JURISDICTION_WIDTH:
+            raise FieldError(
+                "jurisdiction",
+                f"expected a region code of at most {JURISDICTION_WIDTH} characters, got {shown(jurisdiction)}",
+            )
         if not jurisdiction.startswith(self._prefixes):
             raise NotAuthorisedError(
                 f"jurisdiction: source {self.authority.source} is not authorised for region {jurisdiction!r}"
@@ -135,6 +154,11 @@ class Checker:
         source_record_id = str(self._source_record_id(row) or "").strip()
         if not source_record_id:
             raise FieldError("source_record_id", "a source record id is required")
+        if len(source_record_id) > SOURCE_RECORD_ID_WIDTH:
+            raise FieldError(
+                "source_record_id",
+                f"expected at most {SOURCE_RECORD_ID_WIDTH} characters, got {len(source_record_id):,}",
+            )
         subject = subject_ref(self._id_number(row), field="id_number")
         if kind.subject is not None and kind.subject is not subject.kind:
             raise FieldError("id_number", f"kind {kind_name} describes a {kind.subject.value}")

@@ -15,6 +15,7 @@ import yaml
 
 from credence.exc import FieldError
 from credence.model.identifiers import SubjectKind
+from credence.model.values import shown
 
 
 class Polarity(StrEnum):
@@ -39,6 +40,13 @@ SQL_TYPES = {
     AttrType.ID: "TEXT",
 }
 
+# the widest a text attribute may be unless the catalogue says otherwise; attributes reach derived
+# columns (a listing's case number is VARCHAR(100)), so the bound is checked at the door, the
+# same on every store, instead of by whichever database happens to enforce lengths
+TEXT_LENGTH = 100
+# a whole number must fit the BIGINT that rules cast it to
+INT_RANGE = (-(2**63), 2**63 - 1)
+
 _TRUE = {"true", "1", "yes", "y", "t", "是"}
 _FALSE = {"false", "0", "no", "n", "f", "否", ""}
 
@@ -51,6 +59,7 @@ class Attribute:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    max_length: int = TEXT_LENGTH
 
     def coerce(self, value: Any, *, field: str) -> Any:
         """Return the typed value, or raise a FieldError naming the field and what was expected."""
@@ -59,11 +68,15 @@ class Attribute:
                 raise FieldError(field, f"required {self.type.value} value is missing")
             return False if self.type is AttrType.BOOL else None
         typed: Any
+        if isinstance(value, str) and len(value) > self.max_length and self.type is not AttrType.BOOL:
+            raise FieldError(field, f"expected at most {self.max_length} characters, got {len(value):,}")
         if self.type is AttrType.INT:
             try:
                 typed = int(str(value).strip())
             except ValueError:
-                raise FieldError(field, f"expected a whole number, got {value!r}") from None
+                raise FieldError(field, f"expected a whole number, got {shown(value)}") from None
+            if not INT_RANGE[0] <= typed <= INT_RANGE[1]:
+                raise FieldError(field, f"expected a whole number of at most 19 digits, got {shown(value)}")
             if self.minimum is not None and typed < self.minimum:
                 raise FieldError(field, f"expected at least {self.minimum}, got {typed}")
             if self.maximum is not None and typed > self.maximum:
@@ -76,13 +89,13 @@ class Attribute:
             elif str(value).strip().lower() in _FALSE:
                 typed = False
             else:
-                raise FieldError(field, f"expected true or false, got {value!r}")
+                raise FieldError(field, f"expected true or false, got {shown(value)}")
         elif self.type is AttrType.DATE:
             typed = parse_date(value, field=field).isoformat()
         else:
             typed = str(value).strip()
         if self.choices and str(typed) not in self.choices:
-            raise FieldError(field, f"expected one of {', '.join(self.choices)}, got {typed!r}")
+            raise FieldError(field, f"expected one of {', '.join(self.choices)}, got {shown(typed)}")
         return typed
 
 
@@ -114,7 +127,7 @@ def parse_date(value: Any, *, field: str) -> date:
             return date.fromisoformat(candidate)
         except ValueError:
             continue
-    raise FieldError(field, f"expected a date YYYY-MM-DD, got {value!r}")
+    raise FieldError(field, f"expected a date YYYY-MM-DD, got {shown(value)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +159,7 @@ def _attribute(name: str, spec: str | dict[str, Any]) -> Attribute:
         choices=tuple(str(c) for c in spec.get("choices", ())),
         minimum=spec.get("min"),
         maximum=spec.get("max"),
+        max_length=int(spec.get("max_length", TEXT_LENGTH)),
     )
 
 

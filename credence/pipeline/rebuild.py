@@ -20,7 +20,7 @@ from credence.rules.compile import facts_sql, score_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Score
+from credence.store.orm import PendingSubject, Score
 
 Scores = dict[str, dict[uuid.UUID, tuple[int, str | None]]]
 
@@ -58,6 +58,8 @@ def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -
 
 
 def write(conn: Connection, schemes: dict[str, Scheme], scores: Scores, *, as_of: date) -> int:
+    """Replace every stored score with ``scores``; nobody is left waiting for a refresh."""
+    conn.execute(delete(PendingSubject))
     written = 0
     for name, rows in scores.items():
         current = schemes[name].in_force(as_of)

@@ -100,6 +100,41 @@ class Quarantine(Base):
     replayed_at: Mapped[datetime | None]
 
 
+class FeedLoad(Base):
+    """How far each feed file has been read: the ledger that makes loading a function of the feeds.
+
+    ``prefix_digest`` is the SHA-256 of the file's first ``offset`` bytes, committed in the same
+    transaction as the rows read from them. A file whose first ``offset`` bytes hash the same is
+    read from ``offset`` on: the same file again reads nothing, a load killed mid-file resumes
+    where its last batch committed, and a file that grew by appending reads only what is new.
+    """
+
+    __tablename__ = "feed_loads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(Text)  # the name it was last read under; identity is the digest
+    offset: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[int] = mapped_column(Integer)  # physical lines up to ``offset``
+    rows: Mapped[int] = mapped_column(Integer)  # rows (statements) up to ``offset``
+    prefix_digest: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_feed_loads_source", "source_id"),)
+
+
+class PendingSubject(Base):
+    """Subjects whose records landed but whose derived state has not been refreshed yet.
+
+    Written in the transaction that writes their records, removed in the one that rescores them,
+    so a process killed between the two leaves the work for the next run instead of losing it.
+    """
+
+    __tablename__ = "pending_subjects"
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    since: Mapped[datetime]
+
+
 class Event(Base):
     """The append-only event log; later the leaves of the Merkle tree."""
 
