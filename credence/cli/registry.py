@@ -14,8 +14,8 @@ from rich.table import Table
 from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
-from credence.ingest.readers import FeedRefusedError
 from credence.ingest.mapping import load_mappings
+from credence.ingest.readers import FeedRefusedError
 from credence.lists import redlist
 from credence.lists.derive import refresh
 from credence.logs import get_logger
