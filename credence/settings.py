@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +14,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///credence.db"
     log_level: str = "WARNING"
     data_dir: str = "data"
+    ingest_batch: int = Field(default=5000, ge=1)
 
 
 @lru_cache

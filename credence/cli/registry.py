@@ -21,6 +21,7 @@ from credence.lists.derive import refresh
 from credence.logs import get_logger
 from credence.pipeline import rebuild, rulebooks, scoring
 from credence.pipeline.update import update
+from credence.settings import get_settings
 
 log = get_logger(__name__)
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
@@ -75,7 +76,14 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
                 continue
             task = bar.add_task(mapping.file, total=path.stat().st_size)
             try:
-                result = load_file(made, path, mapping, now=now(), progress=partial(_advance, bar, task))
+                result = load_file(
+                    made,
+                    path,
+                    mapping,
+                    now=now(),
+                    batch=get_settings().ingest_batch,
+                    progress=partial(_advance, bar, task),
+                )
             except FeedRefusedError as err:
                 bar.update(task, description=f"{mapping.file} (refused)", total=0)
                 refused.append(err.detail)

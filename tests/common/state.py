@@ -1,0 +1,106 @@
+"""The whole state of a registry as plain, comparable values, for "same as a clean run" checks.
+
+Two registries loaded from the same feeds hold the same facts but not the same internal ids
+(subjects get random ids, and listing ids are derived from them) nor the same transaction times
+(a resumed load learns its rows later than a clean one). Both are left out: subjects appear by
+their ID numbers, listings by what they say, and times not at all. Everything else is kept, in
+the order the registry keeps it (the event log in append order).
+"""
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from credence.model.ids import as_uuid
+from credence.store.orm import Event, Listing, PendingSubject, Quarantine, Record, Score, Subject
+
+State = dict[str, list[Any]]
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def snapshot(engine: Engine) -> State:
+    with engine.connect() as conn:
+        numbers: dict[uuid.UUID, str] = dict(conn.execute(select(Subject.id, Subject.id_number)).all())
+
+        def who(value: Any) -> str | None:
+            return None if value is None else numbers[as_uuid(value)]
+
+        listings = {
+            row.id: (
+                row.list_id,
+                who(row.subject_id),
+                row.role,
+                who(row.listed_subject_id),
+                row.ground,
+                row.case_number,
+                row.court,
+                str(row.start_date),
+                str(row.end_date),
+                row.end_reason,
+                row.legal_basis,
+                str(row.decision_record_id),
+                row.rulebook,
+                row.rulebook_version,
+            )
+            for row in conn.execute(select(Listing.__table__))
+        }
+
+        def event_data(data: dict[str, Any]) -> Any:
+            # a listing id is derived from the random subject id: name the listing by its content
+            if "listing_id" in data:
+                data = {**data, "listing_id": listings.get(as_uuid(data["listing_id"]), "gone")}
+            return _plain(data)
+
+        return {
+            "subjects": sorted(
+                (r.id_number, r.kind, str(r.birth_date), r.address_code)
+                for r in conn.execute(select(Subject.__table__))
+            ),
+            "records": sorted(
+                (
+                    str(r.id),
+                    who(r.subject_id),
+                    r.source_id,
+                    r.source_record_id,
+                    r.version,
+                    r.op,
+                    r.kind,
+                    str(r.valid_date),
+                    r.jurisdiction,
+                    r.legal_basis,
+                    json.dumps(r.attributes, sort_keys=True),
+                    r.content_hash,
+                )
+                for r in conn.execute(select(Record.__table__))
+            ),
+            "quarantine": [
+                (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), q.replayed_at is None)
+                for q in conn.execute(select(Quarantine.__table__).order_by(Quarantine.id))
+            ],
+            "events": [
+                (e.tag, who(e.subject_id), e.actor, event_data(e.data))
+                for e in conn.execute(select(Event.__table__).order_by(Event.seq))
+            ],
+            "scores": sorted(
+                (who(s.subject_id), s.scheme, s.rulebook_version, s.score, s.grade, str(s.as_of))
+                for s in conn.execute(select(Score.__table__))
+            ),
+            "listings": sorted(listings.values(), key=str),
+            "pending": [conn.execute(select(func.count()).select_from(PendingSubject)).scalar_one()],
+        }
+
+
+def differences(left: State, right: State) -> dict[str, tuple[int, int, Any]]:
+    """Per part that differs: both sizes and the first differing entry (for a readable failure)."""
+    out: dict[str, tuple[int, int, Any]] = {}
+    for part in left:
+        a, b = left[part], right[part]
+        if a != b:
+            first = next(((x, y) for x, y in zip(a, b, strict=False) if x != y), None)
+            out[part] = (len(a), len(b), first)
+    return out
