@@ -49,7 +49,7 @@ def mapping(
 
 
 def csv_line(row: dict[str, Any], *, delimiter: str = ",") -> str:
-    values = {**{k: row.get(k, "") for k in BASE}, **{a: "" for a in ATTRIBUTES}}
+    values = {**{k: row.get(k, "") for k in BASE}, **dict.fromkeys(ATTRIBUTES, "")}
     values["district"] = row.get("region", "320505")
     values["retracted"] = "Y" if row.get("retracted") else ""
     for name, value in (row.get("attrs") or {}).items():

@@ -79,7 +79,7 @@ def snapshot(engine: Engine) -> State:
                 for r in conn.execute(select(Record.__table__))
             ),
             "quarantine": [
-                (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), q.replayed_at is None)
+                (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), bool(q.replayed_at))
                 for q in conn.execute(select(Quarantine.__table__).order_by(Quarantine.id))
             ],
             "events": [

@@ -87,7 +87,8 @@ def test_a_byte_that_is_not_utf8_refuses_its_line_only(engine: Engine, tmp_path:
     rows = held(engine)
     assert [(q.file, q.line, q.field) for q in rows] == [("police-csv.csv", 3, None), ("police-jsonl.jsonl", 2, None)]
     for q in rows:
-        assert q.reason == "not valid utf-8: bytes ff at byte " + str(q.raw["_line"].index("\\xff") + 1) + " of the line"
+        at = q.raw["_line"].index("\\xff") + 1
+        assert q.reason == f"not valid utf-8: bytes ff at byte {at} of the line"
         assert "13\\xff45" in q.raw["_line"]  # the line as received, the bad byte escaped
     assert [r.source_record_id for r in records(engine)] == ["csv-1", "csv-3", "jsonl-1", "jsonl-3"]
 
@@ -174,7 +175,8 @@ def test_over_long_values_are_refused_the_same_on_every_store(engine: Engine, tm
 def test_a_nul_character_is_refused_before_the_database_sees_it(engine: Engine, tmp_path: Path) -> None:
     csv_path = files.write(tmp_path / "police.csv", [fine("F-1"), fine("F-2", attrs={"offence_code": "13\x0045"})])
     json_path = tmp_path / "police.jsonl"
-    json_path.write_text(files.jsonl_line(fine("J-1", attrs={"offence_code": "13\x0045"})) + files.jsonl_line(fine("J-2")))
+    nul = files.jsonl_line(fine("J-1", attrs={"offence_code": "13\x0045"}))
+    json_path.write_text(nul + files.jsonl_line(fine("J-2")), "utf-8")
     load(engine, csv_path)
     load(engine, json_path)
     assert [(q.line, q.reason) for q in held(engine)] == [
