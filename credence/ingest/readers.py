@@ -276,6 +276,7 @@ class FeedReader:
 
     def _jsonl(self, handle: IO[bytes]) -> Iterator[Step]:
         pos = self.position
+        handle.seek(pos.offset)
         first = pos.offset == 0
         recent = self._recent
         for text in self._lines(handle, pos):
