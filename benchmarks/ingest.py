@@ -224,7 +224,8 @@ def main() -> None:
         f"quarantined {first.quarantined:,})"
     )
     print(
-        f"re-load of the same rows, new bytes ({again.unchanged:,} unchanged): {reload_s:.3f} s = {rate(reload_s):,.0f} rows/s"
+        f"re-load of the same rows, new bytes ({again.unchanged:,} unchanged): "
+        f"{reload_s:.3f} s = {rate(reload_s):,.0f} rows/s"
     )
     print(f"re-load of the same file (recognised by its digest, nothing read): {recognised_s:.4f} s")
     print(
