@@ -124,26 +124,26 @@ def inferred(measures: Iterable[Measure]) -> Vocabulary:
     }
 
 
-def _check_against(measure: Measure, vocabulary: Vocabulary) -> None:
-    """A measure may only restrict what a request can say."""
-    request = vocabulary.get(measure.action)
+def _check_against(spec: dict[str, Any], vocabulary: Vocabulary) -> None:
+    """A measure may only restrict what a request for its action can say."""
+    request = vocabulary.get(spec["action"])
     if request is None:
         return  # an action described only by its measures
-    for clause in measure.restricts:
+    action, measure = spec["action"], spec["id"]
+    for clause in spec["restricts"]:
         for name, values in clause.items():
             attribute = request.attributes.get(name)
             if attribute is None:
                 allowed = ", ".join(request.attributes) or "none"
                 raise CatalogueError(
-                    f"measure {measure.id}: restricts attribute {name!r}, which a {measure.action} request "
-                    f"does not have (attributes in requests.{measure.action}: {allowed})"
+                    f"measure {measure}: restricts attribute {name!r}, which a {action} request "
+                    f"does not have (attributes in requests.{action}: {allowed})"
                 )
-            unknown = sorted(values - set(attribute.values or {}))
+            unknown = [v for v in values if str(v).strip().lower() not in (attribute.values or {})]
             if unknown:
-                value = unknown[0]
                 raise CatalogueError(
-                    f"measure {measure.id}: restricts {name} {value!r}, not a {measure.action} {name} "
-                    f"in requests.{measure.action}.{name} (values: {attribute.allowed()})"
+                    f"measure {measure}: restricts {name} {str(unknown[0])!r}, not a {action} {name} "
+                    f"in requests.{action}.{name} (values: {attribute.allowed()})"
                 )
 
 
@@ -157,6 +157,7 @@ def load_measures(text: str) -> tuple[Measure, ...]:
         effect = Effect(spec["effect"])
         if grades and effect is Effect.RESTRICT:
             raise CatalogueError(f"measure {spec['id']}: a city grade may attach rewards only (DESIGN R6)")
+        _check_against(spec, vocabulary)
         measure = Measure(
             id=spec["id"],
             title=spec["title"],
@@ -171,7 +172,6 @@ def load_measures(text: str) -> tuple[Measure, ...]:
             context=spec["context"],
             legal_basis=spec["legal_basis"],
         )
-        _check_against(measure, vocabulary)
         measures.append(measure)
     return tuple(measures)
 
