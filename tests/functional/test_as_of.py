@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from credence.dueprocess.explanations import Explanation, explain
+from credence.pipeline.update import update
 from credence.screening.check import check
 from credence.store.orm import Listing, Subject
 from tests.common.feeds import SCHEMES, Registry, person_id
@@ -165,3 +166,31 @@ def test_the_cli_explains_as_of_a_day_and_as_known_at_an_instant(engine: Engine,
     [shown] = listings("--as-of", "2025-01-01")
     assert shown["start_date"] == "2024-10-15"
     assert shown["measures"]
+
+
+def test_a_redlist_entry_counts_from_when_the_registry_wrote_it(engine: Engine, tmp_path: Path) -> None:
+    """A redlist follows the stored grade, so it cannot be derived again from records: its entry
+    is known from its logged start, and its end from its logged end."""
+    hero = person_id(date(1983, 6, 1), region="371082", seq=733)
+
+    def row(kind: str, day: str, **attrs: object) -> dict[str, Any]:
+        return {"id_number": hero, "kind": kind, "date": day, "region": "371082", "attrs": attrs}
+
+    reg = Registry(engine, tmp_path, now=at("2025-03-01"))
+    reg.feed("police", [row("residence", "2015-03-01", region="371082", status="registered")])
+    reg.feed("credit_office", [row("scheme_consent", "2020-02-01", scheme="rongcheng-credit", granted=True)])
+    before = reg.now
+    reg.feed("credit_office", [row("heroic_act", d, citation="rescue") for d in ("2025-01-10", "2025-02-10")])
+    started = reg.now  # 1060 points: AAA, and the entry starts on 1 March
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == hero)).scalar_one()
+    update(engine, SCHEMES, subjects=[subject], as_of=date(2027, 1, 10), now=reg.tick())  # the first act expired
+    ended = reg.now
+
+    def entries(known_at: datetime) -> list[tuple[str, str | None, str]]:
+        found = explained(engine, hero, as_of=date(2027, 2, 1), known_at=known_at).listings
+        return [(e.list_id, e.end_date, e.status) for e in found]
+
+    assert entries(before) == []
+    assert entries(started) == [("rongcheng-trustworthy", None, "in_force")]
+    assert entries(ended) == [("rongcheng-trustworthy", "2027-01-10", "ended")]
