@@ -3,9 +3,13 @@ the measure catalogue; anything else is refused naming the attribute and what is
 same way for a listed and an unlisted subject. A measure may only restrict what the vocabulary
 lets a request say: the catalogue is refused otherwise."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ STRANGER = person_id(date(1990, 1, 1), seq=5)
 AT = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
 SHIPPED = resources.files("credence.catalogue").joinpath("measures.yaml").read_text("utf-8")
 VOCABULARY = default_requests()
+CREDENCE = Path(sys.executable).parent / "credence"
 
 
 @pytest.fixture
@@ -233,3 +238,26 @@ def test_a_vocabulary_value_lets_a_measure_restrict_it(conn: Connection) -> None
     assert check(conn, DEBTOR, "rail_ticket", z_soft, at=AT).outcome == "allowed"
     got = check(conn, DEBTOR, "rail_ticket", z_soft, at=AT, measures=measures, requests=requests)
     assert (got.outcome, got.measure) == ("restricted", "no-high-speed-rail")
+
+
+def test_the_cli_refuses_nonsense_naming_the_attribute_and_the_allowed_values(engine: Engine, tmp_path: Any) -> None:
+    """The issue's report, through the installed entry point: one line, exit 2, no traceback."""
+    env = {**os.environ, "CREDENCE_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    env["COLUMNS"] = "400"  # keep Rich from wrapping the line
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own entry point, fixed arguments
+            [str(CREDENCE), "check", STRANGER, *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    for args, expected in (
+        (
+            ("rail_ticket", "train_type=X", "seat_class=second"),
+            "'X' is not a rail_ticket train_type; expected one of G, D, C",
+        ),
+        (("rail_ticket", "train_type=G", "seat_class=second", "colour=red"), "no attribute 'colour'"),
+    ):
+        done = run(*args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert expected in " ".join(done.stdout.split())
+        assert "Traceback" not in done.stdout + done.stderr
