@@ -65,8 +65,8 @@ def _require(action: str, attributes: dict[str, Any], vocabulary: Vocabulary) ->
     given = {str(k).strip(): str(v).strip() for k, v in attributes.items() if str(v if v is not None else "").strip()}
     unknown = sorted(set(given) - set(request.attributes))
     if unknown:
-        allowed = ", ".join(request.attributes) if request.attributes else "none (it takes no attributes)"
-        reason = f"a {action} request has no attribute {unknown[0]!r}; expected one of {allowed}"
+        allowed = f"expected one of {', '.join(request.attributes)}" if request.attributes else "it takes none"
+        reason = f"a {action} request has no attribute {unknown[0]!r}; {allowed}"
         raise FieldError(f"attributes.{unknown[0]}", reason)
     missing = [name for name in request.required if name not in given]
     if missing:

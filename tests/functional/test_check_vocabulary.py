@@ -135,7 +135,7 @@ def test_a_value_outside_the_vocabulary_is_refused_naming_the_allowed_values(
         ),
         ("rail_ticket", {"train_type": "G", "seat_class": "second", "Seat_Class": "first"}, "Seat_Class", "berth"),
         ("flight", {"meal": "vegan"}, "meal", "cabin"),
-        ("leisure_travel", {"destination": "Sanya"}, "destination", "none (it takes no attributes)"),
+        ("leisure_travel", {"destination": "Sanya"}, "destination", "; it takes none"),
     ],
 )
 def test_an_unknown_attribute_is_refused_naming_the_allowed_ones(
