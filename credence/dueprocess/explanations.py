@@ -3,6 +3,11 @@
 Counterfactuals are computed by the engine, never by arithmetic here: "without this record"
 reruns the compiled score query with that record left out, so a binding cap correctly shows
 no change.
+
+Bitemporal throughout: scores, listings and measures are those of the day ``as_of`` as the
+registry knew them at ``known_at``. A listing shows from its start date, if its decision was
+recorded by ``known_at``; one that had ended by ``as_of`` still shows, with its end date and
+``status = "ended"``, and carries no measure.
 """
 
 import uuid
@@ -10,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
+from credence.lists.known import known_listings
 from credence.lists.measures import Effect, default_measures
 from credence.model.catalogue import default_catalogue
 from credence.model.ids import as_uuid
@@ -20,7 +26,6 @@ from credence.rules.compile import facts_sql, items_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Listing
 
 
 @dataclass
@@ -65,7 +70,8 @@ class ListingExplanation:
     end_reason: str | None
     legal_basis: str
     decision_record: str
-    measures: list[dict[str, str]]
+    measures: list[dict[str, str]]  # those in force on the day asked: none once the entry has ended
+    status: str = "in_force"  # in_force | ended, on the day asked
 
 
 @dataclass
@@ -140,10 +146,13 @@ def explain(
     listings = []
     measures = default_measures()
     redlists = {v.book.redlist.id for s in schemes.values() for v in s.versions if v.book.redlist}
-    listed = select(Listing.__table__).where(Listing.subject_id == subject)
-    for listing in conn.execute(listed.order_by(Listing.start_date)):
-        # a blacklist carries its restrictions and notices; a redlist the rewards of its scheme's grades
-        red = listing.list_id in redlists
+    for listing in known_listings(conn, schemes, subject, known_at=known_at):
+        if listing["start_date"] > as_of:
+            continue  # not yet decided, or not yet in force, on the day asked
+        ended = listing["end_date"] is not None and listing["end_date"] <= as_of
+        # a blacklist carries its restrictions and notices; a redlist the rewards of its scheme's
+        # grades; an entry that had ended by the day asked carries none
+        red = listing["list_id"] in redlists
         attached = [
             {
                 "measure": m.id,
@@ -152,22 +161,26 @@ def explain(
                 "legal_basis": m.legal_basis,
             }
             for m in measures
-            if (m.effect is Effect.REWARD and red and listing.rulebook in m.grades)
-            or (m.effect is not Effect.REWARD and listing.list_id in m.lists)
+            if not ended
+            and (
+                (m.effect is Effect.REWARD and red and listing["rulebook"] in m.grades)
+                or (m.effect is not Effect.REWARD and listing["list_id"] in m.lists)
+            )
         ]
         listings.append(
             ListingExplanation(
-                list_id=listing.list_id,
-                role=listing.role,
-                ground=listing.ground,
-                case_number=listing.case_number,
-                court=listing.court,
-                start_date=str(listing.start_date),
-                end_date=str(listing.end_date) if listing.end_date else None,
-                end_reason=listing.end_reason,
-                legal_basis=listing.legal_basis,
-                decision_record=str(listing.decision_record_id),
+                list_id=listing["list_id"],
+                role=listing["role"],
+                ground=listing["ground"],
+                case_number=listing["case_number"],
+                court=listing["court"],
+                start_date=str(listing["start_date"]),
+                end_date=str(listing["end_date"]) if listing["end_date"] else None,
+                end_reason=listing["end_reason"],
+                legal_basis=listing["legal_basis"],
+                decision_record=str(listing["decision_record_id"]),
                 measures=attached,
+                status="ended" if ended else "in_force",
             )
         )
     return Explanation(subject_id=str(subject), as_of=str(as_of), schemes=out, listings=listings)

@@ -1,6 +1,7 @@
 """``check(subject, action, attributes, at)``: allowed or restricted, with the measure, listing
-and legal basis. Honours ``at`` before, during and after a listing, and the deciding court's
-one-off exemptions."""
+and legal basis. Honours ``at`` before, during and after a listing (a listing counts from its
+start date and only once its decision was recorded), and the deciding court's one-off exemptions.
+A request is checked against the catalogue's vocabulary before the subject is looked up."""
 
 import uuid
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from credence.exc import FieldError
-from credence.lists.measures import Effect, Measure, default_measures, default_requests
+from credence.lists.known import known_listings
+from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
 from credence.model.catalogue import default_catalogue
 from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
@@ -19,7 +21,7 @@ from credence.rules.compile import facts_sql
 from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Listing, Subject
+from credence.store.orm import Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +55,31 @@ SELECT reason FROM facts WHERE kind = 'consumption_exemption' AND valid_date = {
     return conn.execute(text(query), {"action": action, "case": case}).scalar()
 
 
-def _require(action: str, attributes: dict[str, Any], requests: dict[str, tuple[str, ...]]) -> None:
-    """Refuse a request that cannot be decided, the same way for everyone (listed or not)."""
-    if action not in requests:
-        raise FieldError("action", f"unknown action {action!r}; expected one of {', '.join(sorted(requests))}")
-    missing = [name for name in requests[action] if str(attributes.get(name) or "").strip() == ""]
+def _require(action: str, attributes: dict[str, Any], vocabulary: Vocabulary) -> dict[str, str]:
+    """The request's attributes in the vocabulary's spelling (lowercase), or a refusal naming the
+    attribute and what is allowed. It never looks at the subject, so a listed and an unlisted
+    subject are refused alike."""
+    if action not in vocabulary:
+        raise FieldError("action", f"unknown action {action!r}; expected one of {', '.join(sorted(vocabulary))}")
+    request = vocabulary[action]
+    given = {str(k).strip(): str(v).strip() for k, v in attributes.items() if str(v if v is not None else "").strip()}
+    unknown = sorted(set(given) - set(request.attributes))
+    if unknown:
+        allowed = f"expected one of {', '.join(request.attributes)}" if request.attributes else "it takes none"
+        reason = f"a {action} request has no attribute {unknown[0]!r}; {allowed}"
+        raise FieldError(f"attributes.{unknown[0]}", reason)
+    missing = [name for name in request.required if name not in given]
     if missing:
         raise FieldError(f"attributes.{missing[0]}", f"a {action} request must say its {', '.join(missing)}")
+    out: dict[str, str] = {}
+    for name, value in given.items():
+        attribute = request.attributes[name]
+        if attribute.values is not None and value.lower() not in attribute.values:
+            raise FieldError(
+                f"attributes.{name}", f"{value!r} is not a {action} {name}; expected one of {attribute.allowed()}"
+            )
+        out[name] = value.lower()
+    return out
 
 
 def check(
@@ -70,53 +90,51 @@ def check(
     *,
     at: datetime,
     measures: tuple[Measure, ...] | None = None,
-    requests: dict[str, tuple[str, ...]] | None = None,
+    requests: Vocabulary | None = None,
     schemes: dict[str, Scheme] | None = None,
 ) -> Decision:
-    """Answer for one subject, by exact ID number, at the instant ``at``.
+    """Answer for one subject, by exact ID number, at the instant ``at``: from the listings
+    decided and in force on the legal date of ``at``, as the registry knew them at ``at``.
 
-    ``measures`` and ``requests`` default to the shipped catalogue; an action only ``measures``
-    names needs no attribute."""
-    attributes = attributes or {}
+    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; an action
+    only ``measures`` names takes the attributes they name, with any value."""
     if requests is None:
-        requests = {**{m.action: () for m in measures or ()}, **default_requests()}
+        requests = {**inferred(measures or ()), **default_requests()}
     measures = measures if measures is not None else default_measures()
-    _require(action, attributes, requests)
+    attributes = _require(action, attributes or {}, requests)
+    books = schemes if schemes is not None else shipped_schemes()
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
     subject = _subject(conn, id_number)
     if subject is None:
         return Decision(outcome="allowed", action=action, reference=str(reference))
-    listings = conn.execute(
-        select(Listing.__table__)
-        .where(
-            Listing.subject_id == subject,
-            Listing.start_date <= day,
-            (Listing.end_date.is_(None)) | (Listing.end_date > day),
-        )
-        .order_by(Listing.start_date)
-    ).all()
     applicable = [m for m in measures if m.applies_to(action, attributes)]
+    wanted = {name for m in applicable if m.effect is not Effect.REWARD for name in m.lists}
+    listings = [
+        listing
+        for listing in (known_listings(conn, books, subject, known_at=at, lists=wanted) if wanted else [])
+        if listing["start_date"] <= day and (listing["end_date"] is None or listing["end_date"] > day)
+    ]
     notices: list[str] = []
     exempted: Decision | None = None
     for measure in applicable:
         for listing in listings:
-            if listing.list_id not in measure.lists:
+            if listing["list_id"] not in measure.lists:
                 continue
             if measure.effect is Effect.NOTICE:
                 notices.append(measure.title)
                 continue
-            appeal = f"{listing.court}, case {listing.case_number}"
-            exemption = _exemption(conn, subject, listing.case_number, action, at)
+            appeal = f"{listing['court']}, case {listing['case_number']}"
+            exemption = _exemption(conn, subject, listing["case_number"], action, at)
             decision = Decision(
                 outcome="allowed" if exemption else "restricted",
                 action=action,
                 reference=str(reference),
                 measure=measure.id,
                 measure_title=measure.title,
-                list_id=listing.list_id,
-                listing_id=listing.id,
+                list_id=listing["list_id"],
+                listing_id=listing["id"],
                 legal_basis=measure.legal_basis,
                 appeal=appeal,
                 exemption=exemption,
@@ -127,7 +145,6 @@ def check(
     rewards: list[str] = []
     graded = [m for m in applicable if m.effect is Effect.REWARD]
     if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
-        books = schemes if schemes is not None else shipped_schemes()
         grades = {
             name: scoring.compute(conn, books[name], as_of=day, known_at=at, scope=[subject]).get(subject, (0, None))[1]
             for name in {name for m in graded for name in m.grades}

@@ -39,7 +39,8 @@ def entry(data: dict[str, Any], measure: str) -> dict[str, Any]:
 
 @pytest.fixture
 def listed(engine: Engine, tmp_path: Path) -> Engine:
-    reg = Registry(engine, tmp_path)
+    # check() answers as the registry knew it at ``at``: the decision arrives before AT
+    reg = Registry(engine, tmp_path, now=datetime(2025, 6, 1, 8, 0, tzinfo=UTC))
     reg.feed(
         "court",
         [

@@ -98,10 +98,12 @@ def decision(
 
 
 AT = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
+# check() answers as the registry knew it at ``at``: the court's feeds arrive before AT
+FED = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
 def test_restricted_debtor_rail_and_flights(engine: Engine, tmp_path: Path) -> None:
-    reg = Registry(engine, tmp_path)
+    reg = Registry(engine, tmp_path, now=FED)
     reg.feed("court", [decision(ADULT)])
     with engine.connect() as conn:
         assert (
@@ -121,7 +123,7 @@ def test_restricted_debtor_rail_and_flights(engine: Engine, tmp_path: Path) -> N
 
 
 def test_deletion_lifts_measures_at_once(engine: Engine, tmp_path: Path) -> None:
-    reg = Registry(engine, tmp_path)
+    reg = Registry(engine, tmp_path, now=FED)
     reg.feed("court", [decision(ADULT)])
     reg.feed(
         "court",
@@ -186,7 +188,7 @@ def test_listing_durations(engine: Engine, tmp_path: Path, ground: int, ext: int
 
 
 def test_art3_exclusion_and_organisation_binds_its_people(engine: Engine, tmp_path: Path) -> None:
-    reg = Registry(engine, tmp_path)
+    reg = Registry(engine, tmp_path, now=FED)
     reg.feed("court", [decision(ADULT, full_security=True)])
     with engine.connect() as conn:
         assert conn.execute(select(Listing)).first() is None
