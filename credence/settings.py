@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///credence.db"
     log_level: str = "WARNING"
     data_dir: str = "data"
+    # a user's mistake is one line on stderr; this shows its traceback too, for whoever debugs the CLI
+    debug: bool = False
 
 
 @lru_cache
