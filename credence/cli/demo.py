@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from credence.cli import examples, inspect
 from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today
-from credence.cli.examples import WHAT, Example
+from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError
@@ -63,7 +63,7 @@ def demo(
             assert subject is not None  # noqa: S101 - picks holds only examples found
             console.print(
                 f"\n[bold]{CLI} explain --example {which}[/]: {inspect.masked(_number(conn, subject))}, "
-                f"a {WHAT[which]} (ID masked as the SPC publishes it)"
+                f"{FOUND[which]} (ID masked as the SPC publishes it)"
             )
             inspect.show(explain(conn, books, subject, as_of=day, known_at=now()))
         restricted = found[Example.LISTED] or found[Example.BOUND]

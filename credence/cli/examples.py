@@ -25,11 +25,17 @@ class Example(StrEnum):
     LOW = "low"
 
 
-WHAT = {
-    Example.LISTED: "person listed today as the subject of a listing",
-    Example.BOUND: "person bound today by an organisation's listing (e.g. its legal representative)",
-    Example.TOP: f"subject scored under {TOP_SCHEME} (the highest score)",
-    Example.LOW: f"subject scored under {LOW_SCHEME} (the lowest score)",
+FOUND = {
+    Example.LISTED: "a person listed today as the subject of a listing",
+    Example.BOUND: "a person bound today by an organisation's listing (as its legal representative, say)",
+    Example.TOP: f"the highest {TOP_SCHEME} score",
+    Example.LOW: f"the lowest {LOW_SCHEME} score",
+}
+MISSING = {
+    Example.LISTED: "no person listed today as the subject of a listing",
+    Example.BOUND: "no person bound today by an organisation's listing",
+    Example.TOP: f"no {TOP_SCHEME} scores",
+    Example.LOW: f"no {LOW_SCHEME} scores",
 }
 
 
@@ -57,7 +63,7 @@ def pick(conn: Connection, which: Example, *, day: date) -> uuid.UUID:
     """``find``, or a ``NotFoundError`` saying what was looked for."""
     found = find(conn, which, day=day)
     if found is None:
-        raise NotFoundError(f"--example {which}: the registry has no {WHAT[which]}")
+        raise NotFoundError(f"--example {which}: the registry has {MISSING[which]}")
     return found
 
 

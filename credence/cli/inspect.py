@@ -60,7 +60,7 @@ def explain(
             subject = examples.pick(conn, example, day=today())
             if not as_json:
                 shown = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
-                console.print(f"example {example}: {masked(shown)}, a {examples.WHAT[example]}")
+                console.print(f"example {example}: {masked(shown)}, {examples.FOUND[example]}")
         else:
             subject = conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar()
             if subject is None:
