@@ -44,7 +44,11 @@ def demo(
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
     started = time.perf_counter()
     feeds = feeds_dir(feeds)
-    mappings(CONNECTORS)  # before generating a city it could not load
+    if not CONNECTORS.is_dir():  # before generating a city it could not load
+        raise CredenceError(
+            f"demo: no {CONNECTORS}/ folder of mapping files here; run the demo from the repository root"
+        )
+    mappings(CONNECTORS)
     if fresh:
         _start_fresh(make_url(get_settings().database_url))
     rule("1. a synthetic city and its agencies' feeds")
