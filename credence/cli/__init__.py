@@ -9,6 +9,7 @@ import credence
 from credence import logs
 from credence.cli import demo, inspect, registry
 from credence.cli.errors import Commands, settings_error
+from credence.exc import CredenceError
 from credence.settings import get_settings
 
 app = typer.Typer(
@@ -37,7 +38,12 @@ def _configure(
         settings = get_settings()
     except ValidationError as err:
         raise settings_error(err) from None
-    logs.configure(settings.log_level)
+    try:
+        logs.configure(settings.log_level)
+    except ValueError:  # logging's own "Unknown level"
+        raise CredenceError(
+            f"CREDENCE_LOG_LEVEL: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {settings.log_level!r}"
+        ) from None
 
 
 app.add_typer(registry.db, name="db")

@@ -172,9 +172,13 @@ def test_more_mistakes_in_process(case: Case, tmp_path: Path, monkeypatch: pytes
         assert name in lines[0], lines[0]
 
 
-def test_a_malformed_setting_is_named(tmp_path: Path) -> None:
-    result = credence("report", cwd=tmp_path, CREDENCE_DEBUG="maybe")
-    assert_one_line_error(result, "CREDENCE_DEBUG", "boolean")
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [("CREDENCE_DEBUG", "maybe", "boolean"), ("CREDENCE_LOG_LEVEL", "LOUD", "expected DEBUG, INFO")],
+)
+def test_a_malformed_setting_is_named(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+    result = credence("report", cwd=tmp_path, **{variable: value})
+    assert_one_line_error(result, variable, expected)
 
 
 def test_credence_debug_shows_the_traceback(tmp_path: Path) -> None:
