@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     data_dir: str = "data"
     ingest_batch: int = Field(default=5000, ge=1)
+    # a user's mistake is one line on stderr; this shows its traceback too, for whoever debugs the CLI
+    debug: bool = False
 
 
 @lru_cache

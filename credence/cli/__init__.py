@@ -1,12 +1,19 @@
 """The ``credence`` command: Typer app; one module per command group."""
 
-import typer
+from typing import Annotated
 
+import typer
+from pydantic import ValidationError
+
+import credence
 from credence import logs
 from credence.cli import demo, inspect, registry
+from credence.cli.errors import Commands, settings_error
+from credence.exc import CredenceError
 from credence.settings import get_settings
 
 app = typer.Typer(
+    cls=Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -14,10 +21,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(shown: bool) -> None:
+    if shown:
+        print(f"credence {credence.__version__}")
+        raise typer.Exit
+
+
 @app.callback()
-def _configure() -> None:
+def _configure(
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
     """Credence: an accountable social credit registry."""
-    logs.configure(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        raise settings_error(err) from None
+    try:
+        logs.configure(settings.log_level)
+    except ValueError:  # logging's own "Unknown level"
+        raise CredenceError(
+            f"CREDENCE_LOG_LEVEL: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {settings.log_level!r}"
+        ) from None
 
 
 app.add_typer(registry.db, name="db")

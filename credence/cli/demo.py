@@ -1,66 +1,146 @@
-"""``credence demo``: a synthetic city end to end on the embedded SQLite store."""
+"""``credence demo``: a synthetic city end to end, then commands to try that run as printed."""
 
+import re
+import shlex
 import time
+import uuid
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, select
+from sqlalchemy.engine import URL, make_url
 
-from credence.cli import inspect
-from credence.cli.context import console, engine, feeds_dir, now, schemes, today
-from credence.cli.registry import generate, ingest_feeds
+from credence.cli import examples, inspect
+from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today
+from credence.cli.examples import FOUND, Example
+from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
+from credence.exc import CredenceError
+from credence.rules.loader import SHIPPED, load_text
 from credence.settings import get_settings
-from credence.store.orm import Listing, Score, Subject
+from credence.store.orm import Quarantine, Record, Subject
+
+CLI = ".venv/bin/credence"
+EXAMPLE_RULEBOOK = "my-rules.yaml"
+EXAMPLE_HEADER = """\
+# An example rulebook written by `credence demo`: the Suzhou-style points as a draft of a scheme of
+# your own. Change a rule's points or a grade band, then see the grades it would give (a draft is
+# only ever scored with --dry-run, which writes nothing):
+#   credence score --rulebook {path} --dry-run
+# The format is in docs/rulebooks.md. The demo writes this file only when it is missing.
+"""
 
 
 def demo(
     people: Annotated[int, typer.Option(help="how many people")] = 100_000,
     feeds: Annotated[Path | None, typer.Option(help="where the feeds go [default: $CREDENCE_DATA_DIR/feeds]")] = None,
-    fresh: Annotated[bool, typer.Option(help="start from an empty SQLite registry")] = True,
+    fresh: Annotated[
+        bool,
+        typer.Option(help="start from an empty registry: deletes an embedded SQLite one; any other must be empty"),
+    ] = True,
 ) -> None:
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
     started = time.perf_counter()
     feeds = feeds_dir(feeds)
-    url = make_url(get_settings().database_url)
-    if fresh and url.get_backend_name() == "sqlite" and url.database:
+    if not CONNECTORS.is_dir():  # before generating a city it could not load
+        raise CredenceError(
+            f"demo: no {CONNECTORS}/ folder of mapping files here; run the demo from the repository root"
+        )
+    mappings(CONNECTORS)
+    if fresh:
+        _start_fresh(make_url(get_settings().database_url))
+    rule("1. a synthetic city and its agencies' feeds")
+    generate(people=people, out=feeds, seed=1)
+    rule("2. ingest (bad rows are quarantined with file, line and reason)")
+    ingest_feeds(feeds)
+    rule("3. statistics")
+    inspect.report()
+    rule("4. three explanations")
+    books, day = schemes(), today()
+    with engine().connect() as conn:
+        found = {which: examples.find(conn, which, day=day) for which in Example}
+        picks = [which for which in (Example.TOP, Example.LISTED, Example.BOUND, Example.LOW) if found[which]][:3]
+        for which in picks:
+            subject = found[which]
+            assert subject is not None  # noqa: S101 - picks holds only examples found
+            console.print(
+                f"\n[bold]{CLI} explain --example {which}[/]: {inspect.masked(_number(conn, subject))}, "
+                f"{FOUND[which]} (ID masked as the SPC publishes it)"
+            )
+            inspect.show(explain(conn, books, subject, as_of=day, known_at=now()))
+        restricted = found[Example.LISTED] or found[Example.BOUND]
+        free = examples.unlisted(conn, day=day)
+        tries = _tries(
+            explain_example=next((w for w in (Example.LISTED, Example.BOUND) if found[w]), picks[0] if picks else None),
+            restricted=_number(conn, restricted) if restricted else None,
+            free=_number(conn, free) if free else None,
+            rulebook=_example_rulebook(feeds.parent / EXAMPLE_RULEBOOK),
+        )
+    rule(f"done in {time.perf_counter() - started:.0f} s")
+    console.print("Try next (a synthetic city: its ID numbers are generated and belong to no one):")
+    for command, why in tries:
+        console.print(f"  {CLI} {command}   # {why}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _start_fresh(url: URL) -> None:
+    """Delete an embedded SQLite registry; refuse any other that already holds records (the demo
+    never deletes a server's data)."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
-    console.rule("1. a synthetic city and its agencies' feeds")
-    generate(people=people, out=feeds, seed=1)
-    console.rule("2. ingest (bad rows are quarantined with file, line and reason)")
-    ingest_feeds(feeds)
-    console.rule("3. statistics")
-    inspect.report()
-    console.rule("4. three explanations")
-    made = engine()
-    books = schemes()
-    with made.connect() as conn:
-        top = conn.execute(
-            select(Score.subject_id).where(Score.scheme == "suzhou-osmanthus").order_by(Score.score.desc()).limit(1)
-        ).scalar()
-        listed = conn.execute(
-            select(Listing.subject_id).where(Listing.role == "subject", Listing.end_date.is_(None)).limit(1)
-        ).scalar()
-        bound = conn.execute(select(Listing.subject_id).where(Listing.role != "subject").limit(1)).scalar()
-        low = conn.execute(
-            select(Score.subject_id).where(Score.scheme == "rongcheng-credit").order_by(Score.score).limit(1)
-        ).scalar()
-        picks = [s for s in (top, listed, bound or low) if s is not None]
-        for subject in picks:
-            number = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
-            console.print(
-                f"\n[bold]credence explain {number[:10]}****{number[14:]}[/] (ID masked here as the SPC publishes it)"
-            )
-            inspect.show(explain(conn, books, subject, as_of=today(), known_at=now()))
-    console.rule(f"done in {time.perf_counter() - started:.0f} s")
-    console.print(
-        "Try next:\n"
-        "  .venv/bin/credence explain <ID> [--json]        why a subject has each number and measure\n"
-        "  .venv/bin/credence check <ID> rail_ticket train_type=G seat_class=second\n"
-        "  .venv/bin/credence score --rulebook my-rules.yaml   score under a rulebook of your own\n"
-        "  .venv/bin/credence ingest --replay --fixes fixes.json   apply quarantined rows once fixed\n"
-        "  .venv/bin/credence report                        the published statistics"
-    )
+        return
+    with engine().connect() as conn:
+        held = any(conn.execute(select(table.id).limit(1)).first() for table in (Record, Quarantine))
+    if held:
+        raise CredenceError(
+            f"demo --fresh: the registry {url.render_as_string(hide_password=True)} already holds records; "
+            "the demo deletes only an embedded SQLite registry: use an empty database, or --no-fresh to add to it"
+        )
+
+
+def _number(conn: Connection, subject: uuid.UUID) -> str:
+    number: str = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
+    return number
+
+
+def _tries(
+    *, explain_example: Example | None, restricted: str | None, free: str | None, rulebook: Path
+) -> list[tuple[str, str]]:
+    """The "Try next" commands, each one that runs as printed against the registry just built."""
+    tries = []
+    if explain_example is not None:
+        tries.append((f"explain --example {explain_example}", "why a subject has each number and measure (--json too)"))
+    if restricted is not None:
+        tries.append(
+            (f"check {restricted} rail_ticket train_type=G seat_class=second", "a person on a list today: restricted")
+        )
+    if free is not None:
+        tries.append((f"check {free} flight", "a person on no list: allowed"))
+    tries += [
+        (f"score --rulebook {shlex.quote(str(rulebook))} --dry-run", "grades under a draft rulebook of your own"),
+        ("quarantine --limit 10", "refused rows with their id, file, line and reason"),
+        ("ingest --replay", 'apply quarantined rows that now pass; --fixes F.json {"<id>": {"<column>": value}}'),
+        ("report", "the published statistics"),
+    ]
+    return tries
+
+
+def _example_rulebook(path: Path) -> Path:
+    """A draft rulebook for ``score --rulebook``: the Suzhou-style points under the scheme ``my-city``.
+
+    Written only when missing: an existing file may hold the user's edits."""
+    if path.exists():
+        return path
+    shipped = resources.files(SHIPPED).joinpath("suzhou-osmanthus", "1.0.yaml").read_text("utf-8")
+    body = shipped[shipped.index("\nscheme:") + 1 :]  # the shipped header comment is about Suzhou
+    for field, value in (("scheme", "my-city"), ("title", "My city's credit points (a draft)"), ("status", "draft")):
+        body, n = re.subn(rf"^{field}: .*$", f"{field}: {value}", body, count=1, flags=re.MULTILINE)
+        if n != 1:
+            raise RuntimeError(f"the shipped Suzhou rulebook has no top-level {field}")  # a bug, not a user's mistake
+    text = EXAMPLE_HEADER.format(path=shlex.quote(str(path))) + body
+    load_text(text, file=str(path))  # the example must itself load
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,6 +1,7 @@
 """Commands that read the registry: explain, check, report, quarantine."""
 
 import json
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
@@ -10,17 +11,28 @@ from rich.bar import Bar
 from rich.table import Table
 from sqlalchemy import select
 
+from credence.cli import examples
 from credence.cli.context import console, engine, now, schemes, today
+from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
-from credence.model.identifiers import parse_subject
+from credence.model.identifiers import ResidentId, parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import check as check_subject
 from credence.store.orm import Quarantine, Subject
 
 
 def explain(
-    id_number: Annotated[str, typer.Argument(help="the subject's resident ID or credit code")],
+    id_number: Annotated[
+        str | None, typer.Argument(help="the subject's resident ID or credit code (or give --example)")
+    ] = None,
+    example: Annotated[
+        Example | None,
+        typer.Option(
+            help="explain a subject the registry picks: listed (today), bound (by an organisation's listing), "
+            "top (highest suzhou-osmanthus score), low (lowest rongcheng-credit score)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     as_of: Annotated[
         datetime | None,
@@ -35,24 +47,36 @@ def explain(
 
     Bitemporal: --as-of picks the day, --known-at what the registry knew then (a later correction
     does not change an answer asked as known before it)."""
+    if id_number is None and example is None:
+        raise CredenceError("explain: expected an ID number or --example listed|bound|top|low")
+    if id_number is not None and example is not None:
+        raise CredenceError(f"explain: expected an ID number or --example, not both (got {id_number!r} and {example})")
+    number = parse_subject(id_number, field="ID").number if id_number is not None else None
     day = as_of.date() if as_of else today()
     instant = (known_at if known_at.tzinfo else known_at.replace(tzinfo=UTC)) if known_at else now()
-    made = engine()
-    try:
-        number = parse_subject(id_number, field="ID").number
-    except CredenceError as err:
-        console.print(f"[red]{err.detail}[/]")
-        raise typer.Exit(2) from None
-    with made.connect() as conn:
-        subject = conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar()
-        if subject is None:
-            console.print("[yellow]no such subject in the registry[/]")
-            raise typer.Exit(1)
+    with engine().connect() as conn:
+        subject: uuid.UUID | None
+        if example is not None:
+            subject = examples.pick(conn, example, day=today())
+            if not as_json:
+                shown = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
+                console.print(f"example {example}: {masked(shown)}, {examples.FOUND[example]}")
+        else:
+            subject = conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar()
+            if subject is None:
+                console.print("[yellow]no such subject in the registry[/]")
+                raise typer.Exit(1)
         found = explain_subject(conn, schemes(), subject, as_of=day, known_at=instant)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
     show(found)
+
+
+def masked(id_number: str) -> str:
+    """An ID number as the SPC publishes it: a resident's birth month and day hidden; a credit code is public."""
+    parsed = parse_subject(id_number)
+    return parsed.masked if isinstance(parsed, ResidentId) else parsed.number
 
 
 def show(found: "object") -> None:
@@ -105,14 +129,10 @@ def check(
     at: Annotated[datetime | None, typer.Option(help="instant to check at (default now)")] = None,
 ) -> None:
     """May this subject do this action now? Answers allowed or restricted, and why."""
-    attrs = dict(a.split("=", 1) for a in attributes or [])
+    attrs = dict(_key_value(a) for a in attributes or [])
     when = at.astimezone() if at else now()
     with engine().connect() as conn:
-        try:
-            decision = check_subject(conn, id_number, action, attrs, at=when)
-        except CredenceError as err:
-            console.print(f"[red]{err.detail}[/]")
-            raise typer.Exit(2) from None
+        decision = check_subject(conn, id_number, action, attrs, at=when)
     colour = "red" if decision.outcome == "restricted" else "green"
     console.print(f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}")
     if decision.measure:
@@ -121,6 +141,13 @@ def check(
         console.print(f"  appeal to: {decision.appeal}")
     if decision.exemption:
         console.print(f"  one-off exemption granted by the court: {decision.exemption}")
+
+
+def _key_value(attribute: str) -> tuple[str, str]:
+    key, sep, value = attribute.partition("=")
+    if not sep or not key:
+        raise CredenceError(f"check: attribute {attribute!r}: expected key=value, e.g. train_type=G")
+    return key, value
 
 
 BAR_WIDTH = 40
@@ -147,12 +174,14 @@ def report() -> None:
     for year, values in sorted(by_year.items()):
         table.add_row(year, *(f"{v:,}" for v in values))
     console.print(table)
-    # the same figures as bars: listed that year (blue), of whom still barred from flights (red)
-    chart = Table("year listed", "listed (blue) and still barred from flights (red)", title="Listed by year")
+    # the same figures as bars, each labelled in words so that the chart reads the same without colour
+    chart = Table(
+        "year listed", "people listed, and people still barred from flights, by year listed", title="Listed by year"
+    )
     for year, values in sorted(by_year.items()):
-        bars = Table.grid()
-        bars.add_row(Bar(top, 0, values[0], width=BAR_WIDTH, color="blue"), f" {values[0]:,}")
-        bars.add_row(Bar(top, 0, values[2], width=BAR_WIDTH, color="red"), f" {values[2]:,}")
+        bars = Table.grid(padding=(0, 1))
+        bars.add_row("listed", Bar(top, 0, values[0], width=BAR_WIDTH, color="blue"), f"{values[0]:,}")
+        bars.add_row("barred from flights", Bar(top, 0, values[2], width=BAR_WIDTH, color="red"), f"{values[2]:,}")
         chart.add_row(year, bars)
     console.print(chart)
     districts: dict[str, int] = defaultdict(int)

@@ -5,13 +5,14 @@ import uuid
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from sqlalchemy import Engine, func, select
 
-from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today
+from credence.cli.context import console, engine, feeds_dir, folder, mappings, now, progress, schemes, today
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import load_mappings
@@ -22,6 +23,7 @@ from credence.logs import get_logger
 from credence.pipeline import rebuild, rulebooks, scoring
 from credence.pipeline.update import update
 from credence.settings import get_settings
+from credence.store.orm import Score
 
 log = get_logger(__name__)
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
@@ -147,22 +149,55 @@ def ingest(
     fixes: Annotated[Path | None, typer.Option(help="JSON {quarantine id: {column: value}} for --replay")] = None,
 ) -> None:
     """Load every feed that has a mapping file; bad rows go to quarantine with their reason."""
+    mapped = mappings(connectors)  # refused before the registry is touched
+    if not replay_quarantine:
+        ingest_feeds(folder(feeds_dir(feeds), option="--feeds", holds="the agencies' feed files"), connectors)
+        return
+    fixed = read_fixes(fixes) if fixes else {}
+    made = engine()
+    result, still = replay(made, mapped, now=now(), fixes=fixed)
+    update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
+    console.print(
+        f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
+    )
+    for r in still[:20]:
+        console.print(f"  line {r.line}: {r.reason}")
+
+
+FIXES_SHAPE = '{"<quarantine id>": {"<column>": <value>}}'
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else "true or false" if isinstance(value, bool) else _JSON_TYPES[type(value)]
+
+
+def read_fixes(path: Path) -> dict[int, dict[str, Any]]:  # Any: a fix supplies a row's JSON values
+    """``--fixes``: corrected columns by quarantine id, or a ``CredenceError`` naming the file and the entry."""
     try:
-        if not replay_quarantine:
-            ingest_feeds(feeds_dir(feeds), connectors)
-            return
-        made = engine()
-        fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
-        result, still = replay(made, load_mappings(connectors), now=now(), fixes=fixed)
-        update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
-        console.print(
-            f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
-        )
-        for r in still[:20]:
-            console.print(f"  line {r.line}: {r.reason}")
-    except CredenceError as err:
-        console.print(f"[red]{err.detail}[/]")
-        raise typer.Exit(2) from None
+        data = json.loads(path.read_text("utf-8"))
+    except UnicodeDecodeError as err:
+        raise CredenceError(f"--fixes {path}: not UTF-8 text (byte {err.start}); expected JSON {FIXES_SHAPE}") from None
+    except json.JSONDecodeError as err:
+        raise CredenceError(
+            f"--fixes {path}, line {err.lineno}, column {err.colno}: not JSON ({err.msg}); expected {FIXES_SHAPE}"
+        ) from None
+    if not isinstance(data, dict):
+        raise CredenceError(f"--fixes {path}: expected a JSON object {FIXES_SHAPE}, got {_json_type(data)}")
+    fixed = {}
+    for key, fix in data.items():
+        if not key.strip().isdecimal():
+            raise CredenceError(
+                f"--fixes {path}: {key!r} is not a quarantine id (the number `credence quarantine` shows); "
+                f"expected {FIXES_SHAPE}"
+            )
+        if not isinstance(fix, dict):
+            raise CredenceError(
+                f"--fixes {path}: {key}: expected an object of column: value, got {_json_type(fix)}; "
+                f"expected {FIXES_SHAPE}"
+            )
+        fixed[int(key)] = fix
+    return fixed
 
 
 def score(
@@ -176,20 +211,14 @@ def score(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and summarise; write nothing")] = False,
 ) -> None:
     """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
-    try:
-        books = schemes(rulebook)
-    except CredenceError as err:
-        console.print(f"[red]{err.detail}[/]")
-        raise typer.Exit(2) from None
+    books = schemes(rulebook)
     drafts = [
         f"{v.book.scheme} {v.book.version}" for s in books.values() for v in s.versions if v.book.status == "draft"
     ]
     if drafts and not dry_run:
-        console.print(f"[red]draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run[/]")
-        raise typer.Exit(2)
+        raise CredenceError(f"draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run")
     if engine_name not in ("store", "duckdb"):
-        console.print(f"[red]--engine: expected store or duckdb, got {engine_name!r}[/]")
-        raise typer.Exit(2)
+        raise CredenceError(f"--engine: expected store or duckdb, got {engine_name!r}")
     made = engine()
     instant, day = now(), today()
     scores: rebuild.Scores = {}
@@ -214,16 +243,29 @@ def score(
                 started, ended = refresh(conn, books, known_at=instant, now=instant, rows=listed)
                 red_started, red_ended = redlist.refresh(conn, books, as_of=day, now=instant)
                 started, ended = started + red_started, ended + red_ended
+    graded = {name: Counter(grade for _, grade in by_subject.values()) for name, by_subject in scores.items()}
+    if engine_name == "store" and not dry_run:
+        graded = _stored_grades(made)
     table = Table("scheme", "version", "status", "subjects scored", "grades", title=f"scored as of {day}")
     for name, scheme in books.items():
         current = scheme.in_force(day)
         if current is not None:
-            grades = Counter(grade for _, grade in scores.get(name, {}).values())
+            grades = graded.get(name, Counter())
             shown = ", ".join(f"{g} {n:,}" for g, n in sorted(grades.items(), key=lambda kv: str(kv[0])))
-            counted = f"{len(scores[name]):,}" if name in scores else ""
+            counted = f"{grades.total():,}" if name in graded else ""
             table.add_row(name, current.book.version, current.book.status.value, counted, shown)
     console.print(table)
     if dry_run:
         console.print("dry run: nothing written")
     else:
         console.print(f"{written:,} scores written; listings started {started:,}, ended {ended:,}")
+
+
+def _stored_grades(made: Engine) -> dict[str, Counter[str | None]]:
+    """Subjects by scheme and grade as now stored: the store path's update only counts the rows it writes."""
+    graded: dict[str, Counter[str | None]] = {}
+    query = select(Score.scheme, Score.grade, func.count()).group_by(Score.scheme, Score.grade)
+    with made.connect() as conn:
+        for scheme, grade, n in conn.execute(query):
+            graded.setdefault(scheme, Counter())[grade] = n
+    return graded

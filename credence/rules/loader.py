@@ -97,7 +97,10 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise RulebookError(f"{file}: not valid YAML: {err}") from None
+        raise RulebookError(f"{file}{_yaml_error(err)}") from None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a YAML {type(data).__name__}"
+        raise RulebookError(f"{file}: expected a rulebook (a mapping of scheme, version, rules, ...), got {got}")
     try:
         book = Rulebook.model_validate(data)
     except ValidationError as err:
@@ -116,8 +119,21 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
     return LoadedRulebook(book=book, file=file, sha256=digest, rules=rules, lists=lists)
 
 
+def _yaml_error(err: yaml.YAMLError) -> str:
+    """Line, column and problem, without PyYAML's quoted source (which names a "<unicode string>")."""
+    if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
+        return f": not valid YAML: {str(err).splitlines()[0]}"
+    mark, problem = err.problem_mark, err.problem or "syntax error"
+    context = f" ({err.context})" if err.context else ""
+    return f", line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}{context}"
+
+
 def load_file(path: Path, *, catalogue: Catalogue | None = None) -> LoadedRulebook:
-    return load_text(path.read_text("utf-8"), file=str(path), catalogue=catalogue)
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as err:
+        raise RulebookError(f"{path}: not UTF-8 text (byte {err.start}); a rulebook is UTF-8 YAML") from None
+    return load_text(text, file=str(path), catalogue=catalogue)
 
 
 def shipped() -> list[LoadedRulebook]:
