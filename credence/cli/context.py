@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 from sqlalchemy import Engine
 
@@ -29,11 +29,11 @@ def engine() -> Engine:
     return open_registry(get_settings().database_url)
 
 
-def progress(on: Console = console) -> Progress:
-    """The progress bar every long command shows."""
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=on
-    )
+def progress(on: Console = console, *, in_bytes: bool = False) -> Progress:
+    """The progress bar every long command shows; ``in_bytes`` counts a file's bytes (a feed is
+    read by bytes, so the bar ends exactly at the end of the file, header and all)."""
+    done = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    return Progress(TextColumn("{task.description}"), BarColumn(), done, TimeElapsedColumn(), console=on)
 
 
 def rule(title: str) -> None:

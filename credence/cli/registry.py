@@ -70,7 +70,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
     refused: list[str] = []
     subjects: set[uuid.UUID] = set()
     books = schemes()
-    with progress() as bar:
+    with progress(in_bytes=True) as bar:
         for mapping in load_mappings(connectors).values():
             path = feeds / mapping.file
             if not path.exists():
@@ -106,9 +106,8 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
                 quarantined=result.quarantined,
             )
             subjects |= result.subjects
-        task = bar.add_task("score and list", total=1)
-        update(made, books, subjects=subjects, as_of=today(), now=now())
-        bar.advance(task)
+    with console.status("scoring and listing the subjects the feeds touched"):
+        written, started, ended = update(made, books, subjects=subjects, as_of=today(), now=now())
     table = Table(
         "file",
         "rows",
@@ -133,6 +132,7 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             why,
         )
     console.print(table)
+    console.print(f"{written:,} scores written; listings started {started:,}, ended {ended:,}")
     for detail in refused:
         console.print(f"[red]refused, nothing of it loaded: {detail}[/]")
     if refused:
