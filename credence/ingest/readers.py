@@ -15,6 +15,7 @@ import codecs
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,9 +107,8 @@ def prefixes(path: Path, offsets: set[int]) -> tuple[int, dict[int, Prefix]]:
             if done != target:
                 break
             found[target] = Prefix(Position(offset=target, hasher=hasher.copy()), target == 0 or last == b"\n")
-        while chunk := handle.read(1 << 20):
-            done += len(chunk)
-    return done, found
+        size = os.fstat(handle.fileno()).st_size
+    return size, found
 
 
 def _escaped(raw: bytes, encoding: str) -> str:
