@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///credence.db"
     log_level: str = "WARNING"
     data_dir: str = "data"
+    # 0: a writer finding another at work stops at once (what a cron job wants: no pile-up).
+    writer_wait: float = 0.0
 
 
 @lru_cache

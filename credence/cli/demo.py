@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 from credence.cli import inspect
-from credence.cli.context import console, engine, feeds_dir, now, schemes, today
+from credence.cli.context import console, engine, feeds_dir, now, schemes, today, writing
 from credence.cli.registry import generate, ingest_feeds
 from credence.dueprocess.explanations import explain
 from credence.settings import get_settings
@@ -22,10 +22,16 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="start from an empty SQLite registry")] = True,
 ) -> None:
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
+    with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
+        _demo(held, people=people, feeds=feeds, fresh=fresh)
+
+
+def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool) -> None:
     started = time.perf_counter()
     feeds = feeds_dir(feeds)
     url = make_url(get_settings().database_url)
     if fresh and url.get_backend_name() == "sqlite" and url.database:
+        held.dispose()  # no pooled connection may keep the deleted file open
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
     console.rule("1. a synthetic city and its agencies' feeds")

@@ -3,6 +3,7 @@
 import json
 import uuid
 from collections import Counter
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from sqlalchemy import Engine
 
-from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today
+from credence.cli.context import console, engine, feeds_dir, now, progress, schemes, today, writing
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import load_mappings
@@ -20,6 +22,7 @@ from credence.lists.derive import refresh
 from credence.logs import get_logger
 from credence.pipeline import rebuild, rulebooks, scoring
 from credence.pipeline.update import update
+from credence.rules.loader import Scheme
 
 log = get_logger(__name__)
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
@@ -57,7 +60,11 @@ def _advance(bar: Progress, task: TaskID, rows: int) -> None:
 
 
 def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]:
-    made = engine()
+    with writing("ingest") as made:
+        return _ingest_feeds(made, feeds, connectors)
+
+
+def _ingest_feeds(made: Engine, feeds: Path, connectors: Path) -> list[LoadResult]:
     results = []
     subjects: set[uuid.UUID] = set()
     books = schemes()
@@ -127,10 +134,10 @@ def ingest(
         if not replay_quarantine:
             ingest_feeds(feeds_dir(feeds), connectors)
             return
-        made = engine()
-        fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
-        result, still = replay(made, load_mappings(connectors), now=now(), fixes=fixed)
-        update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
+        with writing("ingest --replay") as made:
+            fixed = {int(k): v for k, v in json.loads(fixes.read_text()).items()} if fixes else {}
+            result, still = replay(made, load_mappings(connectors), now=now(), fixes=fixed)
+            update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
         console.print(
             f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
         )
@@ -166,7 +173,11 @@ def score(
     if engine_name not in ("store", "duckdb"):
         console.print(f"[red]--engine: expected store or duckdb, got {engine_name!r}[/]")
         raise typer.Exit(2)
-    made = engine()
+    with nullcontext(engine()) if dry_run else writing("score") as made:
+        _score(made, books, engine_name=engine_name, dry_run=dry_run)
+
+
+def _score(made: Engine, books: dict[str, Scheme], *, engine_name: str, dry_run: bool) -> None:
     instant, day = now(), today()
     scores: rebuild.Scores = {}
     written = started = ended = 0
