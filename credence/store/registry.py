@@ -138,6 +138,9 @@ def open_registry(url: str, *, wait: float = MIGRATION_WAIT) -> Engine:
                 raise lock.busy(held)
             time.sleep(lock.POLL)
         bring_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     finally:
         held.release()
     return engine
