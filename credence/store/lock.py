@@ -95,7 +95,7 @@ class _FileWriterLock:
     def release(self) -> None:
         if not self.held:
             return
-        # Forget the holder first: a file naming a live holder is never left behind the lock.
+        # Forget the holder first, so that the file never names a process that has let go.
         self.about.unlink(missing_ok=True)
         self.lock.release()
         self.held = False
@@ -105,7 +105,7 @@ class _FileWriterLock:
             about = json.loads(self.about.read_text("utf-8"))
             return Holder(about["command"], int(about["pid"]), datetime.fromisoformat(about["since"]))
         except (OSError, ValueError, KeyError, TypeError):
-            return None  # not written yet, or left by a holder that was killed
+            return None  # the holder has not written it yet
 
 
 class _AdvisoryLock:
