@@ -53,4 +53,4 @@ bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/ingest.py --people $(PEOPLE)
 
 clean: ## remove the environment and generated data
-	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm
+	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm credence.db.lock credence.db.writer

@@ -40,12 +40,13 @@ from rich.table import Table
 from sqlalchemy import Engine, select
 
 from credence.cli.context import progress
-from credence.ingest.loader import load_file, open_registry
+from credence.ingest.loader import load_file
 from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
 from credence.pipeline.update import update
 from credence.rules.loader import Scheme, group, shipped
 from credence.store.orm import Score, Subject
+from credence.store.registry import open_registry
 from credence.synth.feeds import PEOPLE_FILE, generate
 
 CONNECTORS = Path(__file__).resolve().parent.parent / "connectors"

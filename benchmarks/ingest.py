@@ -47,9 +47,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from credence.cli.context import progress
-from credence.ingest.loader import LoadResult, load_file, open_registry
+from credence.ingest.loader import LoadResult, load_file
 from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
+from credence.store.registry import open_registry
 from credence.synth.feeds import generate
 
 T = TypeVar("T")

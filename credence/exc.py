@@ -32,3 +32,19 @@ class NotAuthorisedError(CredenceError):
 
 class NotFoundError(CredenceError):
     status = 404
+
+
+class WriterBusyError(CredenceError):
+    """Another process holds the registry's writer lock. Exits 75 (EX_TEMPFAIL: try again later),
+    so that a scheduler can tell "busy, retry" from a mistake (2)."""
+
+    status = 409
+    exit_code = 75
+
+    def __init__(self, holder: str | None) -> None:
+        who = f": {holder}" if holder else ""
+        super().__init__(
+            f"another writer is running{who}; run again when it has finished,"
+            " or set CREDENCE_WRITER_WAIT=SECONDS to wait for it"
+        )
+        self.holder = holder

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(default=5000, ge=1)
     # a user's mistake is one line on stderr; this shows its traceback too, for whoever debugs the CLI
     debug: bool = False
+    # 0: a writer finding another at work stops at once (what a cron job wants: no pile-up).
+    writer_wait: float = 0.0
 
 
 @lru_cache

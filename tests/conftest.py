@@ -12,8 +12,8 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine
 
-from credence.ingest.loader import open_registry
 from credence.store.db import make_engine
+from credence.store.registry import open_registry
 
 settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)

@@ -2,31 +2,66 @@
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 from sqlalchemy import Engine
 
-from credence.exc import CredenceError
-from credence.ingest.loader import open_registry
+from credence.exc import CredenceError, WriterBusyError
 from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
 from credence.rules.loader import Scheme, group, load_file, shipped
 from credence.settings import get_settings
+from credence.store.lock import writer
+from credence.store.registry import bring_current, connect, open_registry
 
 # Piped or redirected, Rich would assume 80 columns and wrap or cut ("…") every wider table cell;
 # a file has no width, so lay lines out as wide as they are (COLUMNS still wins when set).
 PIPED_WIDTH = 10_000
 RULE_WIDTH = 100  # a rule across PIPED_WIDTH columns would be one very long line of dashes
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH)
+_held: ContextVar[Engine | None] = ContextVar("credence_writer", default=None)  # the lock this process holds
 
 
 def engine() -> Engine:
-    """The registry's engine, migrated to the newest schema and with the source catalogue."""
+    """The registry's engine, migrated to the newest schema and with the source catalogue. A
+    reader: writes (and waits) only if a migration is due."""
     return open_registry(get_settings().database_url)
+
+
+@contextmanager
+def writing(command: str) -> Iterator[Engine]:
+    """The registry's engine for a command that writes, with this process holding the writer
+    lock for the block and the registry migrated under it. A command run inside another (ingest
+    inside demo) shares its lock. When another writer holds the lock past CREDENCE_WRITER_WAIT,
+    prints one line and exits 75."""
+    held = _held.get()
+    if held is not None:
+        bring_current(held)
+        yield held
+        return
+    settings = get_settings()
+    made = connect(settings.database_url)
+    try:
+        with writer(made, command=f"credence {command}", wait=settings.writer_wait):
+            token = _held.set(made)
+            try:
+                bring_current(made)
+                yield made
+            finally:
+                _held.reset(token)
+    except WriterBusyError as err:
+        Console(stderr=True).print(f"[red]{err.detail}[/]", soft_wrap=True, highlight=False)
+        raise typer.Exit(err.exit_code) from None
+    finally:
+        made.dispose()
 
 
 def progress(on: Console = console, *, in_bytes: bool = False) -> Progress:

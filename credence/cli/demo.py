@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import URL, make_url
 
 from credence.cli import examples, inspect
-from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today
+from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
@@ -42,6 +42,11 @@ def demo(
     ] = True,
 ) -> None:
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
+    with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
+        _demo(held, people=people, feeds=feeds, fresh=fresh)
+
+
+def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool) -> None:
     started = time.perf_counter()
     feeds = feeds_dir(feeds)
     if not CONNECTORS.is_dir():  # before generating a city it could not load
@@ -50,7 +55,7 @@ def demo(
         )
     mappings(CONNECTORS)
     if fresh:
-        _start_fresh(make_url(get_settings().database_url))
+        _start_fresh(make_url(get_settings().database_url), held)
     rule("1. a synthetic city and its agencies' feeds")
     generate(people=people, out=feeds, seed=1)
     rule("2. ingest (bad rows are quarantined with file, line and reason)")
@@ -84,16 +89,17 @@ def demo(
         console.print(f"  {CLI} {command}   # {why}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _start_fresh(url: URL) -> None:
+def _start_fresh(url: URL, held: Engine) -> None:
     """Delete an embedded SQLite registry; refuse any other that already holds records (the demo
     never deletes a server's data)."""
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        held.dispose()  # no pooled connection may keep the deleted file open
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
         return
-    with engine().connect() as conn:
-        held = any(conn.execute(select(table.id).limit(1)).first() for table in (Record, Quarantine))
-    if held:
+    with held.connect() as conn:
+        filled = any(conn.execute(select(table.id).limit(1)).first() for table in (Record, Quarantine))
+    if filled:
         raise CredenceError(
             f"demo --fresh: the registry {url.render_as_string(hide_password=True)} already holds records; "
             "the demo deletes only an embedded SQLite registry: use an empty database, or --no-fresh to add to it"

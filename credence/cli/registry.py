@@ -3,6 +3,7 @@
 import json
 import uuid
 from collections import Counter
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +13,7 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 from sqlalchemy import Engine, func, select
 
-from credence.cli.context import console, engine, feeds_dir, folder, mappings, now, progress, schemes, today
+from credence.cli.context import console, engine, feeds_dir, folder, mappings, now, progress, schemes, today, writing
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult, load_file, replay
 from credence.ingest.mapping import load_mappings
@@ -22,6 +23,7 @@ from credence.lists.derive import refresh
 from credence.logs import get_logger
 from credence.pipeline import rebuild, rulebooks, scoring
 from credence.pipeline.update import update
+from credence.rules.loader import Scheme
 from credence.settings import get_settings
 from credence.store.orm import Score
 
@@ -65,7 +67,11 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
 
     A file refused whole (its header lacks a mapped column, say) is reported and the others
     still load; the command then ends with status 2, so a scheduler notices."""
-    made = engine()
+    with writing("ingest") as made:
+        return _ingest_feeds(made, feeds, connectors)
+
+
+def _ingest_feeds(made: Engine, feeds: Path, connectors: Path) -> list[LoadResult]:
     results = []
     refused: list[str] = []
     subjects: set[uuid.UUID] = set()
@@ -154,9 +160,9 @@ def ingest(
         ingest_feeds(folder(feeds_dir(feeds), option="--feeds", holds="the agencies' feed files"), connectors)
         return
     fixed = read_fixes(fixes) if fixes else {}
-    made = engine()
-    result, still = replay(made, mapped, now=now(), fixes=fixed)
-    update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
+    with writing("ingest --replay") as made:
+        result, still = replay(made, mapped, now=now(), fixes=fixed)
+        update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
     console.print(
         f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
     )
@@ -219,7 +225,11 @@ def score(
         raise CredenceError(f"draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run")
     if engine_name not in ("store", "duckdb"):
         raise CredenceError(f"--engine: expected store or duckdb, got {engine_name!r}")
-    made = engine()
+    with nullcontext(engine()) if dry_run else writing("score") as made:
+        _score(made, books, engine_name=engine_name, dry_run=dry_run)
+
+
+def _score(made: Engine, books: dict[str, Scheme], *, engine_name: str, dry_run: bool) -> None:
     instant, day = now(), today()
     scores: rebuild.Scores = {}
     written = started = ended = 0

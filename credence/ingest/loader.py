@@ -24,11 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from credence.audit import log
@@ -40,7 +38,6 @@ from credence.ingest.records import Authority, Candidate, Checker, SubjectRef
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import derived_id
 from credence.store import bulk
-from credence.store.db import make_engine, upgrade
 from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source, Subject
 
 RECORD_COLUMNS = (
@@ -83,31 +80,6 @@ class Rejected:
     field: str | None
     reason: str
     raw: dict[str, Any]
-
-
-def sync_sources(conn: Connection) -> None:
-    """Write the shipped source catalogue (catalogue/sources.yaml) into ``sources``."""
-    text = resources.files("credence.catalogue").joinpath("sources.yaml").read_text("utf-8")
-    present = set(conn.execute(select(Source.id)).scalars())
-    for sid, spec in yaml.safe_load(text)["sources"].items():
-        values = {
-            "name": spec["name"],
-            "kinds": spec["kinds"],
-            "jurisdictions": spec["jurisdictions"],
-        }
-        if sid in present:
-            conn.execute(update(Source).where(Source.id == sid).values(**values))
-        else:
-            conn.execute(insert(Source).values(id=sid, **values))
-
-
-def open_registry(url: str) -> Engine:
-    """The registry at ``url``, migrated to the newest schema and with the source catalogue."""
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
-    return engine
 
 
 def authority(conn: Connection, source: str) -> Authority:
