@@ -259,5 +259,6 @@ def test_the_cli_refuses_nonsense_naming_the_attribute_and_the_allowed_values(en
     ):
         done = run(*args)
         assert done.returncode == 2, done.stdout + done.stderr
-        assert expected in " ".join(done.stdout.split())
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # one line, on stderr
+        assert expected in done.stderr
         assert "Traceback" not in done.stdout + done.stderr
