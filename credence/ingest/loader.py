@@ -208,12 +208,8 @@ def write_batch(
 
 def mark_pending(conn: Connection, subjects: set[uuid.UUID], *, now: datetime) -> None:
     """Note ``subjects`` as awaiting a refresh of their derived state, in the caller's transaction."""
-    if not subjects:
-        return
-    waiting: set[uuid.UUID] = set()
-    for where in bulk.matching(PendingSubject.subject_id, subjects, conn):
-        waiting.update(conn.execute(select(PendingSubject.subject_id).where(where)).scalars())
-    bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), [(s, now) for s in sorted(subjects - waiting)])
+    rows = [(s, now) for s in subjects]
+    bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), rows, skip_existing=True)
 
 
 def check_row(row: dict[str, Any], checker: Checker) -> Candidate | Rejected:

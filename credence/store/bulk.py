@@ -47,8 +47,17 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
     return found
 
 
-def insert_rows(conn: Connection, model: type[Base], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    """Insert ``rows`` (values in the order of ``columns``) in the caller's transaction; returns how many."""
+def insert_rows(
+    conn: Connection,
+    model: type[Base],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_existing: bool = False,
+) -> int:
+    """Insert ``rows`` (values in the order of ``columns``) in the caller's transaction; returns how many
+    were given. With ``skip_existing``, a row whose primary key is already there is left out (one
+    statement, no look-up first: ``INSERT OR IGNORE``, ``ON CONFLICT DO NOTHING``)."""
     if not rows:
         return 0
     table = model.__table__
@@ -56,6 +65,8 @@ def insert_rows(conn: Connection, model: type[Base], columns: Sequence[str], row
         raise TypeError(f"{model.__name__} does not map a table")
     dialect = conn.dialect.name
     if dialect not in ("sqlite", "postgresql"):
+        if skip_existing:
+            raise NotImplementedError(f"skip_existing on {dialect}")
         conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return len(rows)
     params: list[tuple[Any, ...]] = [tuple(row) for row in rows]
@@ -74,7 +85,12 @@ def insert_rows(conn: Connection, model: type[Base], columns: Sequence[str], row
     target = conn.dialect.identifier_preparer.format_table(table)
     if dialect == "sqlite":
         marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", params)
+        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
+        conn.exec_driver_sql(f"{verb} INTO {target} ({names}) VALUES ({marks})", params)
+        return len(rows)
+    if skip_existing:  # COPY cannot skip a row; psycopg sends an executemany as one pipeline
+        marks = ", ".join(["%s"] * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", params)
         return len(rows)
     statement = f"COPY {target} ({names}) FROM STDIN"
     if not conn.in_transaction():  # begin as conn.execute would, so that the caller's commit() commits the COPY
