@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from credence.exc import CredenceError, FieldError
 from credence.ingest.readers import Layout, canonical_encoding
+from credence.model import yaml_errors
 from credence.model.values import shown
 
 
@@ -120,7 +121,7 @@ def load_mapping(path: Path) -> Mapping:
     except UnicodeDecodeError as err:
         raise CredenceError(f"{path}: not UTF-8 text (byte {err.start}); a mapping file is UTF-8 YAML") from None
     except yaml.YAMLError as err:
-        raise CredenceError(f"{path}{_yaml_error(err)}") from None
+        raise CredenceError(f"{path}{yaml_errors.where(err)}") from None
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a YAML {type(data).__name__}"
         raise CredenceError(
@@ -132,15 +133,6 @@ def load_mapping(path: Path) -> Mapping:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise CredenceError(f"{path}: {where}: {first['msg']}") from None
-
-
-def _yaml_error(err: yaml.YAMLError) -> str:
-    """Line, column and problem, without PyYAML's quoted source (which names a "<unicode string>")."""
-    if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
-        return f": not valid YAML: {str(err).splitlines()[0]}"
-    mark, problem = err.problem_mark, err.problem or "syntax error"
-    context = f" ({err.context})" if err.context else ""
-    return f", line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}{context}"
 
 
 def load_mappings(directory: Path) -> dict[str, Mapping]:

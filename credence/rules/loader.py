@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from credence.exc import RulebookError
+from credence.model import yaml_errors
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.rules import expressions
 from credence.rules.expressions import Expression, Where
@@ -97,7 +98,7 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise RulebookError(f"{file}{_yaml_error(err)}") from None
+        raise RulebookError(f"{file}{yaml_errors.where(err)}") from None
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a YAML {type(data).__name__}"
         raise RulebookError(f"{file}: expected a rulebook (a mapping of scheme, version, rules, ...), got {got}")
@@ -117,15 +118,6 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
     lists = tuple(_compile_list(r, file, catalogue) for r in book.lists)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return LoadedRulebook(book=book, file=file, sha256=digest, rules=rules, lists=lists)
-
-
-def _yaml_error(err: yaml.YAMLError) -> str:
-    """Line, column and problem, without PyYAML's quoted source (which names a "<unicode string>")."""
-    if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
-        return f": not valid YAML: {str(err).splitlines()[0]}"
-    mark, problem = err.problem_mark, err.problem or "syntax error"
-    context = f" ({err.context})" if err.context else ""
-    return f", line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}{context}"
 
 
 def load_file(path: Path, *, catalogue: Catalogue | None = None) -> LoadedRulebook:

@@ -69,3 +69,13 @@ class Registry:
         result = load_file(self.engine, path, mapping_for(source), now=now)
         update(self.engine, SCHEMES, subjects=result.subjects, as_of=as_of or now.date(), now=now)
         return result
+
+
+def listed_debtor(engine: Engine, tmp: Path, id_number: str) -> Registry:
+    """A registry in which ``id_number`` is a listed defaulter from 2025-06-01 on (ground 1: no
+    end), the decision known from that day on."""
+    reg = Registry(engine, tmp, now=datetime(2025, 6, 1, 8, 0, tzinfo=UTC))
+    attrs = {"case_number": "(2025)苏05执321号", "court": "Suzhou Intermediate People's Court", "ground": 1}
+    decision = {"id_number": id_number, "kind": "defaulter_listing_decision", "date": "2025-06-01", "attrs": attrs}
+    reg.feed("court", [{**decision, "region": ""}])
+    return reg

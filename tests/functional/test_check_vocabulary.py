@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from credence.exc import FieldError
 from credence.lists.measures import CatalogueError, Request, default_requests, load_measures, load_requests
 from credence.screening.check import check
-from tests.common.feeds import Registry, person_id
+from tests.common.feeds import listed_debtor, person_id
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 STRANGER = person_id(date(1990, 1, 1), seq=5)
@@ -32,20 +32,7 @@ CREDENCE = Path(sys.executable).parent / "credence"
 @pytest.fixture
 def conn(engine: Engine, tmp_path: Any) -> Iterator[Connection]:
     """A registry where DEBTOR is a listed defaulter (ground 1: no end) and STRANGER is unknown."""
-    reg = Registry(engine, tmp_path, now=datetime(2025, 6, 1, 8, 0, tzinfo=UTC))
-    attrs = {"case_number": "(2025)苏05执321号", "court": "Suzhou Intermediate People's Court", "ground": 1}
-    reg.feed(
-        "court",
-        [
-            {
-                "id_number": DEBTOR,
-                "kind": "defaulter_listing_decision",
-                "date": "2025-06-01",
-                "region": "",
-                "attrs": attrs,
-            }
-        ],
-    )
+    listed_debtor(engine, tmp_path, DEBTOR)
     with engine.connect() as connection:
         yield connection
 

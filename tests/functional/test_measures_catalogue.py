@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from credence.exc import FieldError
 from credence.lists.measures import Measure, default_measures, load_measures
 from credence.screening.check import check
-from tests.common.feeds import Registry, person_id
+from tests.common.feeds import listed_debtor, person_id
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 AT = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
@@ -40,23 +40,7 @@ def entry(data: dict[str, Any], measure: str) -> dict[str, Any]:
 @pytest.fixture
 def listed(engine: Engine, tmp_path: Path) -> Engine:
     # check() answers as the registry knew it at ``at``: the decision arrives before AT
-    reg = Registry(engine, tmp_path, now=datetime(2025, 6, 1, 8, 0, tzinfo=UTC))
-    reg.feed(
-        "court",
-        [
-            {
-                "id_number": DEBTOR,
-                "kind": "defaulter_listing_decision",
-                "date": "2025-06-01",
-                "region": "",
-                "attrs": {
-                    "case_number": "(2025)苏05执321号",
-                    "court": "Suzhou Intermediate People's Court",
-                    "ground": 1,
-                },
-            }
-        ],
-    )
+    listed_debtor(engine, tmp_path, DEBTOR)
     return engine
 
 
