@@ -191,7 +191,6 @@ def test_readers_work_while_a_writer_holds_the_lock(migrated: Engine, feeds: Pat
         ).scalar_one()
     before = state(url)
     with writer(migrated, command="credence ingest", wait=0):
-        started = time.monotonic()
         readers = [
             credence("explain", number, "--json", url=url),
             credence("check", number, "rail_ticket", "train_type=G", "seat_class=second", url=url),
@@ -200,9 +199,9 @@ def test_readers_work_while_a_writer_holds_the_lock(migrated: Engine, feeds: Pat
             credence("db", "upgrade", url=url),  # nothing to migrate: no lock needed
             credence("score", "--dry-run", url=url),
         ]
+        # each ends with status 0 while the lock is still held: one that needed the lock would
+        # have stopped with status 75 (or waited out a migration's 60 s and then stopped)
         outputs = [ok(p) for p in readers]
-        # A reader that waited for the lock would have waited the 60 s of a migration first.
-        assert time.monotonic() - started < 55
     assert number not in outputs[0]  # explain --json names the internal id only
     assert "allowed" in outputs[1] or "restricted" in outputs[1]
     assert "dry run: nothing written" in outputs[5]
