@@ -115,7 +115,7 @@ def _escaped(raw: bytes, encoding: str) -> str:
     return raw.decode(encoding, "backslashreplace")
 
 
-Step = list[tuple[int, dict[str, Any] | BadLineError]]
+Step = tuple[int, dict[str, Any] | BadLineError] | None  # a row, or None for a line that is none
 
 
 class FeedReader:
@@ -189,14 +189,19 @@ class FeedReader:
         Raises FeedRefusedError before any row if the file cannot be read as its layout says."""
         with self.path.open("rb") as handle:
             steps = self._csv(handle) if self.layout.format == "csv" else self._jsonl(handle)
+            position = self.position
             for found in steps:
-                if self._orphans:
-                    found = sorted([*self._orphans, *found], key=lambda item: item[0])
+                if self._orphans:  # rare: lines refused while this step was read, handed out first
+                    orphans = sorted(self._orphans, key=lambda item: item[0])
                     self._orphans.clear()
-                for i, item in enumerate(found):
-                    self.position.rows += 1
-                    self.settled = i == len(found) - 1
-                    yield item
+                    for i, orphan in enumerate(orphans):
+                        position.rows += 1
+                        self.settled = found is None and i == len(orphans) - 1
+                        yield orphan
+                if found is not None:
+                    position.rows += 1
+                    self.settled = True
+                    yield found
 
     def _read_header(self, handle: IO[bytes]) -> list[str]:
         scratch = Position()
@@ -236,7 +241,7 @@ class FeedReader:
         )
 
     def _csv(self, handle: IO[bytes]) -> Iterator[Step]:
-        """One list of rows per record read (empty for a blank line)."""
+        """One step per record read: its row, or None for a blank line."""
         header = self.header = self._read_header(handle)
         if self.position.offset:
             handle.seek(self.position.offset)
@@ -252,27 +257,27 @@ class FeedReader:
                 cells = next(reader)
             except StopIteration:
                 if self._orphans:
-                    yield []
+                    yield None
                 return
             except csv.Error as err:
                 # the csv module drops the rest of the record; the next record starts on the next line
-                yield [(start, BadLineError(f"not readable as CSV: {err}", self._as_received()))]
+                yield (start, BadLineError(f"not readable as CSV: {err}", self._as_received()))
                 continue
             if not cells:  # a blank line is no row
-                yield []
+                yield None
                 continue
             if undecodable:
                 bad = [undecodable.pop(n) for n in range(start, pos.line + 1) if n in undecodable]
                 if bad:
-                    yield [(start, BadLineError(bad[0], self._as_received()))]
+                    yield (start, BadLineError(bad[0], self._as_received()))
                     continue
             if len(cells) > width:
-                yield [(start, BadLineError("more cells than the header has columns", json.dumps(cells[width:])))]
+                yield (start, BadLineError("more cells than the header has columns", json.dumps(cells[width:])))
                 continue
             row: dict[str, Any] = dict(zip(header, cells, strict=False))
             if len(cells) < width:
                 row.update(dict.fromkeys(header[len(cells) :]))
-            yield [(start, row)]
+            yield (start, row)
 
     def _jsonl(self, handle: IO[bytes]) -> Iterator[Step]:
         pos = self.position
@@ -286,25 +291,25 @@ class FeedReader:
                 first = False
             if not text.strip():
                 recent.clear()
-                yield []
+                yield None
                 continue
             problem = self._undecodable.pop(number, None)
             if problem is None and "\\u0000" in text:
                 problem = "the line holds a NUL character"
             if problem is not None:
-                yield [(number, BadLineError(problem, self._as_received()))]
+                yield (number, BadLineError(problem, self._as_received()))
                 recent.clear()
                 continue
             recent.clear()
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as err:
-                yield [(number, BadLineError(f"not valid JSON: {err.msg} at column {err.colno}", text.rstrip("\n")))]
+                yield (number, BadLineError(f"not valid JSON: {err.msg} at column {err.colno}", text.rstrip("\n")))
                 continue
             if not isinstance(value, dict):
-                yield [(number, BadLineError("a JSON line must hold an object", text.rstrip("\n")))]
+                yield (number, BadLineError("a JSON line must hold an object", text.rstrip("\n")))
                 continue
-            yield [(number, value)]
+            yield (number, value)
 
 
 def canonical_encoding(name: str) -> str:
