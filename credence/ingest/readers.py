@@ -215,8 +215,9 @@ class FeedReader:
             cells[0] = self._strip_bom(cells[0])
         header = [c.strip() for c in cells]
         self._check_header(header)
-        if self.position.offset == 0:
-            self.position = scratch
+        if self.position.offset == 0:  # in place: rows() holds this position
+            pos = self.position
+            pos.offset, pos.line, pos.rows, pos.hasher = scratch.offset, scratch.line, scratch.rows, scratch.hasher
         return header
 
     def _check_header(self, header: list[str]) -> None:
