@@ -106,13 +106,16 @@ def instant(option: str) -> Callable[[str], datetime]:
     def parse(value: str) -> datetime:
         try:
             given = datetime.fromisoformat(value.strip())
+            zoned = given if given.tzinfo is not None else given.replace(tzinfo=SHANGHAI)
+            zoned.astimezone(SHANGHAI)  # its legal date must exist too (not at the ends of year 1 or 9999)
+            return zoned.astimezone(UTC)
         except ValueError:
             raise CredenceError(
                 f"{option} {value!r}: expected an ISO 8601 time, e.g. 2026-03-01T08:00 "
                 "(Asia/Shanghai legal time) or 2026-03-01T00:00Z"
             ) from None
-        zoned = given if given.tzinfo is not None else given.replace(tzinfo=SHANGHAI)
-        return zoned.astimezone(UTC)
+        except OverflowError:
+            raise CredenceError(f"{option} {value!r}: expected a time between 0001-01-02 and 9999-12-30") from None
 
     return parse
 

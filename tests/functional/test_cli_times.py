@@ -123,6 +123,10 @@ def test_each_time_flag_says_how_it_reads_a_time_in_its_help(
         (["check", DEBTOR, "flight", "--at", "1 June"], "--at '1 June': expected an ISO 8601 time"),
         (["explain", DEBTOR, "--known-at", "2025-06-01T25:00"], "--known-at '2025-06-01T25:00': expected an ISO 8601"),
         (["explain", DEBTOR, "--as-of", "2025-06-01T10:00"], "--as-of '2025-06-01T10:00': expected a calendar day"),
+        (
+            ["check", DEBTOR, "flight", "--at", "9999-12-31T23:00-05:00"],
+            "--at '9999-12-31T23:00-05:00': expected a time",
+        ),
     ],
 )
 def test_a_malformed_time_is_one_line_naming_the_flag(runner: CliRunner, args: list[str], expected: str) -> None:
