@@ -2,7 +2,7 @@
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from credence.exc import CredenceError, WriterBusyError
 from credence.ingest.mapping import Mapping, load_mappings
-from credence.model.time import legal_date
+from credence.model.time import SHANGHAI, legal_date
 from credence.rules.loader import Scheme, group, load_file, shipped
 from credence.settings import get_settings
 from credence.store.lock import writer
@@ -87,6 +87,50 @@ def now() -> datetime:
 
 def today() -> date:
     return legal_date(now())
+
+
+# Every flag that takes an instant reads a time without a zone the same way: as legal time in
+# Asia/Shanghai, never the machine's zone. The registry's days are Shanghai legal dates, so the
+# date written is then the day asked about (``--at 2026-03-01T23:30`` checks 1 March, as
+# ``--as-of 2026-03-01`` does); read as UTC it would be 2 March in Shanghai. Shanghai has had no
+# daylight saving since 1991, so a wall-clock time there names exactly one instant.
+INSTANT_HELP = "ISO 8601; without a zone, Asia/Shanghai legal time (2026-03-01T08:00 = 2026-03-01T00:00Z)"
+DAY_HELP = "a calendar day, YYYY-MM-DD, the legal date in Asia/Shanghai"
+
+
+def instant(option: str) -> Callable[[str], datetime]:
+    """The parser of an option that takes an instant: ISO 8601 (a date alone is the start of that
+    legal day); with a zone or offset (``Z``, ``+08:00``) it is that instant, without one it is
+    Asia/Shanghai legal time. Returns a UTC-aware datetime; anything else is one line naming the option."""
+
+    def parse(value: str) -> datetime:
+        try:
+            given = datetime.fromisoformat(value.strip())
+            zoned = given if given.tzinfo is not None else given.replace(tzinfo=SHANGHAI)
+            zoned.astimezone(SHANGHAI)  # its legal date must exist too (not at the ends of year 1 or 9999)
+            return zoned.astimezone(UTC)
+        except ValueError:
+            raise CredenceError(
+                f"{option} {value!r}: expected an ISO 8601 time, e.g. 2026-03-01T08:00 "
+                "(Asia/Shanghai legal time) or 2026-03-01T00:00Z"
+            ) from None
+        except OverflowError:
+            raise CredenceError(f"{option} {value!r}: expected a time between 0001-01-02 and 9999-12-30") from None
+
+    return parse
+
+
+def calendar_day(option: str) -> Callable[[str], date]:
+    """The parser of an option that takes a day: the calendar day as written, with no time and no
+    zone to shift it; anything else is one line naming the option."""
+
+    def parse(value: str) -> date:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise CredenceError(f"{option} {value!r}: expected {DAY_HELP}, e.g. 2026-03-01") from None
+
+    return parse
 
 
 def feeds_dir(given: Path | None) -> Path:

@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
@@ -12,12 +12,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from credence.cli import examples
-from credence.cli.context import console, engine, now, schemes, today
+from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, engine, instant, now, schemes, today
 from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
 from credence.model.identifiers import ResidentId, parse_subject
 from credence.pipeline.report import rows as report_rows
+from credence.screening.check import Outcome
 from credence.screening.check import check as check_subject
 from credence.store.orm import Quarantine, Subject
 
@@ -35,12 +36,22 @@ def explain(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     as_of: Annotated[
-        datetime | None,
-        typer.Option("--as-of", formats=["%Y-%m-%d"], help="the legal date asked about (default today)"),
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=calendar_day("--as-of"),
+            metavar="DAY",
+            help=f"the day asked about, {DAY_HELP} (default today)",
+        ),
     ] = None,
     known_at: Annotated[
         datetime | None,
-        typer.Option("--known-at", help="answer as the registry knew it at this instant (default now; UTC if no zone)"),
+        typer.Option(
+            "--known-at",
+            parser=instant("--known-at"),
+            metavar="TIME",
+            help=f"answer as the registry knew it at this instant (default now); {INSTANT_HELP}",
+        ),
     ] = None,
 ) -> None:
     """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source.
@@ -52,8 +63,8 @@ def explain(
     if id_number is not None and example is not None:
         raise CredenceError(f"explain: expected an ID number or --example, not both (got {id_number!r} and {example})")
     number = parse_subject(id_number, field="ID").number if id_number is not None else None
-    day = as_of.date() if as_of else today()
-    instant = (known_at if known_at.tzinfo else known_at.replace(tzinfo=UTC)) if known_at else now()
+    day = as_of or today()
+    known = known_at or now()
     with engine().connect() as conn:
         subject: uuid.UUID | None
         if example is not None:
@@ -66,7 +77,7 @@ def explain(
             if subject is None:
                 console.print("[yellow]no such subject in the registry[/]")
                 raise typer.Exit(1)
-        found = explain_subject(conn, schemes(), subject, as_of=day, known_at=instant)
+        found = explain_subject(conn, schemes(), subject, as_of=day, known_at=known)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -126,14 +137,23 @@ def check(
     attributes: Annotated[
         list[str] | None, typer.Argument(help="key=value, e.g. train_type=G seat_class=second")
     ] = None,
-    at: Annotated[datetime | None, typer.Option(help="instant to check at (default now)")] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=instant("--at"), metavar="TIME", help=f"the instant to check at (default now); {INSTANT_HELP}"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the whole decision as JSON")] = False,
 ) -> None:
     """May this subject do this action now? Answers allowed or restricted, and why."""
     attrs = dict(_key_value(a) for a in attributes or [])
-    when = at.astimezone() if at else now()
+    when = at or now()
     with engine().connect() as conn:
         decision = check_subject(conn, id_number, action, attrs, at=when)
-    colour = "red" if decision.outcome == "restricted" else "green"
+    if as_json:
+        print(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
+        return
+    colour = "red" if decision.outcome is Outcome.RESTRICTED else "green"
     console.print(f"[{colour}]{decision.outcome}[/] ({decision.action}), reference {decision.reference}")
     if decision.measure:
         console.print(f"  measure: {decision.measure_title}")

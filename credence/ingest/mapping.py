@@ -83,11 +83,8 @@ class Mapping(BaseModel):
         names = [spec.split(".")[0] if self.format == "jsonl" else spec for spec in specs if isinstance(spec, str)]
         return list(dict.fromkeys(names))
 
-    def pick(self, row: dict[str, Any], spec: Spec) -> Any:
-        return self.getter(spec)(row)
-
     def getter(self, spec: Spec) -> Callable[[dict[str, Any]], Any]:
-        """``pick`` for one spec, resolved once: a constant, a column, or (JSON lines) a dotted path."""
+        """How to read one spec from a row, resolved once: a constant, a column, or (JSON lines) a dotted path."""
         if isinstance(spec, Constant):
             constant = spec.value
             return lambda _row: constant

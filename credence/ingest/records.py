@@ -80,11 +80,6 @@ def subject_ref(value: Any, *, field: str) -> SubjectRef:
     return SubjectRef(parsed.number, SubjectKind.ORGANISATION, None, parsed.division_code)
 
 
-def build(row: dict[str, Any], mapping: Mapping, catalogue: Catalogue, authority: Authority) -> Candidate:
-    """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError."""
-    return Checker(mapping, catalogue, authority).build(row)
-
-
 @dataclass(frozen=True, slots=True)
 class _KindPlan:
     """What a row of one record kind needs from the mapping and the catalogue."""
@@ -97,9 +92,8 @@ class _KindPlan:
 
 
 class Checker:
-    """``build`` for the rows of one feed: the mapping's columns and each kind's attributes,
-    authorisation and legal basis are resolved once, not once per row. Checks and errors are
-    those of ``build``, in the same order."""
+    """Checks the rows of one feed: the mapping's columns and each kind's attributes,
+    authorisation and legal basis are resolved once, not once per row."""
 
     _RETRACTED = Attribute("retracted", AttrType.BOOL)
 

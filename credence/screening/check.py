@@ -4,8 +4,9 @@ start date and only once its decision was recorded), and the deciding court's on
 A request is checked against the catalogue's vocabulary before the subject is looked up."""
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -24,9 +25,14 @@ from credence.store.db import dialect_of
 from credence.store.orm import Subject
 
 
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    RESTRICTED = "restricted"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    outcome: str  # allowed | restricted
+    outcome: Outcome
     action: str
     reference: str
     measure: str | None = None
@@ -38,6 +44,13 @@ class Decision:
     exemption: str | None = None
     notices: tuple[str, ...] = ()
     rewards: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, as JSON takes it: the outcome as its string, the listing id as a string."""
+        found = asdict(self)
+        found["outcome"] = str(self.outcome)
+        found["listing_id"] = None if self.listing_id is None else str(self.listing_id)
+        return found
 
 
 def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
@@ -108,7 +121,7 @@ def check(
     reference = uuid.uuid4()
     subject = _subject(conn, id_number)
     if subject is None:
-        return Decision(outcome="allowed", action=action, reference=str(reference))
+        return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
     applicable = [m for m in measures if m.applies_to(action, attributes)]
     wanted = {name for m in applicable if m.effect is not Effect.REWARD for name in m.lists}
     listings = [
@@ -128,7 +141,7 @@ def check(
             appeal = f"{listing['court']}, case {listing['case_number']}"
             exemption = _exemption(conn, subject, listing["case_number"], action, at)
             decision = Decision(
-                outcome="allowed" if exemption else "restricted",
+                outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,
                 reference=str(reference),
                 measure=measure.id,
@@ -154,7 +167,7 @@ def check(
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
     return Decision(
-        outcome="allowed",
+        outcome=Outcome.ALLOWED,
         action=action,
         reference=str(reference),
         notices=tuple(notices),
