@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from credence.exc import RulebookError
-from credence.rules.targets import Dialect
+from credence.rules.targets import Dialect, string_literal
 
 FUNCTIONS = {"floor_div": 2, "least": None, "greatest": None, "coalesce": None, "abs": 1}
 
@@ -148,6 +148,8 @@ def _qualify(node: exp.Expression, table: str) -> exp.Expression:
 
 
 def _lower(node: exp.Expression, target: Dialect) -> exp.Expression:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return string_literal(node.this)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "floor_div":
         a, b = (_paren(arg) for arg in node.expressions)
         # floor(a / b) = (a - m) / b where m = ((a % b) + b) % b takes the sign of b; the

@@ -6,6 +6,7 @@ record kind, field or function, has a syntax error, or its grade bands do not ti
 
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -20,9 +21,10 @@ from credence.model import yaml_errors
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.rules import expressions
 from credence.rules.expressions import Expression, Where
-from credence.rules.schema import ListRule, Rule, RulebookSpec
+from credence.rules.schema import SLUG_PATTERN, ListRule, Rule, RulebookSpec
 
 RECORD_FIELDS = {"valid_date", "jurisdiction", "kind"}
+SLUG = re.compile(SLUG_PATTERN)
 SHIPPED = "credence.rules.rulebooks"
 
 
@@ -123,9 +125,11 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
         rule = ""
         if len(first["loc"]) > 1 and first["loc"][0] in ("rules", "lists") and isinstance(data, dict):
             try:
-                rule = f" (rule {data[first['loc'][0]][first['loc'][1]].get('id')})"
+                named = data[first["loc"][0]][first["loc"][1]].get("id")
             except (KeyError, IndexError, TypeError, AttributeError):
-                rule = ""
+                named = None
+            # an id that is itself refused is shown only quoted, in "(got ...)", never raw
+            rule = f" (rule {named})" if isinstance(named, str) and SLUG.fullmatch(named) else ""
         got = f" (got {first['input']!r:.60})" if first["type"] == "string_pattern_mismatch" else ""
         raise RulebookError(f"{file}: {path}{rule}: {first['msg']}{got}") from None
     rules = tuple(_compile_rule(r, file, catalogue) for r in book.rules)

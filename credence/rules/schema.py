@@ -34,10 +34,20 @@ def _printable(value: str) -> str:
 # Free text: titles, legal bases, expressions (parsed and re-rendered by SQLGlot, never pasted).
 Prose = Annotated[str, AfterValidator(_printable)]
 ExprText = Annotated[str, BeforeValidator(_text), AfterValidator(_printable)]
+
+
 # Reach SQL as literals or identifiers: patterns sized to the columns they are stored in.
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]  # scheme, rule and list ids
-Version = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")]
-Grade = Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,16}$")]
+def _no_comment_marker(value: str) -> str:
+    # harmless inside a SQLGlot literal, but nobody needs it and a reader of the SQL might not know
+    if "--" in value:
+        raise ValueError("'--' is not allowed (it starts a comment in SQL)")
+    return value
+
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN), AfterValidator(_no_comment_marker)]  # scheme, rule, list ids
+Version = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$"), AfterValidator(_no_comment_marker)]
+Grade = Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,16}$"), AfterValidator(_no_comment_marker)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]  # a record kind or field of the catalogue
 
 

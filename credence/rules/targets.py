@@ -9,6 +9,7 @@ backslash in a value stays inside its literal on every engine. Renderings are ca
 same rulebook values are rendered on every incremental update.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,16 +33,31 @@ class Dialect(StrEnum):
     DUCKDB = "duckdb"
 
 
-def _string(value: str) -> exp.Literal:
+# SQLAlchemy's text() reads ":name" as a bind parameter even inside quotes (its own rule), and
+# the store runs compiled SQL through text(); such a colon is put in a literal of its own.
+_BIND_LIKE = re.compile(r"(?<![:\w\\]):(?=\w)")
+
+
+def string_literal(value: str) -> exp.Expression:
+    """A SQLGlot string node for ``value``, safe in SQLAlchemy's text() as well as on the engines:
+    ``'a :b'`` becomes ``('a ' || ':' || 'b')``, the same value everywhere."""
     if "\x00" in value:  # the schema refuses NUL; PostgreSQL cannot hold it in any text
         raise ValueError("a SQL string literal cannot hold NUL")
-    return exp.Literal.string(value)
+    first, *rest = _BIND_LIKE.split(value)
+    node: exp.Expression = exp.Literal.string(first)
+    if not rest:
+        return node
+    for piece in rest:
+        node = exp.DPipe(
+            this=exp.DPipe(this=node, expression=exp.Literal.string(":")), expression=exp.Literal.string(piece)
+        )
+    return exp.Paren(this=node)
 
 
 # Cached on the plain value: rulebook ids, kinds, grades and dates recur on every update.
 @lru_cache(maxsize=16384)
 def _text(dialect: Dialect, value: str) -> str:
-    return _string(value).sql(dialect=dialect.value)
+    return string_literal(value).sql(dialect=dialect.value)
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +73,7 @@ def _identifier(dialect: Dialect, name: str, table: str | None) -> str:
 
 @lru_cache(maxsize=4096)
 def _date(dialect: Dialect, day: date) -> str:
-    iso = _string(day.isoformat())
+    iso = exp.Literal.string(day.isoformat())
     if dialect is Dialect.SQLITE:  # SQLite keeps dates as ISO text
         return iso.sql(dialect=dialect.value)
     return exp.cast(iso, exp.DataType.Type.DATE).sql(dialect=dialect.value)
@@ -96,8 +112,8 @@ class Target:
         utc = instant.astimezone(UTC)
         if self.dialect is Dialect.SQLITE:  # SQLAlchemy stores UTC instants as naive ISO text
             naive = utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-            return _string(naive).sql(dialect=self.dialect.value)
-        return exp.cast(_string(utc.isoformat()), exp.DataType.Type.TIMESTAMPTZ).sql(dialect=self.dialect.value)
+            return string_literal(naive).sql(dialect=self.dialect.value)
+        return exp.cast(string_literal(utc.isoformat()), exp.DataType.Type.TIMESTAMPTZ).sql(dialect=self.dialect.value)
 
     def uuid(self, value: UUID) -> str:
         # SQLite and the DuckDB snapshot keep ids as 32 hex digits; PostgreSQL has a uuid type
@@ -114,7 +130,7 @@ class Target:
         keyed = [str(v) if self.dialect is Dialect.POSTGRES else v.hex for v in values]
         if not keyed:
             return "NULL"
-        rendered = exp.Tuple(expressions=[_string(k) for k in keyed]).sql(dialect=self.dialect.value)
+        rendered = exp.Tuple(expressions=[string_literal(k) for k in keyed]).sql(dialect=self.dialect.value)
         return rendered[1:-1]
 
     def add_months(self, day: str, months: str) -> str:
