@@ -23,11 +23,12 @@ import yaml
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from credence.lists import derive, redlist
-from credence.pipeline import rebuild, scoring
+from credence.pipeline import rebuild, rulebooks, scoring
 from credence.rules.expressions import Where, parse
 from credence.rules.loader import Scheme, group, load_text
 from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
+from credence.store.orm import Rulebook
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 TODAY = date(2026, 11, 27)
@@ -247,3 +248,20 @@ def test_a_hostile_literal_reads_back_as_itself_in_the_store(engine: Engine, val
         row = f"(SELECT {target.text(value)} AS citation) f"
         matched = f"SELECT CASE WHEN {expression.sql(target.dialect)} THEN 1 ELSE 0 END FROM {row}"
         assert conn.execute(text(matched)).scalar() == 1
+
+
+def test_a_hostile_rulebook_is_registered_with_its_text_as_written(engine: Engine) -> None:
+    """The registry keeps every rulebook it scored with (body as JSON): the hostile text is
+    stored and read back as the very text on each store."""
+    text = hostile_book("suzhou-osmanthus/1.0.yaml").replace("version: '1.0'", "version: 9.9-hostile", 1)
+    book = load_text(text, file="hostile.yaml")
+    assert book.book.version == "9.9-hostile"
+    with engine.begin() as conn:
+        assert rulebooks.register(conn, group([book]), now=NOW) == 1
+    with engine.connect() as conn:
+        body = conn.execute(
+            select(Rulebook.body).where(Rulebook.scheme == "suzhou-osmanthus", Rulebook.version == "9.9-hostile")
+        ).scalar_one()
+    assert body["title"] == HOSTILE
+    assert {r["legal_basis"] for r in body["rules"]} == {HOSTILE}
+    assert all(IN_SQL in r["when"] for r in body["rules"])
