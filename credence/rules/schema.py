@@ -151,7 +151,8 @@ class ListRule(Strict):
 
 class RulebookSpec(Strict):
     """One rulebook file as written: a version of a scheme. ``rules.loader`` checks it against the
-    catalogue and parses its expressions into a ``LoadedRulebook``."""
+    catalogue and parses its expressions into a ``LoadedRulebook``. (``store.orm.Rulebook`` is
+    the row the registry keeps of each version it scored with, named like the other tables.)"""
 
     scheme: Slug
     title: Prose
