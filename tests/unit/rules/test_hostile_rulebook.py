@@ -1,7 +1,7 @@
 """Hostile rulebooks: a value that would reach the compiled SQL is refused at load unless it fits
 its pattern, with the file and the field named; free text (titles, legal bases) never reaches the
 SQL; strings inside expressions reach it only as SQLGlot literals, which every engine reads back
-as the same text. The functional half (tests/functional/test_hostile_rulebook.py) runs hostile
+as the same text. The functional half (tests/functional/test_hostile_rulebook_engines.py) runs hostile
 rulebooks on the SQLite and PostgreSQL stores and the DuckDB snapshot."""
 
 import sqlite3
