@@ -20,7 +20,7 @@ from credence.model.catalogue import SQL_TYPES, default_catalogue
 from credence.pipeline import rebuild
 from credence.rules.compile import score_query
 from credence.rules.loader import group, shipped
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 
 KINDS = [
     "blood_donation",
@@ -91,7 +91,7 @@ def main() -> None:
     schemes = group(shipped())
     as_of = date(2026, 11, 27)
     # the SQL `rebuild.recompute` runs; it maps the integer keys of the results to ids in Python
-    queries = [q.sql() for s in schemes.values() if (q := score_query(s, Target("duckdb"), as_of=as_of))]
+    queries = [q.sql() for s in schemes.values() if (q := score_query(s, Target(Dialect.DUCKDB), as_of=as_of))]
     bare_sql = "SELECT subject_id, SUM(volume_ml) FROM facts GROUP BY subject_id"
     timed(db, bare_sql)  # warm-up
     # bare and full alternate in each round, and each round gives its own ratio: a noisy

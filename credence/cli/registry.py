@@ -219,7 +219,7 @@ def score(
     """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
     books = schemes(rulebook)
     drafts = [
-        f"{v.book.scheme} {v.book.version}" for s in books.values() for v in s.versions if v.book.status == "draft"
+        f"{e.book.scheme} {e.book.version}" for s in books.values() for e in s.editions if e.book.status == "draft"
     ]
     if drafts and not dry_run:
         raise CredenceError(f"draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run")

@@ -24,7 +24,7 @@ from credence.model.ids import as_uuid
 from credence.pipeline import scoring
 from credence.rules.compile import facts_sql, items_query
 from credence.rules.loader import Scheme
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 
 
@@ -95,7 +95,7 @@ def explain(
     as_of: date,
     known_at: datetime,
 ) -> Explanation:
-    target = Target(dialect_of(conn.engine))
+    target = Target(Dialect(dialect_of(conn.engine)))
     facts = facts_sql(target, default_catalogue(), known_at=known_at, scope=[subject])
     out: list[SchemeExplanation] = []
     for name, scheme in schemes.items():
@@ -108,7 +108,7 @@ def explain(
             continue  # not covered by this scheme
         score, grade = scores[subject]
         # a record is scored by the version in force at its valid date: cite that version's rule
-        rules = {(v.book.version, r.rule.id): r.rule for v in scheme.versions for r in v.rules}
+        rules = {(e.book.version, r.rule.id): r.rule for e in scheme.editions for r in e.rules}
         explanation = SchemeExplanation(
             scheme=name,
             title=current.book.title,
@@ -145,7 +145,7 @@ def explain(
         out.append(explanation)
     listings = []
     measures = default_measures()
-    redlists = {v.book.redlist.id for s in schemes.values() for v in s.versions if v.book.redlist}
+    redlists = {e.book.redlist.id for s in schemes.values() for e in s.editions if e.book.redlist}
     for listing in known_listings(conn, schemes, subject, known_at=known_at):
         if listing["start_date"] > as_of:
             continue  # not yet decided, or not yet in force, on the day asked

@@ -19,7 +19,7 @@ from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import as_uuid, derived_id
 from credence.rules.compile import Query, facts_sql, listing_query
 from credence.rules.loader import Scheme
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 from credence.store.orm import Listing, Subject
 
@@ -43,7 +43,7 @@ def derive(
     catalogue: Catalogue | None = None,
 ) -> list[dict[str, Any]]:
     """The listing rows the rules give for ``scope`` (everyone if None), as known at ``known_at``."""
-    target = Target(dialect_of(conn.engine))
+    target = Target(Dialect(dialect_of(conn.engine)))
     facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
 
     def run(query: Query) -> Sequence[Mapping[str, Any]]:
@@ -72,11 +72,11 @@ def listings(
     ``facts`` and ``subjects`` are in scope; ``lookup`` turns bound ID numbers into subjects."""
     rows: list[dict[str, Any]] = []
     for scheme in schemes.values():
-        for index, version in enumerate(scheme.versions):
+        for index, edition in enumerate(scheme.editions):
             window = scheme.window(index)
-            for list_index, compiled in enumerate(version.lists):
+            for list_index, compiled in enumerate(edition.lists):
                 rule = compiled.rule
-                found = run(listing_query(version, list_index, target, window=window, scope=scope))
+                found = run(listing_query(edition, list_index, target, window=window, scope=scope))
                 ids = lookup({r[role] for r in found for role in rule.binds if r[role]})
                 for r in found:
                     listed = as_uuid(r["subject_id"])
@@ -90,7 +90,7 @@ def listings(
                                 "id": derived_id(
                                     "listing",
                                     rule.id,
-                                    version.book.version,
+                                    edition.book.version,
                                     subject,
                                     role,
                                     decision,
@@ -108,7 +108,7 @@ def listings(
                                 "legal_basis": rule.legal_basis,
                                 "decision_record_id": decision,
                                 "rulebook": scheme.name,
-                                "rulebook_version": version.book.version,
+                                "rulebook_version": edition.book.version,
                             }
                         )
     return rows
@@ -126,7 +126,7 @@ def refresh(
     """Replace the listings of ``scope`` with ``rows`` (derived in the store if None: a rebuild
     passes the rows it derived in DuckDB); log starts and ends. Returns (started, ended)."""
     new = rows if rows is not None else derive(conn, schemes, known_at=known_at, scope=scope)
-    decided = {c.rule.id for scheme in schemes.values() for v in scheme.versions for c in v.lists}
+    decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
     old_query = select(Listing.id, Listing.end_date).where(Listing.list_id.in_(decided))
     if scope is not None:
         old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))

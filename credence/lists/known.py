@@ -31,7 +31,7 @@ COLUMNS = [c.name for c in Listing.__table__.columns]
 def _binders(conn: Connection, schemes: dict[str, Scheme], subject: uuid.UUID, *, known_at: datetime) -> set[uuid.UUID]:
     """Subjects with a decision recorded by ``known_at`` that names ``subject`` in a bound role
     (any version: ``derive`` then decides which of them counted at ``known_at``)."""
-    rules = [c.rule for s in schemes.values() for v in s.versions for c in v.lists if c.rule.binds]
+    rules = [c.rule for s in schemes.values() for e in s.editions for c in e.lists if c.rule.binds]
     if not rules:
         return set()
     number = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar()
@@ -110,11 +110,11 @@ def known_listings(
     start first; ``lists`` narrows them to those list ids.
 
     Each row has the columns of ``listings``."""
-    derived = {c.rule.id for s in schemes.values() for v in s.versions for c in v.lists}
+    derived = {c.rule.id for s in schemes.values() for e in s.editions for c in e.lists}
     if lists is not None:
         wanted = set(lists)
         schemes = {
-            name: s for name, s in schemes.items() if any(c.rule.id in wanted for v in s.versions for c in v.lists)
+            name: s for name, s in schemes.items() if any(c.rule.id in wanted for e in s.editions for c in e.lists)
         }
     if _settled(conn, known_at):  # the common case, a check at the present: one indexed read
         query = select(Listing.__table__).where(Listing.subject_id == subject)

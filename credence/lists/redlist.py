@@ -37,7 +37,7 @@ def refresh(
     started = ended = 0
     for name, scheme in schemes.items():
         current = scheme.in_force(as_of)
-        redlists = {v.book.redlist.id for v in scheme.versions if v.book.redlist}
+        redlists = {e.book.redlist.id for e in scheme.editions if e.book.redlist}
         if not redlists:
             continue
         redlist = current.book.redlist if current else None

@@ -18,7 +18,7 @@ from credence.model.ids import as_uuid
 from credence.pipeline.scoring import score_rows
 from credence.rules.compile import facts_sql, score_query
 from credence.rules.loader import Scheme
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 from credence.store.orm import PendingSubject, Score
 
@@ -27,7 +27,7 @@ Scores = dict[str, dict[uuid.UUID, tuple[int, str | None]]]
 
 def take_snapshot(conn: Connection, *, known_at: datetime) -> batch.Snapshot:
     catalogue = default_catalogue()
-    store = Target(dialect_of(conn.engine))
+    store = Target(Dialect(dialect_of(conn.engine)))
     types = {name: SQL_TYPES[kind] for name, kind in catalogue.attribute_types().items()}
     return batch.snapshot(conn, facts_sql(store, catalogue, known_at=known_at), types)
 
@@ -36,7 +36,7 @@ def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) 
     out: Scores = {}
     ids: list[uuid.UUID] = []
     for name, scheme in schemes.items():
-        query = score_query(scheme, Target("duckdb"), as_of=as_of)
+        query = score_query(scheme, Target(Dialect.DUCKDB), as_of=as_of)
         if query is None:
             continue
         # scores come back keyed by integers; the ids are looked up here, once per snapshot,
@@ -51,7 +51,7 @@ def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -
     store, because the snapshot carries no ID numbers."""
     return listings(
         schemes,
-        Target("duckdb"),
+        Target(Dialect.DUCKDB),
         run=lambda query: batch.rows(snap, batch.with_ids(query.sql(), records=("record_id",))),
         lookup=partial(subject_ids, conn),
     )

@@ -26,13 +26,13 @@ def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> 
     """Record versions not seen before; raise RulebookError for an edited published one.
     Returns how many versions were new or changed drafts."""
     store = str(conn.engine.url)
-    wanted = {(store, *v.key, v.sha256) for s in schemes.values() for v in s.versions}
+    wanted = {(store, *e.key, e.sha256) for s in schemes.values() for e in s.editions}
     if wanted <= _CONFIRMED:
         return 0
     known = {(r.scheme, r.version): r for r in conn.execute(select(Rulebook.__table__))}
     entries: list[Entry] = []
     for scheme in schemes.values():
-        for loaded in scheme.versions:
+        for loaded in scheme.editions:
             book = loaded.book
             seen = known.get(loaded.key)
             data = {

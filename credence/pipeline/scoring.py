@@ -14,7 +14,7 @@ from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import as_uuid, derived_id
 from credence.rules.compile import facts_sql, score_query
 from credence.rules.loader import Scheme
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 from credence.store.orm import Score
 
@@ -30,7 +30,7 @@ def compute(
     catalogue: Catalogue | None = None,
 ) -> dict[uuid.UUID, tuple[int, str | None]]:
     """Scores and grades as of ``as_of``, as the registry knew them at ``known_at``."""
-    target = Target(dialect_of(conn.engine))
+    target = Target(Dialect(dialect_of(conn.engine)))
     query = score_query(scheme, target, as_of=as_of, scope=scope, exclude=exclude)
     if query is None:
         return {}

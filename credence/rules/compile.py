@@ -14,6 +14,10 @@ Score semantics, per scheme and as-of date D:
   record_id) order, so the attributed points add up to exactly the capped total;
 - "the latest" record of a kind (residence, consent) and "the first" extension or ending is
   decided in the same order: by valid date, then by what the registry learned last.
+
+No rulebook value is pasted into the SQL text: ids, versions, kinds, grades, numbers and dates
+are literals rendered by SQLGlot through ``Target``, field names are SQLGlot identifiers, and
+expressions are SQLGlot trees (decision 0002). Titles and legal bases never reach the SQL.
 """
 
 import uuid
@@ -40,7 +44,7 @@ class Query:
 
 
 def _in_list(target: Target, ids: Iterable[uuid.UUID]) -> str:
-    return ", ".join(target.uuid(i) for i in ids) or "NULL"
+    return target.uuids(ids)
 
 
 def facts_sql(
@@ -52,7 +56,7 @@ def facts_sql(
 ) -> str:
     """The current record versions as known at ``known_at``, attributes as typed columns."""
     attrs = ",\n  ".join(
-        f"{target.attribute('r.attributes', name, kind)} AS {name}"
+        f"{target.attribute('r.attributes', name, kind)} AS {target.identifier(name)}"
         for name, kind in sorted(catalogue.attribute_types().items())
     )
     scoped = f"\n  AND r.subject_id IN ({_in_list(target, scope)})" if scope is not None else ""
@@ -78,7 +82,7 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     if book.coverage is None:
         return f"SELECT s.id AS subject_id FROM subjects s WHERE {scope}"
     since = as_of - timedelta(days=book.coverage.residence_min_days)
-    here = f"region LIKE '{book.jurisdiction}%'"
+    here = f"region LIKE {target.text(book.jurisdiction + '%')}"
     day, start = target.date(as_of), target.date(since)
     newest = "ORDER BY valid_date DESC, recorded_at DESC, record_id DESC"
     # registered (hukou) counts at once; a resident counts after living in the jurisdiction without
@@ -111,7 +115,7 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     JOIN (
       SELECT subject_id FROM (
         SELECT subject_id, granted, ROW_NUMBER() OVER (PARTITION BY subject_id {newest}) AS n
-        FROM facts WHERE kind = 'scheme_consent' AND scheme = '{book.scheme}' AND valid_date <= {day}
+        FROM facts WHERE kind = 'scheme_consent' AND scheme = {target.text(book.scheme)} AND valid_date <= {day}
       ) c WHERE n = 1 AND granted
     ) agreed ON agreed.subject_id = s.id"""
     return f"""SELECT s.id AS subject_id FROM subjects s
@@ -122,27 +126,27 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
 def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[uuid.UUID]) -> str:
     parts = []
     skip = f" AND f.record_id NOT IN ({_in_list(target, exclude)})" if exclude else ""
-    for index, version in enumerate(scheme.versions):
+    for index, edition in enumerate(scheme.editions):
         start, end = scheme.window(index)
         if start > as_of:
             break
         upper = f" AND f.valid_date < {target.date(end)}" if end else ""
-        for compiled in version.rules:
+        for compiled in edition.rules:
             rule = compiled.rule
-            kinds = ", ".join(f"'{k}'" for k in rule.kinds)
-            when = compiled.when.sql(target.name) if compiled.when else target.true
+            kinds = target.texts(rule.kinds)
+            when = compiled.when.sql(target.dialect) if compiled.when else target.true
             period = target.year("f.valid_date") if rule.cap and rule.cap.per == "year" else "0"
-            cap = str(rule.cap.max) if rule.cap else "NULL"
+            cap = target.number(rule.cap.max) if rule.cap else "NULL"
             expiry = (
-                target.add_months("f.valid_date", str(rule.expires_after.total_months))
+                target.add_months("f.valid_date", target.number(rule.expires_after.total_months))
                 if rule.expires_after
                 else "NULL"
             )
             parts.append(
                 f"""  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,
-    f.recorded_at, '{rule.id}' AS rule_id,
-    '{version.book.version}' AS rulebook_version,
-    CAST({compiled.points.sql(target.name)} AS BIGINT) AS raw_points,
+    f.recorded_at, {target.text(rule.id)} AS rule_id,
+    {target.text(edition.book.version)} AS rulebook_version,
+    CAST({compiled.points.sql(target.dialect)} AS BIGINT) AS raw_points,
     CAST({period} AS INTEGER) AS period, CAST({cap} AS BIGINT) AS cap,
     {target.as_date(expiry)} AS expires_on
   FROM facts f
@@ -192,10 +196,14 @@ def score_query(
     if current is None or current.book.score is None:
         return None
     scale = current.book.score
+    base, floor, ceiling = (target.number(n) for n in (scale.base, scale.floor, scale.ceiling))
     capped = _clamp("total", "-cap", "cap")
     grade = "NULL"
     if current.book.grades:
-        whens = " ".join(f"WHEN score BETWEEN {b.min} AND {b.max} THEN '{b.grade}'" for b in current.book.grades)
+        whens = " ".join(
+            f"WHEN score BETWEEN {target.number(b.min)} AND {target.number(b.max)} THEN {target.text(b.grade)}"
+            for b in current.book.grades
+        )
         grade = f"CASE {whens} END"
     ctes = [
         *_live(scheme, target, as_of=as_of, scope=scope, exclude=exclude),
@@ -213,7 +221,7 @@ def score_query(
         (
             "scored",
             f"""  SELECT c.subject_id,
-    CAST({_clamp(f"({scale.base} + COALESCE(t.delta, 0))", str(scale.floor), str(scale.ceiling))} AS INTEGER) AS score
+    CAST({_clamp(f"({base} + COALESCE(t.delta, 0))", floor, ceiling)} AS INTEGER) AS score
   FROM covered c LEFT JOIN totals t ON t.subject_id = c.subject_id""",
         ),
     ]
@@ -263,26 +271,25 @@ def listing_query(
     start, end = window
     upper = f" AND f.valid_date < {target.date(end)}" if end else ""
     excluded = (
-        f"COALESCE({compiled.excluded_when.sql(target.name)}, {target.true.replace('1', '0').replace('TRUE', 'FALSE')})"
-        if compiled.excluded_when
-        else None
+        f"COALESCE({compiled.excluded_when.sql(target.dialect)}, {target.false})" if compiled.excluded_when else None
     )
     whens = " ".join(
-        f"WHEN {cond.sql(target.name)} THEN {months if months is not None else 'NULL'}"
+        f"WHEN {cond.sql(target.dialect)} THEN {target.number(months) if months is not None else 'NULL'}"
         for cond, months in compiled.durations
     )
-    binds = "".join(f", f.{role} AS {role}" for role in rule.binds)
+    binds = "".join(f", {target.column(role, table='f')} AS {target.identifier(role)}" for role in rule.binds)
     scoped = f" AND {_scope(target, scope)}" if scope is not None else ""
-    adult = target.add_months("f.valid_date", str(-12 * rule.min_age))
+    adult = target.add_months("f.valid_date", target.number(-12 * rule.min_age))
+    key, ground, court = (target.identifier(name) for name in (rule.key, rule.ground, rule.court))
     not_excluded = f" AND NOT ({excluded})" if excluded else ""
     ctes: list[tuple[str, str]] = [
         (
             "decisions",
-            f"""  SELECT f.record_id, f.subject_id, f.{rule.key} AS case_number, f.{rule.court} AS court,
-    f.{rule.ground} AS ground, f.valid_date AS start_date,
+            f"""  SELECT f.record_id, f.subject_id, f.{key} AS case_number, f.{court} AS court,
+    f.{ground} AS ground, f.valid_date AS start_date,
     CAST(CASE {whens} END AS INTEGER) AS term_months{binds}
   FROM facts f JOIN subjects s ON s.id = f.subject_id
-  WHERE f.kind = '{rule.decision_kind}' AND f.valid_date >= {target.date(start)}{upper}{scoped}
+  WHERE f.kind = {target.text(rule.decision_kind)} AND f.valid_date >= {target.date(start)}{upper}{scoped}
     AND (s.kind <> 'person' OR s.birth_date <= {adult}){not_excluded}""",
         ),
     ]
@@ -294,29 +301,29 @@ def listing_query(
         ctes.append(
             (
                 "extensions",
-                f"""  SELECT d.record_id, e.{ext.attribute} AS amount,
+                f"""  SELECT d.record_id, {target.column(ext.attribute, table="e")} AS amount,
     ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.recorded_at, e.record_id) AS n
-  FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind = '{ext.kind}'
-    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date
+  FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind = {target.text(ext.kind)}
+    AND e.{key} = d.case_number AND e.valid_date >= d.start_date
     AND d.term_months IS NOT NULL AND e.valid_date < {term_end}""",
             )
         )
         ctes.append(
             (
                 "extended",
-                f"""  SELECT record_id, SUM(amount) AS years FROM extensions WHERE n <= {ext.times}
+                f"""  SELECT record_id, SUM(amount) AS years FROM extensions WHERE n <= {target.number(ext.times)}
   GROUP BY record_id""",
             )
         )
         extension = "COALESCE((SELECT x.years FROM extended x WHERE x.record_id = d.record_id), 0)"
-    kinds = ", ".join(f"'{k}'" for k in rule.ending_kinds)
+    kinds = target.texts(rule.ending_kinds)
     ctes.append(
         (
             "endings",
-            f"""  SELECT d.record_id, e.valid_date, e.{rule.ending_reason} AS reason,
+            f"""  SELECT d.record_id, e.valid_date, {target.column(rule.ending_reason, table="e")} AS reason,
     ROW_NUMBER() OVER (PARTITION BY d.record_id ORDER BY e.valid_date, e.recorded_at, e.record_id) AS n
   FROM decisions d JOIN facts e ON e.subject_id = d.subject_id AND e.kind IN ({kinds})
-    AND e.{rule.key} = d.case_number AND e.valid_date >= d.start_date""",
+    AND e.{key} = d.case_number AND e.valid_date >= d.start_date""",
         )
     )
     scheduled = (
@@ -331,7 +338,7 @@ def listing_query(
   FROM decisions d LEFT JOIN endings e ON e.record_id = d.record_id AND e.n = 1""",
         )
     )
-    roles = "".join(f", {role}" for role in rule.binds)
+    roles = "".join(f", {target.identifier(role)}" for role in rule.binds)
     select = f"""SELECT record_id, subject_id, case_number, court, ground, start_date,
   CASE WHEN ended_on IS NOT NULL AND (scheduled_end IS NULL OR ended_on < scheduled_end)
        THEN ended_on ELSE scheduled_end END AS end_date,

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from credence.exc import RulebookError
+from credence.rules.targets import Dialect, string_literal
 
 FUNCTIONS = {"floor_div": 2, "least": None, "greatest": None, "coalesce": None, "abs": 1}
 
@@ -51,8 +52,6 @@ _ALLOWED = (
     exp.Mod,
 )
 
-TARGETS = ("sqlite", "postgres", "duckdb")
-
 
 @dataclass(frozen=True, slots=True)
 class Where:
@@ -73,8 +72,8 @@ class Expression:
     tree: exp.Expr
     fields: frozenset[str]
 
-    def sql(self, target: str, *, table: str = "f") -> str:
-        """Render for ``target`` (sqlite, postgres or duckdb), fields read from ``table``.
+    def sql(self, target: Dialect, *, table: str = "f") -> str:
+        """Render for ``target``, fields read from ``table``.
 
         Rendered once per process: the text determines the tree, and rendering is most of the
         cost of compiling a rulebook for a one-subject update."""
@@ -82,11 +81,11 @@ class Expression:
         found = _RENDERED.get(key)
         if found is None:
             tree = self.tree.copy().transform(lambda node: _qualify(node, table))
-            found = _RENDERED[key] = tree.transform(lambda node: _lower(node, target)).sql(dialect=target)
+            found = _RENDERED[key] = tree.transform(lambda node: _lower(node, target)).sql(dialect=target.value)
         return found
 
 
-_RENDERED: dict[tuple[str, str, str], str] = {}
+_RENDERED: dict[tuple[str, Dialect, str], str] = {}
 
 
 def _column_at(text: str, name: str) -> int | None:
@@ -101,8 +100,12 @@ def parse(text: str, *, fields: set[str], where: Where) -> Expression:
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
         raise where.error(text, f"syntax error: {first.get('description', err)}", column=first.get("col")) from None
+    except TokenError:  # an unclosed quote or comment
+        raise where.error(text, "syntax error: an unclosed quote or comment") from None
     used: set[str] = set()
     for node in tree.walk():
+        if node.comments:  # SQLGlot would carry them into the compiled SQL
+            raise where.error(text, "comments are not allowed in a rule expression; write notes as YAML comments")
         if not isinstance(node, _ALLOWED):
             if isinstance(node, exp.Div):
                 raise where.error(text, "'/' is not allowed: use floor_div(a, b)")
@@ -144,7 +147,9 @@ def _qualify(node: exp.Expression, table: str) -> exp.Expression:
     return node
 
 
-def _lower(node: exp.Expression, target: str) -> exp.Expression:
+def _lower(node: exp.Expression, target: Dialect) -> exp.Expression:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return string_literal(node.this)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "floor_div":
         a, b = (_paren(arg) for arg in node.expressions)
         # floor(a / b) = (a - m) / b where m = ((a % b) + b) % b takes the sign of b; the
@@ -156,7 +161,7 @@ def _lower(node: exp.Expression, target: str) -> exp.Expression:
             )
         )
         numerator = _paren(exp.Sub(this=a.copy(), expression=m))
-        if target == "duckdb":
+        if target is Dialect.DUCKDB:
             return _paren(exp.IntDiv(this=numerator, expression=b.copy()))
         return _paren(exp.Div(this=numerator, expression=b.copy(), typed=True))
     return node

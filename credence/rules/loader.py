@@ -6,6 +6,7 @@ record kind, field or function, has a syntax error, or its grade bands do not ti
 
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -20,9 +21,10 @@ from credence.model import yaml_errors
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.rules import expressions
 from credence.rules.expressions import Expression, Where
-from credence.rules.schema import ListRule, Rule, Rulebook
+from credence.rules.schema import SLUG_PATTERN, ListRule, Rule, RulebookSpec
 
 RECORD_FIELDS = {"valid_date", "jurisdiction", "kind"}
+SLUG = re.compile(SLUG_PATTERN)
 SHIPPED = "credence.rules.rulebooks"
 
 
@@ -42,7 +44,10 @@ class CompiledList:
 
 @dataclass(frozen=True, slots=True)
 class LoadedRulebook:
-    book: Rulebook
+    """One edition of a scheme: a rulebook file checked and parsed. ``book.version`` is its
+    version string; a ``Scheme`` holds its editions in ``editions``."""
+
+    book: RulebookSpec
     file: str
     sha256: str
     rules: tuple[CompiledRule, ...]
@@ -78,6 +83,16 @@ def _compile_list(rule: ListRule, file: str, catalogue: Catalogue) -> CompiledLi
     for attr in (rule.key, rule.ground, rule.court, *rule.binds):
         if attr not in fields:
             raise RulebookError(f"{file}: list {rule.id}: unknown field {attr!r}")
+    # the columns the listing SQL reads from extension and ending records
+    for kind, attr, role in (
+        *((k, rule.ending_reason, "ending_reason") for k in rule.ending_kinds),
+        *([(rule.extension.kind, rule.extension.attribute, "extension.attribute")] if rule.extension else []),
+    ):
+        if attr not in catalogue.kinds[kind].attributes:
+            raise RulebookError(
+                f"{file}: list {rule.id}: {role}: record kind {kind} has no attribute {attr!r}; "
+                f"expected one of {', '.join(catalogue.kinds[kind].attributes)}"
+            )
     excluded = (
         expressions.parse(rule.excluded_when, fields=fields, where=Where(file, rule.id, "excluded_when"))
         if rule.excluded_when
@@ -103,17 +118,20 @@ def load_text(text: str, *, file: str, catalogue: Catalogue | None = None) -> Lo
         got = "an empty file" if data is None else f"a YAML {type(data).__name__}"
         raise RulebookError(f"{file}: expected a rulebook (a mapping of scheme, version, rules, ...), got {got}")
     try:
-        book = Rulebook.model_validate(data)
+        book = RulebookSpec.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
         rule = ""
         if len(first["loc"]) > 1 and first["loc"][0] in ("rules", "lists") and isinstance(data, dict):
             try:
-                rule = f" (rule {data[first['loc'][0]][first['loc'][1]].get('id')})"
+                named = data[first["loc"][0]][first["loc"][1]].get("id")
             except (KeyError, IndexError, TypeError, AttributeError):
-                rule = ""
-        raise RulebookError(f"{file}: {path}{rule}: {first['msg']}") from None
+                named = None
+            # an id that is itself refused is shown only quoted, in "(got ...)", never raw
+            rule = f" (rule {named})" if isinstance(named, str) and SLUG.fullmatch(named) else ""
+        got = f" (got {first['input']!r:.60})" if first["type"] == "string_pattern_mismatch" else ""
+        raise RulebookError(f"{file}: {path}{rule}: {first['msg']}{got}") from None
     rules = tuple(_compile_rule(r, file, catalogue) for r in book.rules)
     lists = tuple(_compile_list(r, file, catalogue) for r in book.lists)
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -149,39 +167,39 @@ def shipped_schemes() -> "dict[str, Scheme]":
 
 @dataclass(frozen=True, slots=True)
 class Scheme:
-    """All versions of one scheme, oldest first; each record is scored by the version in force
-    at its valid date, and a version never reaches back before its effective date."""
+    """All editions (versions) of one scheme, oldest first; each record is scored by the edition
+    in force at its valid date, and an edition never reaches back before its effective date."""
 
     name: str
-    versions: tuple[LoadedRulebook, ...]
+    editions: tuple[LoadedRulebook, ...]
 
     def in_force(self, day: date) -> LoadedRulebook | None:
         current = None
-        for version in self.versions:
-            if version.book.effective_from <= day:
-                current = version
+        for edition in self.editions:
+            if edition.book.effective_from <= day:
+                current = edition
         return current
 
     def window(self, index: int) -> tuple[date, date | None]:
-        start = self.versions[index].book.effective_from
-        nxt = self.versions[index + 1].book.effective_from if index + 1 < len(self.versions) else None
+        start = self.editions[index].book.effective_from
+        nxt = self.editions[index + 1].book.effective_from if index + 1 < len(self.editions) else None
         return start, nxt
 
 
 def group(books: list[LoadedRulebook]) -> dict[str, Scheme]:
-    """Group versions by scheme; refuse two versions with one effective date or one version id."""
+    """Group editions by scheme; refuse two editions with one effective date or one version id."""
     by_scheme: dict[str, list[LoadedRulebook]] = {}
     for book in books:
         by_scheme.setdefault(book.book.scheme, []).append(book)
     schemes = {}
-    for name, versions in by_scheme.items():
-        versions.sort(key=lambda b: b.book.effective_from)
-        ids = [v.book.version for v in versions]
-        for a, b in itertools.pairwise(versions):
+    for name, editions in by_scheme.items():
+        editions.sort(key=lambda b: b.book.effective_from)
+        ids = [e.book.version for e in editions]
+        for a, b in itertools.pairwise(editions):
             if a.book.effective_from == b.book.effective_from or ids.count(b.book.version) > 1:
                 raise RulebookError(
                     f"{b.file}: scheme {name} version {b.book.version} clashes with {a.file}: "
                     "each version needs its own id and a later effective date"
                 )
-        schemes[name] = Scheme(name=name, versions=tuple(versions))
+        schemes[name] = Scheme(name=name, editions=tuple(editions))
     return schemes

@@ -1,11 +1,19 @@
-"""The rulebook file format, validated with pydantic. See docs/rulebooks.md for the prose."""
+"""The rulebook file format, validated with pydantic. See docs/rulebooks.md for the prose.
+
+Every value that the compiler puts into SQL has a pattern here (ids, version, grades, record
+kinds and fields), so a quote, a semicolon or a comment marker is refused at load with the
+file and the field; the compiler also renders each one through SQLGlot (``rules/targets.py``).
+Free text (titles, legal bases) never reaches the SQL, but is stored and shown: it may hold any
+printable text and line breaks, no other control character (PostgreSQL cannot store NUL).
+"""
 
 import itertools
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 def _text(value: Any) -> Any:
@@ -13,7 +21,34 @@ def _text(value: Any) -> Any:
     return str(value) if isinstance(value, int | bool) and not isinstance(value, bool) else value
 
 
-ExprText = Annotated[str, BeforeValidator(_text)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"control character U+{ord(found.group()):04X} at position {found.start() + 1} is not allowed")
+    return value
+
+
+# Free text: titles, legal bases, expressions (parsed and re-rendered by SQLGlot, never pasted).
+Prose = Annotated[str, AfterValidator(_printable)]
+ExprText = Annotated[str, BeforeValidator(_text), AfterValidator(_printable)]
+
+
+# Reach SQL as literals or identifiers: patterns sized to the columns they are stored in.
+def _no_comment_marker(value: str) -> str:
+    # harmless inside a SQLGlot literal, but nobody needs it and a reader of the SQL might not know
+    if "--" in value:
+        raise ValueError("'--' is not allowed (it starts a comment in SQL)")
+    return value
+
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN), AfterValidator(_no_comment_marker)]  # scheme, rule, list ids
+Version = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$"), AfterValidator(_no_comment_marker)]
+Grade = Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,16}$"), AfterValidator(_no_comment_marker)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]  # a record kind or field of the catalogue
 
 
 class Status(StrEnum):
@@ -41,14 +76,14 @@ class Cap(Strict):
 
 
 class Rule(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    kinds: list[str] = Field(min_length=1)
+    id: Slug
+    title: Prose
+    kinds: list[Name] = Field(min_length=1)
     when: ExprText | None = None
     points: ExprText
     cap: Cap | None = None
     expires_after: Duration | None = None
-    legal_basis: str
+    legal_basis: Prose
 
 
 class Scale(Strict):
@@ -64,7 +99,7 @@ class Scale(Strict):
 
 
 class Band(Strict):
-    grade: str
+    grade: Grade
     min: int
     max: int
 
@@ -77,10 +112,10 @@ class Coverage(Strict):
 
 
 class Redlist(Strict):
-    id: str
-    title: str
-    grades: list[str] = Field(min_length=1)
-    legal_basis: str
+    id: Slug
+    title: Prose
+    grades: list[Grade] = Field(min_length=1)
+    legal_basis: Prose
 
 
 class ListDuration(Strict):
@@ -89,39 +124,43 @@ class ListDuration(Strict):
 
 
 class Extension(Strict):
-    kind: str
-    attribute: str
+    kind: Name
+    attribute: Name
     times: int = Field(1, ge=1)
 
 
 class ListRule(Strict):
     """A list whose entries come from a deciding authority's decision records."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
+    id: Slug
+    title: Prose
     type: Literal["blacklist", "redlist"] = "blacklist"
-    decision_kind: str
-    key: str
-    ground: str
-    court: str
+    decision_kind: Name
+    key: Name
+    ground: Name
+    court: Name
     min_age: int = Field(18, ge=0)
-    excluded_when: str | None = None
+    excluded_when: ExprText | None = None
     durations: list[ListDuration] = Field(min_length=1)
     extension: Extension | None = None
-    ending_kinds: list[str] = Field(min_length=1)
-    ending_reason: str
-    binds: list[str] = []
-    legal_basis: str
+    ending_kinds: list[Name] = Field(min_length=1)
+    ending_reason: Name
+    binds: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = []  # a role: listings.role is 32 wide
+    legal_basis: Prose
 
 
-class Rulebook(Strict):
-    scheme: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    version: str
+class RulebookSpec(Strict):
+    """One rulebook file as written: a version of a scheme. ``rules.loader`` checks it against the
+    catalogue and parses its expressions into a ``LoadedRulebook``. (``store.orm.Rulebook`` is
+    the row the registry keeps of each version it scored with, named like the other tables.)"""
+
+    scheme: Slug
+    title: Prose
+    version: Version
     jurisdiction: str = Field(pattern=r"^[0-9]{0,6}$", description="region-code prefix; empty: national")
     status: Status
     effective_from: date
-    legal_basis: str
+    legal_basis: Prose
     consequences: Literal["national", "city"] = "city"
     coverage: Coverage | None = None
     score: Scale | None = None
@@ -131,7 +170,7 @@ class Rulebook(Strict):
     lists: list[ListRule] = []
 
     @model_validator(mode="after")
-    def _bands_tile_the_scale(self) -> "Rulebook":
+    def _bands_tile_the_scale(self) -> "RulebookSpec":
         if self.score is None:
             if self.rules or self.grades:
                 raise ValueError("rules and grades need a score scale")

@@ -20,7 +20,7 @@ from credence.model.time import legal_date
 from credence.pipeline import scoring
 from credence.rules.compile import facts_sql
 from credence.rules.loader import Scheme, shipped_schemes
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 from credence.store.orm import Subject
 
@@ -59,7 +59,7 @@ def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
 
 
 def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
-    target = Target(dialect_of(conn.engine))
+    target = Target(Dialect(dialect_of(conn.engine)))
     facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
     day = legal_date(at)
     query = f"""WITH facts AS ({facts})

@@ -60,7 +60,7 @@ def covered_on(engine: Engine, reg: Registry, id_number: str, day: date) -> bool
 
 
 def test_rongcheng_requires_consent_as_its_rulebook_says() -> None:
-    coverage = SCHEMES[RONGCHENG].versions[-1].book.coverage
+    coverage = SCHEMES[RONGCHENG].editions[-1].book.coverage
     assert coverage is not None
     assert (coverage.residence_min_days, coverage.consent_required) == (365, True)
 

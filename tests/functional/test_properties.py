@@ -189,7 +189,7 @@ def test_every_engine_gives_the_same_scores_and_listings(
     as-of date and as known at each batch; asking twice gives the same answer (determinism);
     corrections fed later never change what the registry knew at an earlier transaction time."""
     engine = new_engine()
-    scored = {name: s for name, s in SCHEMES.items() if any(v.book.score for v in s.versions)}
+    scored = {name: s for name, s in SCHEMES.items() if any(e.book.score for e in s.editions)}
     knew: dict[datetime, Any] = {}
 
     def remember(known_at: datetime) -> None:
@@ -297,7 +297,7 @@ def _rongcheng_rows(person: str, delta: int) -> list[tuple[str, dict[str, Any]]]
 
 
 def _edges(scheme: str) -> list[tuple[str, int, str]]:
-    book = SCHEMES[scheme].versions[-1].book
+    book = SCHEMES[scheme].editions[-1].book
     assert book.score is not None
     edges = {(b.min, b.grade) for b in book.grades} | {(b.max, b.grade) for b in book.grades}
     reachable = 134 if scheme == "suzhou-osmanthus" else book.score.ceiling  # Suzhou's caps stop at 134
@@ -317,7 +317,7 @@ def test_band_edges_grade_alike_on_every_engine(
     suzhou = scheme == "suzhou-osmanthus"
     person = PEOPLE[0] if suzhou else PEOPLE[1]
     region = person[:6]
-    book = SCHEMES[scheme].versions[-1].book
+    book = SCHEMES[scheme].editions[-1].book
     assert book.score is not None
     make = _suzhou_rows if suzhou else _rongcheng_rows
     reg = Registry(engine, tmp_path)

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from credence.rules.expressions import Where, parse
-from credence.rules.targets import Target
+from credence.rules.targets import Dialect, Target
 from tests.common.calendar import add_months
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -116,7 +116,7 @@ SIGNS = [(7, 2), (-7, 2), (7, -2), (-7, -2), (6, 3), (-6, 3), (0, -5), (-1, 1000
 
 
 def check_floor_div(run: Runner, target: str, pairs: list[tuple[int, int]]) -> None:
-    sql = FLOOR_DIV.sql(target, table="t")
+    sql = FLOOR_DIV.sql(Dialect(target), table="t")
     got = run(sql, INT_COLUMNS[target], pairs)
     assert got == [a // b for a, b in pairs], sql
 
@@ -146,7 +146,7 @@ def test_floor_div_postgres(postgres_run: Runner, pairs: list[tuple[int, int]]) 
 def test_floor_div_inside_a_formula_sqlite(sqlite_run: Runner) -> None:
     formula = parse("2 * floor_div(x, 100) - floor_div(-x, y)", fields={"x", "y"}, where=Where("t", "r", "p"))
     pairs = [(1050, 36), (-1050, 36), (99, -7), (0, 1)]
-    got = sqlite_run(formula.sql("sqlite", table="t"), INT_COLUMNS["sqlite"], pairs)
+    got = sqlite_run(formula.sql(Dialect.SQLITE, table="t"), INT_COLUMNS["sqlite"], pairs)
     assert got == [2 * (a // 100) - (-a // b) for a, b in pairs]
 
 
@@ -190,7 +190,7 @@ CLAMPS = [
 
 
 def check_add_months(run: Runner, target: str, cases: list[tuple[date, int]]) -> None:
-    sql = Target(target).add_months("t.d", "t.n")
+    sql = Target(Dialect(target)).add_months("t.d", "t.n")
     rows = [(d.isoformat() if target == "sqlite" else d, n) for d, n in cases]
     got = run(sql, DATE_COLUMNS[target], rows)
     got_dates = [date.fromisoformat(v) if isinstance(v, str) else v for v in got]

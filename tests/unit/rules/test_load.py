@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from credence.exc import RulebookError
-from credence.rules.expressions import TARGETS
 from credence.rules.loader import LoadedRulebook, group, load_text, shipped
+from credence.rules.targets import Dialect
 
 FILE = "x.yaml"
 
@@ -79,7 +79,7 @@ def test_every_shipped_rulebook_loads() -> None:
         assert len(loaded.rules) == len(loaded.book.rules)
         assert len(loaded.lists) == len(loaded.book.lists)
         for compiled in loaded.rules:
-            for target in TARGETS:
+            for target in Dialect:
                 assert compiled.points.sql(target)
                 if compiled.when:
                     assert compiled.when.sql(target)
@@ -284,7 +284,7 @@ def test_group_orders_versions_and_picks_the_one_in_force() -> None:
     v2 = _loaded("2.0", "2022-01-01", "v2.yaml")
     v1 = _loaded("1.0", "2020-01-01", "v1.yaml")
     scheme = group([v2, v1])["demo"]
-    assert [v.book.version for v in scheme.versions] == ["1.0", "2.0"]
+    assert [e.book.version for e in scheme.editions] == ["1.0", "2.0"]
     assert scheme.in_force(date(2019, 12, 31)) is None
     assert scheme.in_force(date(2020, 1, 1)) is v1
     assert scheme.in_force(date(2021, 12, 31)) is v1
