@@ -8,20 +8,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
+from credence import resolve
 from credence.exc import FieldError
 from credence.lists.known import known_listings
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
 from credence.model.catalogue import default_catalogue
-from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
 from credence.pipeline import scoring
 from credence.rules.compile import facts_sql
 from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.targets import Target
 from credence.store.db import dialect_of
-from credence.store.orm import Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +37,6 @@ class Decision:
     exemption: str | None = None
     notices: tuple[str, ...] = ()
     rewards: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
-    number = parse_subject(id_number, field="subject").number
-    return conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar_one_or_none()
 
 
 def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
@@ -106,7 +100,7 @@ def check(
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
-    subject = _subject(conn, id_number)
+    subject = resolve.find(conn, id_number, field="subject")
     if subject is None:
         return Decision(outcome="allowed", action=action, reference=str(reference))
     applicable = [m for m in measures if m.applies_to(action, attributes)]
