@@ -1,36 +1,47 @@
-"""Write event-log entries; the subject (an internal id, never an ID number) is always named."""
+"""Write event-log entries in the caller's transaction: the one way to log a change.
+
+The subject is always named, by its internal id (never an ID number); it is None only for an
+entry that has none (a quarantined or replayed row, a rulebook version). ``record`` writes one
+entry; ``record_many`` the thousands a load writes, in one bulk insert.
+"""
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection
 
+from credence.audit.tags import EventTag
 from credence.store import bulk
 from credence.store.orm import Event
 
-
-class Tag(StrEnum):
-    RECORD_ACCEPTED = "record.accepted"
-    RECORD_QUARANTINED = "record.quarantined"
-    RECORD_REPLAYED = "record.replayed"
-    LISTING_START = "listing.start"
-    LISTING_END = "listing.end"
-    RULEBOOK_LOADED = "rulebook.loaded"
+COLUMNS = ("tag", "subject_id", "actor", "data", "recorded_at")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
-    tag: Tag
-    subject_id: uuid.UUID | None
+    tag: EventTag
+    subject: uuid.UUID | None
     actor: str
-    data: dict[str, Any]
+    data: dict[str, Any]  # JSON: internal ids, codes and dates, no personal data
 
 
-def record(conn: Connection, entries: Iterable[Entry], *, now: datetime) -> int:
+def record(
+    conn: Connection,
+    *,
+    tag: EventTag,
+    subject: uuid.UUID | None,
+    actor: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Append one entry in the caller's transaction."""
+    record_many(conn, [Entry(tag=tag, subject=subject, actor=actor, data=data)], now=now)
+
+
+def record_many(conn: Connection, entries: Iterable[Entry], *, now: datetime) -> int:
     """Append entries in the caller's transaction, in their order; returns how many were written."""
-    rows = [(e.tag.value, e.subject_id, e.actor, e.data, now) for e in entries]
-    return bulk.insert_rows(conn, Event, ("tag", "subject_id", "actor", "data", "recorded_at"), rows)
+    rows = [(e.tag.value, e.subject, e.actor, e.data, now) for e in entries]
+    return bulk.insert_rows(conn, Event, COLUMNS, rows)

@@ -12,15 +12,16 @@ import typer
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import URL, make_url
 
+from credence import resolve
 from credence.cli import examples, inspect
 from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
-from credence.exc import CredenceError
+from credence.exc import CredenceError, NotFoundError
 from credence.rules.loader import SHIPPED, load_text
 from credence.settings import get_settings
-from credence.store.orm import Quarantine, Record, Subject
+from credence.store.orm import Quarantine, Record
 
 CLI = ".venv/bin/credence"
 EXAMPLE_RULEBOOK = "my-rules.yaml"
@@ -107,7 +108,9 @@ def _start_fresh(url: URL, held: Engine) -> None:
 
 
 def _number(conn: Connection, subject: uuid.UUID) -> str:
-    number: str = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
+    number = resolve.number_of(conn, subject)
+    if number is None:  # pragma: no cover - the examples are picked from the registry's subjects
+        raise NotFoundError(f"subject {subject} is not in the registry")
     return number
 
 

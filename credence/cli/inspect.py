@@ -11,6 +11,7 @@ from rich.bar import Bar
 from rich.table import Table
 from sqlalchemy import select
 
+from credence import resolve
 from credence.cli import examples
 from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, engine, instant, now, schemes, today
 from credence.cli.examples import Example
@@ -20,7 +21,7 @@ from credence.model.identifiers import ResidentId, parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import Outcome
 from credence.screening.check import check as check_subject
-from credence.store.orm import Quarantine, Subject
+from credence.store.orm import Quarantine
 
 
 def explain(
@@ -69,11 +70,10 @@ def explain(
         subject: uuid.UUID | None
         if example is not None:
             subject = examples.pick(conn, example, day=today())
-            if not as_json:
-                shown = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
+            if not as_json and (shown := resolve.number_of(conn, subject)) is not None:
                 console.print(f"example {example}: {masked(shown)}, {examples.FOUND[example]}")
         else:
-            subject = conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar()
+            subject = resolve.find(conn, number, field="ID") if number is not None else None
             if subject is None:
                 console.print("[yellow]no such subject in the registry[/]")
                 raise typer.Exit(1)

@@ -20,7 +20,7 @@ Callers hold the registry's writer lock (the CLI does): the ledger assumes one w
 import gc
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,16 +29,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from credence.audit import log
-from credence.audit.log import Entry, Tag
+from credence import audit, resolve
+from credence.audit import Entry, EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.ingest import readers
 from credence.ingest.mapping import Mapping
-from credence.ingest.records import Authority, Candidate, Checker, SubjectRef
+from credence.ingest.records import Authority, Candidate, Checker
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import derived_id
 from credence.store import bulk
-from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source, Subject
+from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source
 
 RECORD_COLUMNS = (
     "id",
@@ -56,7 +56,6 @@ RECORD_COLUMNS = (
     "content_hash",
 )
 QUARANTINE_COLUMNS = ("source_id", "file", "line", "field", "reason", "raw", "received_at", "replayed_at")
-SUBJECT_COLUMNS = ("id", "id_number", "kind", "birth_date", "address_code", "created_at")
 
 
 @dataclass
@@ -89,23 +88,6 @@ def authority(conn: Connection, source: str) -> Authority:
     return Authority(source=source, kinds=frozenset(row.kinds), jurisdictions=tuple(row.jurisdictions))
 
 
-def ensure_subjects(conn: Connection, refs: Iterable[SubjectRef], *, now: datetime) -> dict[str, uuid.UUID]:
-    """Internal ids for ID numbers, creating subjects that are new. Ids are random (uuid4) so
-    that an internal id in a log cannot be turned back into an ID number."""
-    wanted = {ref.id_number: ref for ref in refs}
-    found: dict[str, uuid.UUID] = {}
-    for where in bulk.matching(Subject.id_number, wanted, conn):
-        found.update(conn.execute(select(Subject.id_number, Subject.id).where(where)).all())
-    new = [
-        (uuid.uuid4(), number, ref.kind.value, ref.birth_date, ref.address_code, now)
-        for number, ref in wanted.items()
-        if number not in found
-    ]
-    bulk.insert_rows(conn, Subject, SUBJECT_COLUMNS, new)
-    found.update((row[1], row[0]) for row in new)
-    return found
-
-
 def _latest(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, tuple[int, str, uuid.UUID]]:
     """Newest version, content hash and subject of each source record id already stored."""
     latest: dict[str, tuple[int, str, uuid.UUID]] = {}
@@ -132,7 +114,7 @@ def write_batch(
     result: LoadResult,
 ) -> list[uuid.UUID]:
     """Write accepted records, quarantined rows and their events in the caller's transaction."""
-    ids = ensure_subjects(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
+    ids = resolve.ensure(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
     latest = _latest(conn, source, [c.source_record_id for _, c in candidates])
     records: list[tuple[Any, ...]] = []
     entries: list[Entry] = []
@@ -169,10 +151,10 @@ def write_batch(
         )
         entries.append(
             Entry(
-                Tag.RECORD_ACCEPTED,
-                subject_id,
-                f"source:{source}",
-                {"record_id": str(record_id), "kind": cand.kind, "version": version, "op": cand.op},
+                tag=EventTag.RECORD_ACCEPTED,
+                subject=subject_id,
+                actor=f"source:{source}",
+                data={"record_id": str(record_id), "kind": cand.kind, "version": version, "op": cand.op},
             )
         )
         touched.update(ids[ref.id_number] for ref in cand.related)
@@ -189,18 +171,18 @@ def write_batch(
         bulk.insert_rows(conn, Quarantine, QUARANTINE_COLUMNS, quarantined)
         entries.extend(
             Entry(
-                Tag.RECORD_QUARANTINED,
-                None,
-                f"source:{source}",
+                tag=EventTag.RECORD_QUARANTINED,
+                subject=None,  # a refused row names no subject the registry holds
+                actor=f"source:{source}",
                 # no reason text: it can quote the refused value (a birth date, a name), and the
                 # log is permanent; the reason stays in the quarantine row, found by file and line
-                {"file": file, "line": r.line, "field": r.field},
+                data={"file": file, "line": r.line, "field": r.field},
             )
             for r in rejected
         )
     result.quarantined += len(rejected)
     result.reasons.update(r.reason.split(":")[0] if r.field is None else r.field for r in rejected)
-    log.record(conn, entries, now=now)
+    audit.record_many(conn, entries, now=now)
     result.subjects.update(r[1] for r in records)
     result.subjects.update(touched)
     return [r[0] for r in records]
@@ -406,9 +388,10 @@ def replay(
             )
             if done:
                 conn.execute(update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now))
-                log.record(
-                    conn,
-                    [Entry(Tag.RECORD_REPLAYED, None, f"source:{source}", {"quarantine_id": i}) for i in done],
-                    now=now,
+                actor = f"source:{source}"
+                replayed = (
+                    Entry(tag=EventTag.RECORD_REPLAYED, subject=None, actor=actor, data={"quarantine_id": i})
+                    for i in done
                 )
+                audit.record_many(conn, replayed, now=now)
     return result, still

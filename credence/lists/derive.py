@@ -11,17 +11,19 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, delete, select, text
 
-from credence.audit import log
-from credence.audit.log import Entry, Tag
+from credence import audit, resolve
+from credence.audit import Entry, EventTag
+from credence.lists.rows import COLUMNS, ListingRow, listing
 from credence.model.catalogue import Catalogue, default_catalogue
-from credence.model.ids import as_uuid, derived_id
+from credence.model.ids import as_uuid
 from credence.rules.compile import Query, facts_sql, listing_query
 from credence.rules.loader import Scheme
 from credence.rules.targets import Dialect, Target
+from credence.store import bulk
 from credence.store.db import dialect_of
-from credence.store.orm import Listing, Subject
+from credence.store.orm import Listing
 
 
 def _as_date(value: Any) -> date | None:
@@ -31,7 +33,7 @@ def _as_date(value: Any) -> date | None:
 
 
 Run = Callable[[Query], Sequence[Mapping[str, Any]]]
-Lookup = Callable[[set[str]], dict[str, uuid.UUID]]
+Lookup = Callable[[set[str]], dict[str, uuid.UUID]]  # bound ID numbers -> subjects (resolve.lookup)
 
 
 def derive(
@@ -41,7 +43,7 @@ def derive(
     known_at: datetime,
     scope: Sequence[uuid.UUID] | None = None,
     catalogue: Catalogue | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ListingRow]:
     """The listing rows the rules give for ``scope`` (everyone if None), as known at ``known_at``."""
     target = Target(Dialect(dialect_of(conn.engine)))
     facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
@@ -49,15 +51,7 @@ def derive(
     def run(query: Query) -> Sequence[Mapping[str, Any]]:
         return [dict(row) for row in conn.execute(text(query.sql(facts))).mappings()]
 
-    return listings(schemes, target, run=run, lookup=partial(subject_ids, conn), scope=scope)
-
-
-def subject_ids(conn: Connection, numbers: set[str]) -> dict[str, uuid.UUID]:
-    """Internal ids of the people a decision binds, by their ID numbers."""
-    if not numbers:
-        return {}
-    found = conn.execute(select(Subject.id_number, Subject.id).where(Subject.id_number.in_(numbers)))
-    return dict(found.all())
+    return listings(schemes, target, run=run, lookup=partial(resolve.lookup, conn), scope=scope)
 
 
 def listings(
@@ -67,10 +61,10 @@ def listings(
     run: Run,
     lookup: Lookup,
     scope: Sequence[uuid.UUID] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ListingRow]:
     """Listing rows from each list rule's compiled SQL, executed by ``run`` on any engine where
     ``facts`` and ``subjects`` are in scope; ``lookup`` turns bound ID numbers into subjects."""
-    rows: list[dict[str, Any]] = []
+    rows: list[ListingRow] = []
     for scheme in schemes.values():
         for index, edition in enumerate(scheme.editions):
             window = scheme.window(index)
@@ -84,33 +78,28 @@ def listings(
                     people = [("subject", listed)] + [
                         (role, ids[r[role]]) for role in rule.binds if r[role] and r[role] in ids
                     ]
-                    for role, subject in people:
-                        rows.append(
-                            {
-                                "id": derived_id(
-                                    "listing",
-                                    rule.id,
-                                    edition.book.version,
-                                    subject,
-                                    role,
-                                    decision,
-                                ),
-                                "list_id": rule.id,
-                                "subject_id": subject,
-                                "role": role,
-                                "listed_subject_id": listed,
-                                "ground": r["ground"],
-                                "case_number": r["case_number"],
-                                "court": r["court"],
-                                "start_date": _as_date(r["start_date"]),
-                                "end_date": _as_date(r["end_date"]),
-                                "end_reason": r["end_reason"],
-                                "legal_basis": rule.legal_basis,
-                                "decision_record_id": decision,
-                                "rulebook": scheme.name,
-                                "rulebook_version": edition.book.version,
-                            }
+                    start = _as_date(r["start_date"])
+                    assert start is not None  # noqa: S101 - a listing starts on its decision's valid date
+                    rows.extend(
+                        listing(
+                            list_id=rule.id,
+                            rulebook=scheme.name,
+                            rulebook_version=edition.book.version,
+                            subject=subject,
+                            role=role,
+                            listed=listed,
+                            decision=decision,
+                            occasion=decision,
+                            start_date=start,
+                            legal_basis=rule.legal_basis,
+                            ground=r["ground"],
+                            case_number=r["case_number"],
+                            court=r["court"],
+                            end_date=_as_date(r["end_date"]),
+                            end_reason=r["end_reason"],
                         )
+                        for role, subject in people
+                    )
     return rows
 
 
@@ -121,7 +110,7 @@ def refresh(
     known_at: datetime,
     now: datetime,
     scope: Sequence[uuid.UUID] | None = None,
-    rows: list[dict[str, Any]] | None = None,
+    rows: list[ListingRow] | None = None,
 ) -> tuple[int, int]:
     """Replace the listings of ``scope`` with ``rows`` (derived in the store if None: a rebuild
     passes the rows it derived in DuckDB); log starts and ends. Returns (started, ended)."""
@@ -133,33 +122,32 @@ def refresh(
     old = dict(conn.execute(old_query).all())
     entries = []
     for row in new:
-        data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
-        if row["id"] not in old:
+        data = {"listing_id": str(row.id), "list": row.list_id, "role": row.role}
+        if row.id not in old:
             entries.append(
                 Entry(
-                    Tag.LISTING_START,
-                    row["subject_id"],
-                    "rules",
-                    {**data, "start": str(row["start_date"])},
+                    tag=EventTag.LISTING_START,
+                    subject=row.subject_id,
+                    actor="rules",
+                    data={**data, "start": str(row.start_date)},
                 )
             )
-        if row["end_date"] is not None and old.get(row["id"]) != row["end_date"]:
+        if row.end_date is not None and old.get(row.id) != row.end_date:
             entries.append(
                 Entry(
-                    Tag.LISTING_END,
-                    row["subject_id"],
-                    "rules",
-                    {**data, "end": str(row["end_date"]), "reason": row["end_reason"]},
+                    tag=EventTag.LISTING_END,
+                    subject=row.subject_id,
+                    actor="rules",
+                    data={**data, "end": str(row.end_date), "reason": row.end_reason},
                 )
             )
     stale = delete(Listing).where(Listing.list_id.in_(decided))  # redlists are kept by lists.redlist
     if scope is not None:
         stale = stale.where(Listing.listed_subject_id.in_(list(scope)))
     conn.execute(stale)
-    if new:
-        conn.execute(insert(Listing), new)
-    log.record(conn, entries, now=now)
+    bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values() for row in new])
+    audit.record_many(conn, entries, now=now)
     return (
-        sum(1 for e in entries if e.tag is Tag.LISTING_START),
-        sum(1 for e in entries if e.tag is Tag.LISTING_END),
+        sum(1 for e in entries if e.tag is EventTag.LISTING_START),
+        sum(1 for e in entries if e.tag is EventTag.LISTING_END),
     )

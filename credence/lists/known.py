@@ -14,18 +14,19 @@ are read as they are.
 
 import uuid
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from credence.audit.log import Tag
+from credence import resolve
+from credence.audit import EventTag
 from credence.lists.derive import derive
+from credence.lists.rows import ListingRow
 from credence.model.identifiers import SubjectKind
 from credence.rules.loader import Scheme
 from credence.store.orm import Event, Listing, Record, Subject
-
-COLUMNS = [c.name for c in Listing.__table__.columns]
 
 
 def _binders(conn: Connection, schemes: dict[str, Scheme], subject: uuid.UUID, *, known_at: datetime) -> set[uuid.UUID]:
@@ -34,7 +35,7 @@ def _binders(conn: Connection, schemes: dict[str, Scheme], subject: uuid.UUID, *
     rules = [c.rule for s in schemes.values() for e in s.editions for c in e.lists if c.rule.binds]
     if not rules:
         return set()
-    number = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar()
+    number = resolve.number_of(conn, subject)
     if number is None:
         return set()
     kinds = sorted({rule.decision_kind for rule in rules})
@@ -69,33 +70,39 @@ def _settled(conn: Connection, known_at: datetime) -> bool:
 
 def _stored(
     conn: Connection, subject: uuid.UUID, *, known_at: datetime, lists: Collection[str] | None, derived: set[str]
-) -> list[dict[str, Any]]:
+) -> list[ListingRow]:
     """Stored rows of lists no given scheme derives, as far as their events were recorded by ``known_at``."""
     query = select(Listing.__table__).where(Listing.subject_id == subject, Listing.list_id.not_in(derived))
     if lists is not None:
         query = query.where(Listing.list_id.in_(list(lists)))
-    rows = [dict(r) for r in conn.execute(query).mappings()]
+    rows = [ListingRow.stored(r) for r in conn.execute(query).mappings()]
     if not rows:
         return []
     listing_id = Event.data["listing_id"].as_string()
     events = conn.execute(
         select(listing_id, Event.tag).where(
             Event.subject_id == subject,
-            Event.tag.in_([Tag.LISTING_START.value, Tag.LISTING_END.value]),
+            Event.tag.in_([EventTag.LISTING_START.value, EventTag.LISTING_END.value]),
             Event.recorded_at <= known_at,
-            listing_id.in_([str(r["id"]) for r in rows]),
+            listing_id.in_([str(r.id) for r in rows]),
         )
     ).all()
-    started = {i for i, tag in events if tag == Tag.LISTING_START.value}
-    ended = {i for i, tag in events if tag == Tag.LISTING_END.value}
+    started = {i for i, tag in events if tag == EventTag.LISTING_START.value}
+    ended = {i for i, tag in events if tag == EventTag.LISTING_END.value}
     out = []
     for row in rows:
-        if str(row["id"]) not in started:
+        if str(row.id) not in started:
             continue  # the registry had not written it yet
-        if str(row["id"]) not in ended:
-            row = {**row, "end_date": None, "end_reason": None}  # its end was not known yet
+        if str(row.id) not in ended:
+            row = replace(row, end_date=None, end_reason=None)  # its end was not known yet
         out.append(row)
     return out
+
+
+def _in_order(rows: list[ListingRow]) -> list[dict[str, Any]]:
+    """Oldest start first, as the columns of ``listings`` (what check and explain read)."""
+    rows.sort(key=lambda r: (r.start_date, r.list_id, str(r.id)))
+    return [r.as_dict() for r in rows]
 
 
 def known_listings(
@@ -120,15 +127,14 @@ def known_listings(
         query = select(Listing.__table__).where(Listing.subject_id == subject)
         if lists is not None:
             query = query.where(Listing.list_id.in_(list(lists)))
-        stored = [dict(r) for r in conn.execute(query).mappings()]
-        return sorted(stored, key=lambda r: (r["start_date"], r["list_id"], str(r["id"])))
-    rows: list[dict[str, Any]] = []
+        return _in_order([ListingRow.stored(r) for r in conn.execute(query).mappings()])
+    rows: list[ListingRow] = []
     if schemes:
         scope = [subject, *sorted(_binders(conn, schemes, subject, known_at=known_at) - {subject})]
         rows = [
-            {name: row[name] for name in COLUMNS}
+            row
             for row in derive(conn, schemes, known_at=known_at, scope=scope)
-            if row["subject_id"] == subject and (lists is None or row["list_id"] in lists)
+            if row.subject_id == subject and (lists is None or row.list_id in lists)
         ]
     rows += _stored(conn, subject, known_at=known_at, lists=lists, derived=derived)
-    return sorted(rows, key=lambda r: (r["start_date"], r["list_id"], str(r["id"])))
+    return _in_order(rows)

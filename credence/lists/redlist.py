@@ -11,14 +11,14 @@ from records: a rebuild keeps open entries as they are.
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from credence.audit import log
-from credence.audit.log import Entry, Tag
-from credence.model.ids import derived_id
+from credence import audit
+from credence.audit import Entry, EventTag
+from credence.lists.rows import COLUMNS, ListingRow, listing
 from credence.rules.loader import Scheme
+from credence.store import bulk
 from credence.store.orm import Listing, Score
 
 END_REASON = "grade_below_redlist"
@@ -62,47 +62,41 @@ def refresh(
             conn.execute(update(Listing).where(Listing.id == row.id).values(end_date=as_of, end_reason=END_REASON))
             entries.append(
                 Entry(
-                    Tag.LISTING_END,
-                    row.subject_id,
-                    "rules",
-                    {"listing_id": str(row.id), "list": row.list_id, "end": str(as_of), "reason": END_REASON},
+                    tag=EventTag.LISTING_END,
+                    subject=row.subject_id,
+                    actor="rules",
+                    data={"listing_id": str(row.id), "list": row.list_id, "end": str(as_of), "reason": END_REASON},
                 )
             )
             ended += 1
         if current is None or redlist is None:
             continue
-        new: list[dict[str, Any]] = [
-            {
-                "id": derived_id("listing", redlist.id, current.book.version, subject, "subject", as_of),
-                "list_id": redlist.id,
-                "subject_id": subject,
-                "role": "subject",
-                "listed_subject_id": subject,
-                "ground": None,
-                "case_number": None,
-                "court": None,
-                "start_date": as_of,
-                "end_date": None,
-                "end_reason": None,
-                "legal_basis": redlist.legal_basis,
-                "decision_record_id": score_id,
-                "rulebook": name,
-                "rulebook_version": current.book.version,
-            }
+        new: list[ListingRow] = [
+            listing(
+                list_id=redlist.id,
+                rulebook=name,
+                rulebook_version=current.book.version,
+                subject=subject,
+                role="subject",
+                listed=subject,
+                decision=score_id,
+                occasion=as_of,  # not the score: a later rescore in the same grade keeps the entry
+                start_date=as_of,
+                legal_basis=redlist.legal_basis,
+            )
             for subject, score_id in qualified.items()
             if subject not in holding
         ]
-        if new:
-            conn.execute(insert(Listing), new)
+        bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values() for row in new])
         entries.extend(
             Entry(
-                Tag.LISTING_START,
-                row["subject_id"],
-                "rules",
-                {"listing_id": str(row["id"]), "list": redlist.id, "role": "subject", "start": str(as_of)},
+                tag=EventTag.LISTING_START,
+                subject=row.subject_id,
+                actor="rules",
+                data={"listing_id": str(row.id), "list": redlist.id, "role": "subject", "start": str(as_of)},
             )
             for row in new
         )
         started += len(new)
-    log.record(conn, entries, now=now)
+    audit.record_many(conn, entries, now=now)
     return started, ended

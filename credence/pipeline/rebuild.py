@@ -7,12 +7,13 @@ rebuilt scores back, and the tests compare the two paths.
 import uuid
 from datetime import date, datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
+from credence import resolve
 from credence.batch import duckdb as batch
-from credence.lists.derive import listings, subject_ids
+from credence.lists.derive import listings
+from credence.lists.rows import ListingRow
 from credence.model.catalogue import SQL_TYPES, default_catalogue
 from credence.model.ids import as_uuid
 from credence.pipeline.scoring import score_rows
@@ -46,14 +47,14 @@ def recompute(snap: batch.Snapshot, schemes: dict[str, Scheme], *, as_of: date) 
     return out
 
 
-def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -> list[dict[str, Any]]:
+def relist(snap: batch.Snapshot, conn: Connection, schemes: dict[str, Scheme]) -> list[ListingRow]:
     """Every listing, derived in DuckDB from the snapshot; bound ID numbers are looked up in the
     store, because the snapshot carries no ID numbers."""
     return listings(
         schemes,
         Target(Dialect.DUCKDB),
         run=lambda query: batch.rows(snap, batch.with_ids(query.sql(), records=("record_id",))),
-        lookup=partial(subject_ids, conn),
+        lookup=partial(resolve.lookup, conn),
     )
 
 

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from credence.audit import log
-from credence.audit.log import Entry, Tag
+from credence import audit
+from credence.audit import EventTag
 from credence.exc import RulebookError
 from credence.rules.loader import Scheme
 from credence.rules.schema import Status
@@ -30,7 +30,7 @@ def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> 
     if wanted <= _CONFIRMED:
         return 0
     known = {(r.scheme, r.version): r for r in conn.execute(select(Rulebook.__table__))}
-    entries: list[Entry] = []
+    logged = 0
     for scheme in schemes.values():
         for loaded in scheme.editions:
             book = loaded.book
@@ -75,6 +75,7 @@ def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> 
                     f"another text (sha256 {seen.sha256[:12]}…, now {loaded.sha256[:12]}…); a published "
                     "version is never edited: give the change a new version and a later effective_from"
                 )
-            entries.append(Entry(Tag.RULEBOOK_LOADED, None, "rules", data))
-    log.record(conn, entries, now=now)
-    return len(entries)
+            # a rulebook version is no one's: the entry names no subject
+            audit.record(conn, tag=EventTag.RULEBOOK_LOADED, subject=None, actor="rules", data=data, now=now)
+            logged += 1
+    return logged

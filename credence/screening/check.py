@@ -9,20 +9,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
+from credence import resolve
 from credence.exc import FieldError
 from credence.lists.known import known_listings
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
 from credence.model.catalogue import default_catalogue
-from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
 from credence.pipeline import scoring
 from credence.rules.compile import facts_sql
 from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
-from credence.store.orm import Subject
 
 
 class Outcome(StrEnum):
@@ -51,11 +50,6 @@ class Decision:
         found["outcome"] = str(self.outcome)
         found["listing_id"] = None if self.listing_id is None else str(self.listing_id)
         return found
-
-
-def _subject(conn: Connection, id_number: str) -> uuid.UUID | None:
-    number = parse_subject(id_number, field="subject").number
-    return conn.execute(select(Subject.id).where(Subject.id_number == number)).scalar_one_or_none()
 
 
 def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
@@ -119,7 +113,7 @@ def check(
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
-    subject = _subject(conn, id_number)
+    subject = resolve.find(conn, id_number, field="subject")
     if subject is None:
         return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
     applicable = [m for m in measures if m.applies_to(action, attributes)]

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from credence.audit import log
-from credence.audit.log import Entry, Tag
+from credence import audit
+from credence.audit import Entry, EventTag
 from credence.store import bulk
 from credence.store.orm import Event, Quarantine, Subject
 
@@ -106,6 +106,7 @@ def test_matching_finds_every_key_beyond_one_chunk(engine: Engine) -> None:
 
 def test_events_on_a_connection_without_begin_are_committed_by_commit(engine: Engine) -> None:
     with engine.connect() as conn:
-        log.record(conn, [Entry(Tag.RULEBOOK_LOADED, None, "test", {"n": i}) for i in range(3)], now=NOW)
+        entries = [Entry(tag=EventTag.RULEBOOK_LOADED, subject=None, actor="test", data={"n": i}) for i in range(3)]
+        audit.record_many(conn, entries, now=NOW)
         conn.commit()
     assert raw(engine, "SELECT count(*) FROM events WHERE actor = 'test'") == [(3,)]

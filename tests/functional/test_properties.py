@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from credence.lists.derive import derive
+from credence.lists.rows import ListingRow
 from credence.pipeline import rebuild, scoring
 from tests.common.calendar import add_years
 from tests.common.feeds import SCHEMES, Registry, person_id
@@ -172,9 +173,9 @@ def as_of_dates(history: History) -> list[date]:
     return sorted({TODAY, date(2027, 6, 15), *edges})
 
 
-def listing_rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def listing_rows(rows: list[ListingRow]) -> list[tuple[Any, ...]]:
     keys = ("id", "list_id", "subject_id", "role", "ground", "start_date", "end_date", "end_reason")
-    return sorted(tuple(str(r[k]) for k in keys) for r in rows)
+    return sorted(tuple(str(getattr(r, k)) for k in keys) for r in rows)
 
 
 PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -236,7 +237,7 @@ def test_a_listing_never_outlives_its_maximum_duration(
     births = {p: date(int(p[6:10]), int(p[10:12]), int(p[12:14])) for p in PEOPLE}
     rows = [row for batch in history.batches for source_rows in batch.values() for row in source_rows]
     with engine.connect() as conn:
-        listings = derive(conn, SCHEMES, known_at=times[-1])
+        listings = [row.as_dict() for row in derive(conn, SCHEMES, known_at=times[-1])]
         event(f"listings: {min(len(listings), 3)}")
         numbers = dict(conn.exec_driver_sql("SELECT id, id_number FROM subjects").all())
     latest = {row["id"]: row for row in rows}  # the newest version of each source record
