@@ -13,6 +13,7 @@ naming the file and the field, and the registry is left as it was.
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from credence.lists import derive, redlist
+from credence.lists.rows import ListingRow
 from credence.pipeline import rebuild, rulebooks, scoring
 from credence.rules.expressions import Where, parse
 from credence.rules.loader import Scheme, group, load_text
@@ -150,9 +152,11 @@ def stored_listings(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(Table("listings", MetaData(), autoload_with=conn))).mappings()]
 
 
-def listing_rows(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """Listing rows without their legal basis, the one column where the free text lands."""
-    return sorted(tuple(str(v) for k, v in sorted(r.items()) if k != "legal_basis") for r in rows)
+def listing_rows(rows: Sequence[ListingRow | dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Listing rows (derived, or read from the table) without their legal basis, the one column
+    where the free text lands."""
+    plain = [r.as_dict() if isinstance(r, ListingRow) else r for r in rows]
+    return sorted(tuple(str(v) for k, v in sorted(r.items()) if k != "legal_basis") for r in plain)
 
 
 def scores(engine: Engine, schemes: dict[str, Scheme], *, as_of: date, known_at: datetime) -> dict[str, Any]:
@@ -175,7 +179,7 @@ def test_hostile_free_text_changes_no_score_listing_or_table_on_any_engine(engin
         hostile_listed = derive.derive(conn, HOSTILE_SCHEMES, known_at=reg.now)
     assert listed, "the decisions list the debtors"
     assert listing_rows(hostile_listed) == listing_rows(listed)
-    assert {r["legal_basis"] for r in hostile_listed} == {HOSTILE}
+    assert {r.legal_basis for r in hostile_listed} == {HOSTILE}
 
     with engine.connect() as conn:
         snap = rebuild.take_snapshot(conn, known_at=reg.now)
