@@ -322,8 +322,3 @@ def canonical_encoding(name: str) -> str:
     if found not in ENCODINGS:
         raise ValueError(f"encoding {name!r} is not supported; expected one of {', '.join(ENCODINGS)}")
     return found
-
-
-def rows(path: Path, fmt: Literal["csv", "jsonl"]) -> Iterator[tuple[int, dict[str, Any] | BadLineError]]:
-    """Every row of a UTF-8 feed file from its start (see ``FeedReader`` for other layouts)."""
-    return FeedReader(path, Layout(format=fmt)).rows()

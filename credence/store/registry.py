@@ -7,11 +7,13 @@ processes that start together migrate once; the others wait for that and find it
 """
 
 import time
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, insert, select, text, update
@@ -20,15 +22,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from credence.exc import CredenceError
 from credence.store import lock
-from credence.store.db import alembic_config, make_engine, upgrade
+from credence.store.db import MIGRATIONS, make_engine, upgrade
 from credence.store.orm import Source
 
 MIGRATION_WAIT = 60.0  # seconds: another process's migration takes seconds, a load much longer
 EXAMPLES = "expected e.g. sqlite:///credence.db or postgresql://USER@HOST:5432/NAME"
 
 
+@cache
 def catalogue() -> dict[str, dict[str, Any]]:
-    """The shipped source catalogue (catalogue/sources.yaml): id -> name, kinds, jurisdictions."""
+    """The shipped source catalogue (catalogue/sources.yaml): id -> name, kinds, jurisdictions.
+    Shipped data: read once per process, though every command asks whether the store matches it."""
     text_ = resources.files("credence.catalogue").joinpath("sources.yaml").read_text("utf-8")
     return {
         sid: {"name": spec["name"], "kinds": spec["kinds"], "jurisdictions": spec["jurisdictions"]}
@@ -46,12 +50,19 @@ def sync_sources(conn: Connection) -> None:
             conn.execute(insert(Source).values(id=sid, **values))
 
 
+@cache
+def _heads() -> frozenset[str]:
+    """The newest migrations shipped (read from the migration files once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the schema is at the newest migration and ``sources`` holds the shipped catalogue
     (read only)."""
-    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as conn:
-        if set(MigrationContext.configure(conn).get_current_heads()) != heads:
+        if set(MigrationContext.configure(conn).get_current_heads()) != _heads():
             return False
         stored = {
             row.id: {"name": row.name, "kinds": row.kinds, "jurisdictions": row.jurisdictions}
