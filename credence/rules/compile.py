@@ -228,7 +228,9 @@ def score_query(
     return Query(ctes=tuple(ctes), select=f"SELECT subject_id, score, {grade} AS grade FROM scored")
 
 
-def items_query(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID]) -> Query | None:
+def items_query(
+    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None = None
+) -> Query | None:
     """Each counting record's attributed points: the lines of an explanation."""
     current = scheme.in_force(as_of)
     if current is None or current.book.score is None:
@@ -346,3 +348,15 @@ def listing_query(
        THEN ending_reason WHEN scheduled_end IS NOT NULL THEN 'term_ended' END AS end_reason{roles}
 FROM dated ORDER BY start_date, record_id"""
     return Query(ctes=tuple(ctes), select=select)
+
+
+def exemption_query(target: Target, *, day: date, action: str, case: str | None) -> Query:
+    """The reason of a one-off exemption the deciding court granted for ``action`` on ``day`` in
+    ``case`` (a ``consumption_exemption`` record), if any: column ``reason``."""
+    matches_case = f"case_number = {target.text(case)}" if case is not None else "1 = 0"
+    return Query(
+        ctes=(),
+        select=f"""SELECT reason FROM facts
+WHERE kind = 'consumption_exemption' AND valid_date = {target.date(day)}
+  AND action = {target.text(action)} AND {matches_case}""",
+    )

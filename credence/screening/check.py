@@ -9,19 +9,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from credence import resolve
+from credence.batch import evaluate
+from credence.batch.store import StoreBackend
 from credence.exc import FieldError
 from credence.lists.known import known_listings
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
-from credence.model.catalogue import default_catalogue
 from credence.model.time import legal_date
-from credence.pipeline import scoring
-from credence.rules.compile import facts_sql
 from credence.rules.loader import Scheme, shipped_schemes
-from credence.rules.targets import Dialect, Target
-from credence.store.db import dialect_of
 
 
 class Outcome(StrEnum):
@@ -50,16 +47,6 @@ class Decision:
         found["outcome"] = str(self.outcome)
         found["listing_id"] = None if self.listing_id is None else str(self.listing_id)
         return found
-
-
-def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
-    target = Target(Dialect(dialect_of(conn.engine)))
-    facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
-    day = legal_date(at)
-    query = f"""WITH facts AS ({facts})
-SELECT reason FROM facts WHERE kind = 'consumption_exemption' AND valid_date = {target.date(day)}
-  AND action = :action AND case_number = :case"""
-    return conn.execute(text(query), {"action": action, "case": case}).scalar()
 
 
 def _require(action: str, attributes: dict[str, Any], vocabulary: Vocabulary) -> dict[str, str]:
@@ -116,6 +103,7 @@ def check(
     subject = resolve.find(conn, id_number, field="subject")
     if subject is None:
         return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
+    known = StoreBackend(conn, known_at=at, scope=[subject])  # the subject's records as known at ``at``
     applicable = [m for m in measures if m.applies_to(action, attributes)]
     wanted = {name for m in applicable if m.effect is not Effect.REWARD for name in m.lists}
     listings = [
@@ -133,7 +121,7 @@ def check(
                 notices.append(measure.title)
                 continue
             appeal = f"{listing['court']}, case {listing['case_number']}"
-            exemption = _exemption(conn, subject, listing["case_number"], action, at)
+            exemption = evaluate.exemption(known, day=day, action=action, case=listing["case_number"])
             decision = Decision(
                 outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,
@@ -153,7 +141,7 @@ def check(
     graded = [m for m in applicable if m.effect is Effect.REWARD]
     if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
         grades = {
-            name: scoring.compute(conn, books[name], as_of=day, known_at=at, scope=[subject]).get(subject, (0, None))[1]
+            name: evaluate.scores(known, books[name], as_of=day).get(subject, (0, None))[1]
             for name in {name for m in graded for name in m.grades}
             if name in books
         }

@@ -9,8 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from credence.pipeline import rebuild, scoring
+from credence.batch import duckdb
+from credence.pipeline import state
 from credence.store.orm import Record, Score
+from tests.common.engines import store_scores
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 PEOPLE = [person_id(date(1970 + i, 1 + i % 12, 1 + i), seq=100 + 2 * i) for i in range(6)]
@@ -75,8 +77,8 @@ def test_rebuild_equals_incremental(
             reg.feed(source, rows, as_of=date(2026, 11, 27))
     incremental = stored(engine)
     with engine.connect() as conn:
-        snap = rebuild.take_snapshot(conn, known_at=reg.now)
-    rebuilt = rebuild.recompute(snap, SCHEMES, as_of=date(2026, 11, 27))
+        snap = duckdb.take(conn, known_at=reg.now)
+    rebuilt = state.scores(snap, SCHEMES, as_of=date(2026, 11, 27))
     assert {k: v for k, v in rebuilt.items() if v} == {k: v for k, v in incremental.items() if v}
 
 
@@ -107,8 +109,8 @@ def test_correction_is_bitemporal(engine: Engine, tmp_path: Path) -> None:
     after_fix = reg.now
     scheme = SCHEMES["suzhou-osmanthus"]
     with engine.connect() as conn:
-        then = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=before_fix)
-        now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=after_fix)
+        then = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=before_fix)
+        now = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=after_fix)
     assert list(then.values()) == [(90, "B")]
     assert list(now.values()) == [(95, "B")]
 
@@ -128,8 +130,8 @@ def test_a_retraction_stops_the_record_counting_from_then_on(engine: Engine, tmp
     assert again.unchanged == 1
     scheme = SCHEMES["suzhou-osmanthus"]
     with engine.connect() as conn:
-        then = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=before)
-        now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=reg.now)
+        then = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=before)
+        now = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=reg.now)
         versions = conn.execute(
             select(Record.version, Record.op).where(Record.source_record_id == "TAX-9").order_by(Record.version)
         ).all()

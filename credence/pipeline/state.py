@@ -1,0 +1,102 @@
+"""Derived state: what the rules give (scores, listings) and the one writer that stores it.
+
+The incremental update and the full rebuild differ only in where the rules run (the store, for
+the subjects records touched; the DuckDB snapshot, for everyone). Both derive with ``derive`` and
+store with ``write``, so a rebuild writes what the incremental path would.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+
+from sqlalchemy import Connection, delete, insert
+
+from credence import resolve
+from credence.batch import evaluate
+from credence.batch.backend import Backend
+from credence.lists import derive as decided
+from credence.lists import redlist
+from credence.lists.rows import ListingRow
+from credence.model.ids import derived_id
+from credence.rules.loader import Scheme
+from credence.store.orm import Score
+
+Scores = dict[str, evaluate.Scores]  # by scheme
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    scores: Scores
+    listings: list[ListingRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    scores: int = 0
+    started: int = 0
+    ended: int = 0
+
+
+def scores(backend: Backend, schemes: dict[str, Scheme], *, as_of: date) -> Scores:
+    """Each scheme in force on ``as_of`` with a score scale: its subjects' scores and grades."""
+    return {
+        name: evaluate.scores(backend, scheme, as_of=as_of)
+        for name, scheme in schemes.items()
+        if (current := scheme.in_force(as_of)) is not None and current.book.score is not None
+    }
+
+
+def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as_of: date) -> Derived:
+    """Scores on ``as_of`` and every decided listing, evaluated on ``backend``; ``conn`` (the
+    store) turns the ID numbers a decision binds into subjects."""
+    return Derived(
+        scores=scores(backend, schemes, as_of=as_of),
+        listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
+    )
+
+
+def write(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    derived: Derived,
+    *,
+    as_of: date,
+    now: datetime,
+    scope: Sequence[uuid.UUID] | None,
+) -> Written:
+    """Replace the stored state of ``scope`` (everyone if None) with ``derived``, in ``conn``'s
+    transaction: scores, decided listings, then redlists (which follow the scores just written);
+    starts and ends are logged. The caller registers the rulebooks (``pipeline.rulebooks``)."""
+    written = 0
+    for name, by_subject in derived.scores.items():
+        current = schemes[name].in_force(as_of)
+        assert current is not None  # noqa: S101 - scores() only gives schemes in force
+        stale = delete(Score).where(Score.scheme == name)
+        if scope is not None:
+            stale = stale.where(Score.subject_id.in_(list(scope)))
+        conn.execute(stale)
+        values = score_rows(name, current.book.version, by_subject, as_of=as_of)
+        if values:
+            conn.execute(insert(Score), values)
+        written += len(values)
+    started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
+    red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
+    return Written(scores=written, started=started + red_started, ended=ended + red_ended)
+
+
+def score_rows(scheme: str, version: str, scores: evaluate.Scores, *, as_of: date) -> list[dict[str, object]]:
+    """Rows for ``scores``, with ids derived from their inputs so that a rebuild writes the same rows."""
+    return [
+        {
+            "subject_id": sid,
+            "scheme": scheme,
+            "id": derived_id("score", scheme, version, sid, as_of, score),
+            "rulebook_version": version,
+            "score": score,
+            "grade": grade,
+            "as_of": as_of,
+        }
+        for sid, (score, grade) in scores.items()
+    ]
