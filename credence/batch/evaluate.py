@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from credence.batch.backend import Backend, Row
-from credence.rules.compile import exemption_query, items_query, listing_query, score_query
+from credence.rules.compile import exemptions_query, items_query, listing_query, score_query
 from credence.rules.loader import LoadedRulebook, Scheme
 
 Scores = dict[uuid.UUID, tuple[int, str | None]]
@@ -40,7 +40,9 @@ def decisions(backend: Backend, edition: LoadedRulebook, index: int, *, window: 
     return backend.rows(query, records=("record_id",))
 
 
-def exemption(backend: Backend, *, day: date, action: str, case: str | None) -> str | None:
-    """The reason of the deciding court's exemption for ``action`` on ``day`` in ``case``, if any."""
-    found = backend.rows(exemption_query(backend.target, day=day, action=action, case=case), subjects=())
-    return found[0]["reason"] if found else None
+def exemptions(backend: Backend) -> list[Row]:
+    """The deciding courts' one-off exemptions: record, subject, case, action, day and reason."""
+    found = backend.rows(exemptions_query(), records=("record_id",))
+    for row in found:  # SQLite hands dates back as text
+        row["day"] = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+    return found

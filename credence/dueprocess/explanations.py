@@ -138,7 +138,7 @@ def explain(
     listings = []
     measures = default_measures()
     redlists = {e.book.redlist.id for s in schemes.values() for e in s.editions if e.book.redlist}
-    for listing in known_listings(conn, schemes, subject, known_at=known_at):
+    for listing in known_listings(conn, subject, known_at=known_at):
         if listing["start_date"] > as_of:
             continue  # not yet decided, or not yet in force, on the day asked
         ended = listing["end_date"] is not None and listing["end_date"] <= as_of

@@ -11,17 +11,17 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import ColumnElement, Connection, Table
 
 from credence import audit, resolve
 from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend
 from credence.batch.store import StoreBackend
-from credence.lists.rows import COLUMNS, ListingRow, listing
+from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
-from credence.store import bulk
-from credence.store.orm import Listing
+from credence.store import versioned
+from credence.store.orm import Listing, ListingHistory
 
 
 def _as_date(value: Any) -> date | None:
@@ -92,40 +92,43 @@ def refresh(
     now: datetime,
     scope: Sequence[uuid.UUID] | None = None,
 ) -> tuple[int, int]:
-    """Replace the decided listings of ``scope`` (everyone if None) with ``rows``; log starts and
-    ends. Returns (started, ended)."""
-    new = rows
+    """Make ``rows`` the current decided listings of ``scope`` (everyone if None), as versions
+    derived at ``now``; log starts and ends. Returns (started, ended)."""
     decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
-    old_query = select(Listing.id, Listing.end_date).where(Listing.list_id.in_(decided))
-    if scope is not None:
-        old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))
-    old = dict(conn.execute(old_query).all())
+
+    def where(table: Table) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [table.c.list_id.in_(decided)]  # redlists are kept by lists.redlist
+        if scope is not None:
+            found.append(table.c.listed_subject_id.in_(list(scope)))
+        return found
+
+    values = [row.as_dict() for row in rows]
+    changes = versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
     entries = []
-    for row in new:
-        data = {"listing_id": str(row.id), "list": row.list_id, "role": row.role}
-        if row.id not in old:
+    for change in changes:
+        if change.new is None:
+            continue  # a decision retracted: the row is superseded; it never ended in law
+        row = change.new
+        data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
+        if change.old is None:
             entries.append(
                 Entry(
                     tag=EventTag.LISTING_START,
-                    subject=row.subject_id,
+                    subject=row["subject_id"],
                     actor="rules",
-                    data={**data, "start": str(row.start_date)},
+                    data={**data, "start": str(row["start_date"])},
                 )
             )
-        if row.end_date is not None and old.get(row.id) != row.end_date:
+        before = change.old["end_date"] if change.old is not None else None
+        if row["end_date"] is not None and before != row["end_date"]:
             entries.append(
                 Entry(
                     tag=EventTag.LISTING_END,
-                    subject=row.subject_id,
+                    subject=row["subject_id"],
                     actor="rules",
-                    data={**data, "end": str(row.end_date), "reason": row.end_reason},
+                    data={**data, "end": str(row["end_date"]), "reason": row["end_reason"]},
                 )
             )
-    stale = delete(Listing).where(Listing.list_id.in_(decided))  # redlists are kept by lists.redlist
-    if scope is not None:
-        stale = stale.where(Listing.listed_subject_id.in_(list(scope)))
-    conn.execute(stale)
-    bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values() for row in new])
     audit.record_many(conn, entries, now=now)
     return (
         sum(1 for e in entries if e.tag is EventTag.LISTING_START),

@@ -11,25 +11,28 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import ColumnElement, Connection, Table, delete, insert
 
 from credence import resolve
 from credence.batch import evaluate
-from credence.batch.backend import Backend
+from credence.batch.backend import Backend, Row
+from credence.lists import active, redlist
 from credence.lists import derive as decided
-from credence.lists import redlist
 from credence.lists.rows import ListingRow
 from credence.model.ids import derived_id
 from credence.rules.loader import Scheme
-from credence.store.orm import Score
+from credence.store import versioned
+from credence.store.orm import Exemption, ExemptionHistory, Score
 
 Scores = dict[str, evaluate.Scores]  # by scheme
+EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
 
 
 @dataclass(frozen=True, slots=True)
 class Derived:
     scores: Scores
     listings: list[ListingRow] = field(default_factory=list)
+    exemptions: list[Row] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as
     return Derived(
         scores=scores(backend, schemes, as_of=as_of),
         listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
+        exemptions=evaluate.exemptions(backend),
     )
 
 
@@ -67,8 +71,10 @@ def write(
     scope: Sequence[uuid.UUID] | None,
 ) -> Written:
     """Replace the stored state of ``scope`` (everyone if None) with ``derived``, in ``conn``'s
-    transaction: scores, decided listings, then redlists (which follow the scores just written);
-    starts and ends are logged. The caller registers the rulebooks (``pipeline.rulebooks``)."""
+    transaction: scores, decided listings, redlists (which follow the scores just written), the
+    measures the listings carry, and exemptions; starts and ends are logged. Listings, measures
+    and exemptions are written as versions (``store.versioned``), so what the registry knew at
+    any instant stays readable. The caller registers the rulebooks (``pipeline.rulebooks``)."""
     written = 0
     for name, by_subject in derived.scores.items():
         current = schemes[name].in_force(as_of)
@@ -83,6 +89,13 @@ def write(
         written += len(values)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
+    active.refresh(conn, now=now, scope=scope)
+
+    def mine(table: Table) -> list[ColumnElement[bool]]:
+        return [] if scope is None else [table.c.subject_id.in_(list(scope))]
+
+    exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
+    versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=mine, now=now)
     return Written(scores=written, started=started + red_started, ended=ended + red_ended)
 
 

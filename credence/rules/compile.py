@@ -350,13 +350,11 @@ FROM dated ORDER BY start_date, record_id"""
     return Query(ctes=tuple(ctes), select=select)
 
 
-def exemption_query(target: Target, *, day: date, action: str, case: str | None) -> Query:
-    """The reason of a one-off exemption the deciding court granted for ``action`` on ``day`` in
-    ``case`` (a ``consumption_exemption`` record), if any: column ``reason``."""
-    matches_case = f"case_number = {target.text(case)}" if case is not None else "1 = 0"
+def exemptions_query() -> Query:
+    """Every one-off exemption a deciding court granted (a ``consumption_exemption`` record): its
+    record, subject, case, action, day and reason."""
     return Query(
         ctes=(),
-        select=f"""SELECT reason FROM facts
-WHERE kind = 'consumption_exemption' AND valid_date = {target.date(day)}
-  AND action = {target.text(action)} AND {matches_case}""",
+        select="""SELECT record_id, subject_id, case_number, action, valid_date AS day, reason FROM facts
+WHERE kind = 'consumption_exemption'""",
     )

@@ -15,7 +15,7 @@ from credence import resolve
 from credence.batch import evaluate
 from credence.batch.store import StoreBackend
 from credence.exc import FieldError
-from credence.lists.known import known_listings
+from credence.lists import known
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
 from credence.model.time import legal_date
 from credence.rules.loader import Scheme, shipped_schemes
@@ -103,35 +103,30 @@ def check(
     subject = resolve.find(conn, id_number, field="subject")
     if subject is None:
         return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
-    known = StoreBackend(conn, known_at=at, scope=[subject])  # the subject's records as known at ``at``
     applicable = [m for m in measures if m.applies_to(action, attributes)]
-    wanted = {name for m in applicable if m.effect is not Effect.REWARD for name in m.lists}
-    listings = [
-        listing
-        for listing in (known_listings(conn, books, subject, known_at=at, lists=wanted) if wanted else [])
-        if listing["start_date"] <= day and (listing["end_date"] is None or listing["end_date"] > day)
-    ]
+    wanted = {m.id for m in applicable if m.effect is not Effect.REWARD}
+    in_force = known.measures_in_force(conn, subject, action=action, day=day, known_at=at) if wanted else []
     notices: list[str] = []
     exempted: Decision | None = None
     for measure in applicable:
-        for listing in listings:
-            if listing["list_id"] not in measure.lists:
+        for active in in_force:
+            if active["measure_id"] != measure.id:
                 continue
             if measure.effect is Effect.NOTICE:
                 notices.append(measure.title)
                 continue
-            appeal = f"{listing['court']}, case {listing['case_number']}"
-            exemption = evaluate.exemption(known, day=day, action=action, case=listing["case_number"])
+            case = active["case_number"]
+            exemption = known.exemption(conn, subject, action=action, case=case, day=day, known_at=at)
             decision = Decision(
                 outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,
                 reference=str(reference),
                 measure=measure.id,
                 measure_title=measure.title,
-                list_id=listing["list_id"],
-                listing_id=listing["id"],
+                list_id=active["list_id"],
+                listing_id=active["listing_id"],
                 legal_basis=measure.legal_basis,
-                appeal=appeal,
+                appeal=f"{active['court']}, case {case}",
                 exemption=exemption,
             )
             if not exemption:
@@ -140,8 +135,9 @@ def check(
     rewards: list[str] = []
     graded = [m for m in applicable if m.effect is Effect.REWARD]
     if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
+        records = StoreBackend(conn, known_at=at, scope=[subject])
         grades = {
-            name: evaluate.scores(known, books[name], as_of=day).get(subject, (0, None))[1]
+            name: evaluate.scores(records, books[name], as_of=day).get(subject, (0, None))[1]
             for name in {name for m in graded for name in m.grades}
             if name in books
         }
