@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
@@ -21,7 +21,7 @@ from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
 from credence.rules.loader import SHIPPED, load_text
 from credence.settings import get_settings
-from credence.store.orm import Quarantine, Record
+from credence.store.registry import holds_records
 
 CLI = ".venv/bin/credence"
 EXAMPLE_RULEBOOK = "my-rules.yaml"
@@ -99,7 +99,7 @@ def _start_fresh(url: URL, held: Engine) -> None:
             Path(url.database + suffix).unlink(missing_ok=True)
         return
     with held.connect() as conn:
-        filled = any(conn.execute(select(table.id).limit(1)).first() for table in (Record, Quarantine))
+        filled = holds_records(conn)
     if filled:
         raise CredenceError(
             f"demo --fresh: the registry {url.render_as_string(hide_password=True)} already holds records; "

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.bar import Bar
 from rich.table import Table
-from sqlalchemy import select
 
 from credence import resolve
 from credence.cli import examples
@@ -17,11 +16,11 @@ from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, 
 from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
+from credence.ingest.quarantine import held
 from credence.model.identifiers import ResidentId, parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import Outcome
 from credence.screening.check import check as check_subject
-from credence.store.orm import Quarantine
 
 
 def explain(
@@ -223,14 +222,10 @@ def quarantine(
     """Quarantined rows with their id (for `ingest --replay --fixes`), file, line and reason.
 
     The raw row is not printed: it holds ID numbers and names."""
-    query = select(Quarantine).order_by(Quarantine.id).limit(limit)
-    if source:
-        query = query.where(Quarantine.source_id == source)
-    if not everything:
-        query = query.where(Quarantine.replayed_at.is_(None))
-    table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
     with engine().connect() as conn:
-        for q in conn.execute(query):
-            replayed = "" if q.replayed_at is None else f"{q.replayed_at:%Y-%m-%d %H:%M}"
-            table.add_row(str(q.id), q.source_id, q.file, str(q.line), q.field or "", q.reason, replayed)
+        rows = held(conn, source=source, replayed=everything, limit=limit)
+    table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
+    for q in rows:
+        replayed = "" if q.replayed_at is None else f"{q.replayed_at:%Y-%m-%d %H:%M}"
+        table.add_row(str(q.id), q.source_id, q.file, str(q.line), q.field or "", q.reason, replayed)
     console.print(table)
