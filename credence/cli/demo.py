@@ -30,6 +30,7 @@ EXAMPLE_HEADER = """\
 # your own. Change a rule's points or a grade band, then see the grades it would give (a draft is
 # only ever scored with --dry-run, which writes nothing):
 #   credence score --rulebook {path} --dry-run
+# and why a subject has its score under it: credence explain ID --rulebook {path}
 # The format is in docs/rulebooks.md. The demo writes this file only when it is missing.
 """
 

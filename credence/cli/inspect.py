@@ -4,6 +4,7 @@ import json
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -53,11 +54,16 @@ def explain(
             help=f"answer as the registry knew it at this instant (default now); {INSTANT_HELP}",
         ),
     ] = None,
+    rulebook: Annotated[
+        list[Path] | None,
+        typer.Option(help="an extra rulebook YAML to explain under too, as given to score --rulebook"),
+    ] = None,
 ) -> None:
     """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source.
 
     Bitemporal: --as-of picks the day, --known-at what the registry knew then (a later correction
-    does not change an answer asked as known before it)."""
+    does not change an answer asked as known before it). --rulebook adds a scheme of your own to
+    the shipped ones, a draft too: its score is computed for the answer, never stored."""
     if id_number is None and example is None:
         raise CredenceError("explain: expected an ID number or --example listed|bound|top|low")
     if id_number is not None and example is not None:
@@ -65,6 +71,7 @@ def explain(
     number = parse_subject(id_number, field="ID").number if id_number is not None else None
     day = as_of or today()
     known = known_at or now()
+    books = schemes(rulebook)  # a bad rulebook is refused before the registry is opened
     with engine().connect() as conn:
         subject: uuid.UUID | None
         if example is not None:
@@ -76,7 +83,7 @@ def explain(
             if subject is None:
                 console.print("[yellow]no such subject in the registry[/]")
                 raise typer.Exit(1)
-        found = explain_subject(conn, schemes(), subject, as_of=day, known_at=known)
+        found = explain_subject(conn, books, subject, as_of=day, known_at=known)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
