@@ -191,6 +191,30 @@ class Superseded:
     superseded_at: Mapped[datetime]
 
 
+class ScoreIntervalColumns:
+    """A subject's score and grade under one scheme over an interval of days, and the edition
+    whose scale and grades gave them (``valid_to`` NULL: until further notice)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scheme: Mapped[str] = mapped_column(String(64))
+    rulebook_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class ScoreInterval(ScoreIntervalColumns, Derived, Base):
+    __tablename__ = "score_intervals"
+    __table_args__ = (Index("ix_score_intervals_subject", "subject_id", "scheme"),)
+
+
+class ScoreIntervalHistory(ScoreIntervalColumns, Superseded, Base):
+    __tablename__ = "score_interval_history"
+    __table_args__ = (Index("ix_score_interval_history_subject", "subject_id", "scheme"),)
+
+
 class ListingColumns:
     """A list entry: the subject, or a person bound by an organisation's listing."""
 

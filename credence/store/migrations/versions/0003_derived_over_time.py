@@ -1,4 +1,5 @@
-"""derived state over transaction time: listing versions, active measures, exemptions
+"""derived state over valid and transaction time: score intervals, listing versions, active
+measures, exemptions
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +20,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 Columns = Callable[[], list[sa.Column[object]]]
+
+
+def _score_interval() -> list[sa.Column[object]]:
+    return [
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("scheme", sa.String(length=64), nullable=False),
+        sa.Column("rulebook_version", sa.String(length=32), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.String(length=16), nullable=True),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+    ]
 
 
 def _listing() -> list[sa.Column[object]]:
@@ -98,10 +112,11 @@ def upgrade() -> None:
     _versioned("listings", _listing, ["subject_id"], current=False)
     _versioned("active_measures", _active_measure, ["subject_id", "action"])
     _versioned("exemptions", _exemption, ["subject_id", "day"])
+    _versioned("score_intervals", _score_interval, ["subject_id", "scheme"])
 
 
 def downgrade() -> None:
-    for name in ("exemption_history", "exemptions", "active_measure_history", "active_measures", "listing_history"):
+    for name in ("score_interval_history", "score_intervals", "exemption_history", "exemptions", "active_measure_history", "active_measures", "listing_history"):
         op.drop_index(f"ix_{name}_subject", table_name=name)
         op.drop_table(name)
     with op.batch_alter_table("listings", schema=None) as batch_op:
