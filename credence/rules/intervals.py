@@ -137,11 +137,11 @@ def _by_edition(scheme: Scheme, target: Target, value: "dict[int, str]", *, colu
     return f"CASE {' '.join(whens)} END"
 
 
-def _grade(book: LoadedRulebook, target: Target) -> str:
+def _grade(book: LoadedRulebook, target: Target, score: str) -> str:
     if not book.book.grades:
         return "NULL"
     whens = " ".join(
-        f"WHEN score BETWEEN {target.number(b.min)} AND {target.number(b.max)} THEN {target.text(b.grade)}"
+        f"WHEN {score} BETWEEN {target.number(b.min)} AND {target.number(b.max)} THEN {target.text(b.grade)}"
         for b in book.book.grades
     )
     return f"CASE {whens} END"
@@ -162,105 +162,103 @@ def score_intervals_query(
     ctes: list[tuple[str, str]] = []
     for index in scored:
         ctes += _coverage(scheme, index, target, scope=scope)
-    ctes.append(("matched", _matched(scheme, target, as_of=None, exclude=exclude)))
-    # each record's points on its valid date, and their return on its expiry; records a rule does
-    # not cap form one group per subject, whose total is never clamped
-    ctes.append(
-        (
-            "steps",
-            """  SELECT m.subject_id, CASE WHEN m.cap IS NULL THEN '' ELSE m.rule_id END AS rule_id,
-    CASE WHEN m.cap IS NULL THEN '' ELSE m.rulebook_version END AS rulebook_version,
-    CASE WHEN m.cap IS NULL THEN 0 ELSE m.period END AS period, m.cap,
-    CASE WHEN e.sign = 1 THEN m.valid_date ELSE m.expires_on END AS day,
-    e.sign * COALESCE(m.raw_points, 0) AS change
-  FROM matched m JOIN (SELECT 1 AS sign UNION ALL SELECT -1) e ON e.sign = 1 OR m.expires_on IS NOT NULL""",
-        )
+    # points matter only to subjects covered at some time: the others' records are left out early
+    ever = " UNION ".join(f"SELECT subject_id FROM cover_{i} WHERE dcov > 0" for i in scored)
+    ctes.append(("ever", f"  {ever}"))
+    signs = (
+        "ever v ON v.subject_id = m.subject_id\n"
+        "  JOIN (SELECT 1 AS sign UNION ALL SELECT -1) e ON e.sign = 1 OR m.expires_on IS NOT NULL"
     )
-    ctes.append(
-        (
-            "grouped",
-            """  SELECT subject_id, rule_id, rulebook_version, period, day, MAX(cap) AS cap, SUM(change) AS change
-  FROM steps GROUP BY subject_id, rule_id, rulebook_version, period, day""",
-        )
-    )
-    ctes.append(
-        (
-            "totals",
-            """  SELECT subject_id, day, cap, change, SUM(change) OVER (
-      PARTITION BY subject_id, rule_id, rulebook_version, period ORDER BY day
+    day = "CASE WHEN e.sign = 1 THEN m.valid_date ELSE m.expires_on END"
+    # a record's points on its valid date, and their return on its expiry
+    sources = [
+        f"""  SELECT m.subject_id, {day} AS day, 0 AS dcov, e.sign * COALESCE(m.raw_points, 0) AS ddelta
+  FROM uncapped m JOIN {signs}"""
+    ]
+    ctes.append(("uncapped", _matched(scheme, target, as_of=None, exclude=exclude, capped=False)))
+    if any(c.rule.cap for e in scheme.editions for c in e.rules):
+        ctes.append(("capped", _matched(scheme, target, as_of=None, exclude=exclude, capped=True)))
+        # a cap group's running total; the days' steps in any order, as the clamped changes of
+        # one day add up to the change of the clamped total over that day either way
+        ctes.append(
+            (
+                "totals",
+                f"""  SELECT m.subject_id, {day} AS day, m.cap, e.sign * COALESCE(m.raw_points, 0) AS change,
+    SUM(e.sign * COALESCE(m.raw_points, 0)) OVER (
+      PARTITION BY m.subject_id, m.rule_id, m.rulebook_version, m.period ORDER BY {day}
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
-  FROM grouped""",
+  FROM capped m JOIN {signs}""",
+            )
         )
-    )
-    clamped = f"({_clamp('total', '-cap', 'cap')}) - ({_clamp('(total - change)', '-cap', 'cap')})"
-    covers = "".join(f"\n  UNION ALL SELECT subject_id, day, dcov, 0 FROM cover_{i} WHERE dcov <> 0" for i in scored)
-    ctes.append(
-        (
-            "changes",
-            f"""  SELECT subject_id, day, 0 AS dcov, CASE WHEN cap IS NULL THEN change ELSE {clamped} END AS ddelta
-  FROM totals{covers}""",
-        )
-    )
+        clamped = f"({_clamp('total', '-cap', 'cap')}) - ({_clamp('(total - change)', '-cap', 'cap')})"
+        sources.append(f"  SELECT subject_id, day, 0, {clamped} FROM totals")
+    sources += [f"  SELECT subject_id, day, dcov, 0 FROM cover_{i} WHERE dcov <> 0" for i in scored]
+    ctes.append(("changes", "\n  UNION ALL\n".join(sources)))
+    # a day on which nothing moves cannot start an interval (an edition's start may, by itself)
+    starts = " ".join(f"OR day = {target.date(e.book.effective_from)}" for e in scheme.editions)
     ctes.append(
         (
             "timeline",
-            """  SELECT subject_id, day, SUM(dcov) AS dcov, SUM(ddelta) AS ddelta FROM changes GROUP BY subject_id, day""",
+            f"""  SELECT subject_id, day, SUM(dcov) AS dcov, SUM(ddelta) AS ddelta FROM changes GROUP BY subject_id, day
+  HAVING SUM(dcov) <> 0 OR SUM(ddelta) <> 0 {starts}""",
         )
     )
     running = "PARTITION BY subject_id ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     ctes.append(
         (
             "running",
-            f"""  SELECT subject_id, day, SUM(dcov) OVER ({running}) AS covered, SUM(ddelta) OVER ({running}) AS delta
+            f"""  SELECT subject_id, day, dcov, ddelta, SUM(dcov) OVER ({running}) AS covered,
+    SUM(ddelta) OVER ({running}) AS delta
   FROM timeline""",
         )
     )
+    # the state from this day on, and the state just before it (the day before's, under the
+    # edition in force that day): the running sums less this day's changes
     scales: dict[int, str] = {}
+    earlier: dict[int, str] = {}
     versions: dict[int, str] = {}
-    grades: dict[int, str] = {}
+    grades_now: dict[int, str] = {}
+    grades_before: dict[int, str] = {}
     for index in scored:
         book = scheme.editions[index]
         scale = book.book.score
         assert scale is not None  # noqa: S101 - only scored editions are listed
         base, floor, ceiling = (target.number(n) for n in (scale.base, scale.floor, scale.ceiling))
         scales[index] = _clamp(f"({base} + delta)", floor, ceiling)
+        earlier[index] = _clamp(f"({base} + delta - ddelta)", floor, ceiling)
         versions[index] = target.text(book.book.version)
-        grades[index] = _grade(book, target)
+        grades_now[index] = _grade(book, target, "score")
+        grades_before[index] = _grade(book, target, "was_score")
+    yesterday = _plus_days(target, "day", -1)
     ctes.append(
         (
             "valued",
-            f"""  SELECT subject_id, day, covered,
+            f"""  SELECT subject_id, day, covered, covered - dcov AS was_covered,
     CASE WHEN covered = 1 THEN CAST({_by_edition(scheme, target, scales)} AS INTEGER) END AS score,
-    CASE WHEN covered = 1 THEN {_by_edition(scheme, target, versions)} END AS rulebook_version
+    CASE WHEN covered - dcov = 1 THEN CAST({_by_edition(scheme, target, earlier, column=yesterday)} AS INTEGER) END
+      AS was_score,
+    CASE WHEN covered = 1 THEN {_by_edition(scheme, target, versions)} END AS rulebook_version,
+    CASE WHEN covered - dcov = 1 THEN {_by_edition(scheme, target, versions, column=yesterday)} END AS was_version
   FROM running""",
         )
     )
     ctes.append(
         (
             "graded",
-            f"""  SELECT subject_id, day, covered, score, rulebook_version,
-    CASE WHEN covered = 1 THEN {_by_edition(scheme, target, grades)} END AS grade
+            f"""  SELECT subject_id, day, covered, was_covered, score, was_score, rulebook_version, was_version,
+    CASE WHEN covered = 1 THEN {_by_edition(scheme, target, grades_now)} END AS grade,
+    CASE WHEN was_covered = 1 THEN {_by_edition(scheme, target, grades_before, column=yesterday)} END AS was_grade
   FROM valued""",
-        )
-    )
-    order = "PARTITION BY subject_id ORDER BY day"
-    ctes.append(
-        (
-            "compared",
-            f"""  SELECT subject_id, day, covered, score, grade, rulebook_version,
-    LAG(covered) OVER ({order}) AS was_covered, LAG(score) OVER ({order}) AS was_score,
-    LAG(grade) OVER ({order}) AS was_grade, LAG(rulebook_version) OVER ({order}) AS was_version
-  FROM graded""",
         )
     )
     # a row starts an interval where something changed; uncovered rows stay long enough to end one
     ctes.append(
         (
             "starts",
-            f"""  SELECT subject_id, day, covered, score, grade, rulebook_version,
-    LEAD(day) OVER ({order}) AS valid_to
-  FROM compared
-  WHERE was_covered IS NULL OR covered <> was_covered
+            """  SELECT subject_id, day, covered, score, grade, rulebook_version,
+    LEAD(day) OVER (PARTITION BY subject_id ORDER BY day) AS valid_to
+  FROM graded
+  WHERE covered <> was_covered
     OR (covered = 1 AND (score <> was_score OR rulebook_version <> was_version
       OR COALESCE(grade, '') <> COALESCE(was_grade, '')))""",
         )
