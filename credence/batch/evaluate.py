@@ -7,10 +7,11 @@ none of them builds SQL or touches an engine itself.
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from credence.batch.backend import Backend, Row
 from credence.rules.compile import exemptions_query, items_query, listing_query, score_query
+from credence.rules.intervals import score_intervals_query
 from credence.rules.loader import LoadedRulebook, Scheme
 
 Scores = dict[uuid.UUID, tuple[int, str | None]]
@@ -43,6 +44,30 @@ def decisions(backend: Backend, edition: LoadedRulebook, index: int, *, window: 
 def exemptions(backend: Backend) -> list[Row]:
     """The deciding courts' one-off exemptions: record, subject, case, action, day and reason."""
     found = backend.rows(exemptions_query(), records=("record_id",))
-    for row in found:  # SQLite hands dates back as text
-        row["day"] = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+    for row in found:
+        row["day"] = _day(row["day"])
     return found
+
+
+def score_intervals(backend: Backend, scheme: Scheme, *, exclude: Sequence[uuid.UUID] = ()) -> list[Row]:
+    """Each covered subject's score, grade and edition over intervals of valid time
+    (``valid_from``, ``valid_to`` NULL for "until further notice"), as dates on every engine."""
+    query = score_intervals_query(scheme, backend.target, scope=backend.scope, exclude=exclude)
+    if query is None:
+        return []
+    found = backend.rows(query)
+    for row in found:
+        for column in ("valid_from", "valid_to"):
+            row[column] = _day(row[column])
+    return found
+
+
+def _day(value: object) -> date | None:
+    """A date as every engine hands it back (SQLite: text; DuckDB may give a timestamp)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

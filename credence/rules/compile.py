@@ -123,16 +123,30 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     WHERE {scope} AND s.kind = 'person'"""
 
 
-def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[uuid.UUID]) -> str:
+def _matched(
+    scheme: Scheme,
+    target: Target,
+    *,
+    as_of: date | None,
+    exclude: Sequence[uuid.UUID],
+    capped: bool | None = None,
+) -> str:
+    """Every record a rule of its edition counts, with its points, cap group and expiry; up to
+    ``as_of`` (its valid date on or before), or over all time when ``as_of`` is None; under the
+    rules with a cap only (``capped``), without one, or all (None). ``rules.intervals`` asks over
+    all time, and treats capped and uncapped rules apart."""
     parts = []
     skip = f" AND f.record_id NOT IN ({_in_list(target, exclude)})" if exclude else ""
     for index, edition in enumerate(scheme.editions):
         start, end = scheme.window(index)
-        if start > as_of:
+        if as_of is not None and start > as_of:
             break
         upper = f" AND f.valid_date < {target.date(end)}" if end else ""
+        until = f" AND f.valid_date <= {target.date(as_of)}" if as_of is not None else ""
         for compiled in edition.rules:
             rule = compiled.rule
+            if capped is not None and (rule.cap is not None) != capped:
+                continue
             kinds = target.texts(rule.kinds)
             when = compiled.when.sql(target.dialect) if compiled.when else target.true
             period = target.year("f.valid_date") if rule.cap and rule.cap.per == "year" else "0"
@@ -151,7 +165,7 @@ def _matched(scheme: Scheme, target: Target, *, as_of: date, exclude: Sequence[u
     {target.as_date(expiry)} AS expires_on
   FROM facts f
   WHERE f.kind IN ({kinds}) AND ({when})
-    AND f.valid_date >= {target.date(start)}{upper} AND f.valid_date <= {target.date(as_of)}{skip}"""
+    AND f.valid_date >= {target.date(start)}{upper}{until}{skip}"""
             )
     if not parts:
         return (
