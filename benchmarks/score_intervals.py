@@ -15,19 +15,18 @@ intervals / point (median of the rounds' ratios; goal <= 3).
 import argparse
 import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from full_recompute import KINDS, build, timed  # noqa: E402 - a sibling script, not a package
+from full_recompute import KINDS, build, timed
 
-from credence.rules.compile import score_query  # noqa: E402
-from credence.rules.intervals import score_intervals_query  # noqa: E402
-from credence.rules.loader import group, shipped  # noqa: E402
-from credence.rules.targets import Dialect, Target  # noqa: E402
+from credence.rules.compile import score_query
+from credence.rules.intervals import score_intervals_query
+from credence.rules.loader import group, shipped
+from credence.rules.targets import Dialect, Target
 
 
 def move(db: duckdb.DuckDBPyConnection) -> int:
@@ -80,9 +79,13 @@ def main() -> None:
         rounds.append((point, spanned, spanned / point))
     rows = sum(len(db.execute(sql).fetchall()) for sql in spans)
     scored = sum(len(db.execute(sql).fetchall()) for sql in points)
-    print(f"records={args.records:,} subjects={args.subjects:,} residence records added={moves:,} schemes={len(schemes)}")
+    print(
+        f"records={args.records:,} subjects={args.subjects:,} residence records added={moves:,} schemes={len(schemes)}"
+    )
     print(f"snapshot build {load:.2f} s, reported separately; rows: point {scored:,}, intervals {rows:,}")
-    print(f"point score for today best {min(r[0] for r in rounds):.3f} s; intervals best {min(r[1] for r in rounds):.3f} s")
+    print(
+        f"point score for today best {min(r[0] for r in rounds):.3f} s; intervals best {min(r[1] for r in rounds):.3f} s"
+    )
     print("ratios per round: " + ", ".join(f"{r[2]:.2f}" for r in rounds))
     print(f"median ratio intervals/point = {statistics.median(r[2] for r in rounds):.2f} (goal <= 3)")
 

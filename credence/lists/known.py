@@ -56,7 +56,7 @@ def measures_in_force(
         ]
 
     found = versioned.known(conn, ActiveMeasure, ActiveMeasureHistory, where, at=known_at)
-    found.sort(key=lambda r: (r["listing_start"], r["list_id"] or "", str(r["listing_id"])))
+    found.sort(key=lambda r: (r["listing_start"] or date.min, r["list_id"] or "", str(r["listing_id"] or r["id"])))
     return found
 
 

@@ -13,7 +13,8 @@ from functools import partial
 
 from sqlalchemy import ColumnElement, Connection, Table, delete, insert
 
-from credence import resolve
+from credence import audit, resolve
+from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend, Row
 from credence.lists import active, redlist
@@ -22,7 +23,7 @@ from credence.lists.rows import ListingRow
 from credence.model.ids import derived_id
 from credence.rules.loader import Scheme
 from credence.store import versioned
-from credence.store.orm import Exemption, ExemptionHistory, Score
+from credence.store.orm import Exemption, ExemptionHistory, Score, ScoreInterval, ScoreIntervalHistory
 
 Scores = dict[str, evaluate.Scores]  # by scheme
 EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
@@ -33,6 +34,7 @@ class Derived:
     scores: Scores
     listings: list[ListingRow] = field(default_factory=list)
     exemptions: list[Row] = field(default_factory=list)
+    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,11 @@ def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as
         scores=scores(backend, schemes, as_of=as_of),
         listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
         exemptions=evaluate.exemptions(backend),
+        intervals={
+            name: evaluate.score_intervals(backend, scheme)
+            for name, scheme in schemes.items()
+            if any(e.book.score is not None for e in scheme.editions)
+        },
     )
 
 
@@ -89,10 +96,19 @@ def write(
         written += len(values)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
-    active.refresh(conn, now=now, scope=scope)
 
     def mine(table: Table) -> list[ColumnElement[bool]]:
         return [] if scope is None else [table.c.subject_id.in_(list(scope))]
+
+    for name, rows in derived.intervals.items():
+
+        def scheme_of(table: Table, name: str = name) -> list[ColumnElement[bool]]:
+            return [table.c.scheme == name, *mine(table)]
+
+        values = [interval_row(name, row) for row in rows]
+        changes = versioned.replace(conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now)
+        audit.record_many(conn, [_changed(change) for change in changes], now=now)
+    active.refresh(conn, now=now, scope=scope)
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
     versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=mine, now=now)
@@ -113,3 +129,35 @@ def score_rows(scheme: str, version: str, scores: evaluate.Scores, *, as_of: dat
         }
         for sid, (score, grade) in scores.items()
     ]
+
+
+def interval_row(scheme: str, row: Row) -> Row:
+    """A row of ``score_intervals``, its id derived from everything it says."""
+    parts = (row["subject_id"], row["valid_from"], row["valid_to"], row["score"], row["grade"])
+    return {
+        "id": derived_id("score-interval", scheme, row["rulebook_version"], *parts),
+        "subject_id": row["subject_id"],
+        "scheme": scheme,
+        "rulebook_version": row["rulebook_version"],
+        "score": int(row["score"]),
+        "grade": row["grade"],
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+    }
+
+
+def _changed(change: versioned.Change) -> Entry:
+    """The event of a score interval that appeared or went (internal ids, no personal data)."""
+    row = change.new or change.old
+    assert row is not None  # noqa: S101 - a change has one side at least
+    data = {
+        "interval_id": str(row["id"]),
+        "scheme": row["scheme"],
+        "version": row["rulebook_version"],
+        "from": str(row["valid_from"]),
+        "to": None if row["valid_to"] is None else str(row["valid_to"]),
+        "score": row["score"],
+        "grade": row["grade"],
+        "state": "derived" if change.new is not None else "superseded",
+    }
+    return Entry(tag=EventTag.SCORE_INTERVAL, subject=row["subject_id"], actor="rules", data=data)

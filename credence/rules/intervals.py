@@ -63,7 +63,9 @@ def _coverage(
     cover = book.coverage
     here = f"f.region LIKE {target.text(book.jurisdiction + '%')}"
     minimum = cover.residence_min_days
-    consent = f" OR (f.kind = 'scheme_consent' AND f.scheme = {target.text(book.scheme)})" if cover.consent_required else ""
+    consent = (
+        f" OR (f.kind = 'scheme_consent' AND f.scheme = {target.text(book.scheme)})" if cover.consent_required else ""
+    )
     flags = (
         f"CASE WHEN {here} AND f.status = 'registered' THEN {REGISTERED} ELSE 0 END"
         f" + CASE WHEN {here} AND f.status = 'resident' THEN {RESIDENT} ELSE 0 END"
@@ -266,4 +268,3 @@ def score_intervals_query(
     select = """SELECT subject_id, day AS valid_from, valid_to, score, grade, rulebook_version
 FROM starts WHERE covered = 1"""
     return Query(ctes=tuple(ctes), select=select)
-

@@ -12,13 +12,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from credence import resolve
-from credence.batch import evaluate
-from credence.batch.store import StoreBackend
 from credence.exc import FieldError
 from credence.lists import known
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
 from credence.model.time import legal_date
-from credence.rules.loader import Scheme, shipped_schemes
 
 
 class Outcome(StrEnum):
@@ -85,18 +82,19 @@ def check(
     at: datetime,
     measures: tuple[Measure, ...] | None = None,
     requests: Vocabulary | None = None,
-    schemes: dict[str, Scheme] | None = None,
 ) -> Decision:
-    """Answer for one subject, by exact ID number, at the instant ``at``: from the listings
-    decided and in force on the legal date of ``at``, as the registry knew them at ``at``.
+    """Answer for one subject, by exact ID number, at the instant ``at``: from the active measures
+    (through listings and grade intervals) in force on the legal date of ``at``, as the registry
+    knew them at ``at``. Reads tables only: no rule runs here.
 
-    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; an action
-    only ``measures`` names takes the attributes they name, with any value."""
+    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; ``measures``
+    decides which of the measures in force a request falls under (the table holds the catalogue
+    the last refresh put in force, see ``lists.active.refresh``); an action only ``measures``
+    names takes the attributes they name, with any value."""
     if requests is None:
         requests = {**inferred(measures or ()), **default_requests()}
     measures = measures if measures is not None else default_measures()
     attributes = _require(action, attributes or {}, requests)
-    books = schemes if schemes is not None else shipped_schemes()
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
@@ -104,11 +102,10 @@ def check(
     if subject is None:
         return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
     applicable = [m for m in measures if m.applies_to(action, attributes)]
-    wanted = {m.id for m in applicable if m.effect is not Effect.REWARD}
-    in_force = known.measures_in_force(conn, subject, action=action, day=day, known_at=at) if wanted else []
+    in_force = known.measures_in_force(conn, subject, action=action, day=day, known_at=at) if applicable else []
     notices: list[str] = []
     exempted: Decision | None = None
-    for measure in applicable:
+    for measure in (m for m in applicable if m.effect is not Effect.REWARD):
         for active in in_force:
             if active["measure_id"] != measure.id:
                 continue
@@ -132,16 +129,9 @@ def check(
             if not exemption:
                 return decision
             exempted = exempted or decision
-    rewards: list[str] = []
-    graded = [m for m in applicable if m.effect is Effect.REWARD]
-    if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
-        records = StoreBackend(conn, known_at=at, scope=[subject])
-        grades = {
-            name: evaluate.scores(records, books[name], as_of=day).get(subject, (0, None))[1]
-            for name in {name for m in graded for name in m.grades}
-            if name in books
-        }
-        rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
+    # rewards hold over the stored grade intervals of the day asked, as the registry knew them
+    rewarded = {active["measure_id"] for active in in_force if active["effect"] == Effect.REWARD.value}
+    rewards = [m.title for m in applicable if m.effect is Effect.REWARD and m.id in rewarded]
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
     return Decision(

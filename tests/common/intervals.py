@@ -80,7 +80,6 @@ def duck_points(snap: batch.Snapshot, scheme: Scheme) -> Callable[[date], Scores
     return point
 
 
-
 def check_shape(intervals: list[Interval]) -> None:
     """Per subject: each interval non-empty, none overlapping, the open one last, and two that
     touch never say the same thing (maximal)."""

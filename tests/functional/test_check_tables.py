@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from credence.screening.check import check
 from tests.common.feeds import SCHEMES
-from tests.common.oracle import old_check
 from tests.common.histories import CASES, PEOPLE, History, days, feed, histories
+from tests.common.oracle import old_check
 from tests.functional.test_properties import PROPERTY
 
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
