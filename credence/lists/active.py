@@ -22,63 +22,46 @@ from credence.store.orm import ActiveMeasure, ActiveMeasureHistory, Listing, Sco
 Row = dict[str, Any]
 
 
+def _row(measure: Measure, through: Row, *, subject: Any, listed: Any, listing: Row | None = None) -> Row:
+    """One active measure: ``measure`` over the days of ``through`` (a listing or a score interval)."""
+    starts, ends = ("start_date", "end_date") if listing is not None else ("valid_from", "valid_to")
+    return {
+        "id": derived_id("measure", measure.id, through["id"]),
+        "subject_id": subject,
+        "measure_id": measure.id,
+        "action": measure.action,
+        "effect": measure.effect.value,
+        "valid_from": through[starts],
+        "valid_to": through[ends],
+        "listed_subject_id": listed,
+        "listing_id": listing["id"] if listing else None,
+        "list_id": listing["list_id"] if listing else None,
+        "listing_start": listing["start_date"] if listing else None,
+        "court": listing["court"] if listing else None,
+        "case_number": listing["case_number"] if listing else None,
+        "legal_basis": measure.legal_basis,
+    }
+
+
 def through_listings(listings: Iterable[Row], measures: Sequence[Measure]) -> list[Row]:
     """The active-measure rows ``listings`` (rows of ``listings``) carry under ``measures``."""
-    rows = []
-    for entry in listings:
-        for measure in measures:
-            if measure.effect is Effect.REWARD or entry["list_id"] not in measure.lists:
-                continue
-            rows.append(
-                {
-                    "id": derived_id("measure", measure.id, entry["id"]),
-                    "subject_id": entry["subject_id"],
-                    "measure_id": measure.id,
-                    "action": measure.action,
-                    "effect": measure.effect.value,
-                    "valid_from": entry["start_date"],
-                    "valid_to": entry["end_date"],
-                    "listed_subject_id": entry["listed_subject_id"],
-                    "listing_id": entry["id"],
-                    "list_id": entry["list_id"],
-                    "listing_start": entry["start_date"],
-                    "court": entry["court"],
-                    "case_number": entry["case_number"],
-                    "legal_basis": measure.legal_basis,
-                }
-            )
-    return rows
+    return [
+        _row(measure, entry, subject=entry["subject_id"], listed=entry["listed_subject_id"], listing=entry)
+        for entry in listings
+        for measure in measures
+        if measure.effect is not Effect.REWARD and entry["list_id"] in measure.lists
+    ]
 
 
 def through_grades(intervals: Iterable[Row], measures: Sequence[Measure]) -> list[Row]:
     """The reward rows ``intervals`` (rows of ``score_intervals``) earn under ``measures``: a
     reward holds over each interval whose grade the measure names for that scheme."""
-    rows = []
-    for interval in intervals:
-        for measure in measures:
-            if measure.effect is not Effect.REWARD or interval["grade"] not in measure.grades.get(
-                interval["scheme"], ()
-            ):
-                continue
-            rows.append(
-                {
-                    "id": derived_id("measure", measure.id, interval["id"]),
-                    "subject_id": interval["subject_id"],
-                    "measure_id": measure.id,
-                    "action": measure.action,
-                    "effect": measure.effect.value,
-                    "valid_from": interval["valid_from"],
-                    "valid_to": interval["valid_to"],
-                    "listed_subject_id": interval["subject_id"],
-                    "listing_id": None,
-                    "list_id": None,
-                    "listing_start": None,
-                    "court": None,
-                    "case_number": None,
-                    "legal_basis": measure.legal_basis,
-                }
-            )
-    return rows
+    return [
+        _row(measure, interval, subject=interval["subject_id"], listed=interval["subject_id"])
+        for interval in intervals
+        for measure in measures
+        if measure.effect is Effect.REWARD and interval["grade"] in measure.grades.get(interval["scheme"], frozenset())
+    ]
 
 
 def refresh(
