@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from credence.exc import FieldError
 from credence.lists import active
-from credence.lists.measures import Measure, default_measures, load_measures
+from credence.lists.measures import Measure, default_measures, default_requests, load_measures
 from credence.screening.check import check
 from tests.common.feeds import listed_debtor, person_id
 
@@ -141,6 +141,9 @@ def test_a_city_grade_cannot_carry_a_restriction(tmp_path: Path) -> None:
         ("rail_ticket", {"seat_class": "second"}, "attributes.train_type"),
         ("rail_ticket", {"train_type": "G", "seat_class": " "}, "attributes.seat_class"),
         ("venue", {}, "attributes.venue_type"),
+        # the loophole the catalogue closed: without these the clause could not match, so allowed
+        ("venue", {"venue_type": "hotel"}, "attributes.star_rating"),
+        ("school_fees", {"school_type": "private"}, "attributes.fee_band"),
         ("flihgt", {}, "action"),
     ],
 )
@@ -162,3 +165,24 @@ def test_references_are_unique_and_do_not_encode_the_request(listed: Engine) -> 
         first = check(conn, DEBTOR, "flight", {}, at=AT)
         second = check(conn, DEBTOR, "flight", {}, at=AT)
     assert first.reference != second.reference
+
+
+@pytest.mark.parametrize("measure", default_measures(), ids=lambda m: m.id)
+def test_every_attribute_a_shipped_measure_reads_is_required_for_its_action(measure: Measure) -> None:
+    """A request that may leave out an attribute a clause reads matches no clause: it would be
+    allowed because the point of service said less."""
+    request = default_requests()[measure.action]
+    read = {name for clause in measure.restricts for name in clause}
+    assert read <= set(request.required), f"{measure.id} reads {sorted(read - set(request.required))}"
+
+
+def test_a_listed_debtor_cannot_book_a_hotel_by_leaving_out_its_star_rating(listed: Engine) -> None:
+    with listed.connect() as conn:
+        with pytest.raises(FieldError) as refused:
+            check(conn, DEBTOR, "venue", {"venue_type": "hotel"}, at=AT)
+        five_stars = check(conn, DEBTOR, "venue", {"venue_type": "hotel", "star_rating": "5"}, at=AT)
+        unrated = check(conn, DEBTOR, "venue", {"venue_type": "hotel", "star_rating": "none"}, at=AT)
+    assert refused.value.field == "attributes.star_rating"
+    assert "a venue request must say its star_rating" in refused.value.reason
+    assert (five_stars.outcome, five_stars.measure) == ("restricted", "no-star-hotels-nightclubs-golf")
+    assert unrated.outcome == "allowed"
