@@ -105,10 +105,12 @@ def snapshot(engine: Engine) -> State:
                 (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), bool(q.replayed_at))
                 for q in conn.execute(select(Quarantine.__table__).order_by(Quarantine.id))
             ],
-            "events": [
-                (e.tag, who(e.subject_id), e.actor, event_data(e.data))
-                for e in conn.execute(select(Event.__table__).order_by(Event.seq))
-            ],
+            "events": _blocks_sorted(
+                [
+                    (e.tag, who(e.subject_id), e.actor, event_data(e.data))
+                    for e in conn.execute(select(Event.__table__).order_by(Event.seq))
+                ]
+            ),
             "scores": sorted(
                 (who(s.subject_id), s.scheme, s.rulebook_version, s.score, s.grade, str(s.as_of))
                 for s in conn.execute(select(Score.__table__))
@@ -138,6 +140,23 @@ def snapshot(engine: Engine) -> State:
             ),
             "pending": [conn.execute(select(func.count()).select_from(PendingSubject)).scalar_one()],
         }
+
+
+def _blocks_sorted(events: list[Any]) -> list[Any]:
+    """The log in append order, except that each run of ``score.interval`` events (one refresh's,
+    for one scheme) is sorted: within a refresh they follow the engine's row order, which no
+    query fixes and random subject ids would make differ between two registries anyway."""
+    out: list[Any] = []
+    run: list[Any] = []
+    for entry in [*events, None]:
+        if entry is not None and entry[0] == "score.interval":
+            run.append(entry)
+            continue
+        out.extend(sorted(run, key=str))
+        run = []
+        if entry is not None:
+            out.append(entry)
+    return out
 
 
 def differences(left: State, right: State) -> dict[str, tuple[int, int, Any]]:
