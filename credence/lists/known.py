@@ -9,13 +9,22 @@ not yet superseded. Which of them were in force on a day is a question about val
 import uuid
 from collections.abc import Collection
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, or_
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, case, func, or_, select
 
 from credence.lists.rows import ListingRow
 from credence.store import versioned
-from credence.store.orm import ActiveMeasure, ActiveMeasureHistory, Exemption, ExemptionHistory, Listing, ListingHistory
+from credence.store.orm import (
+    ActiveMeasure,
+    ActiveMeasureHistory,
+    Exemption,
+    ExemptionHistory,
+    Listing,
+    ListingHistory,
+    Subject,
+)
 
 
 def _in_order(rows: list[ListingRow]) -> list[dict[str, Any]]:
@@ -24,57 +33,73 @@ def _in_order(rows: list[ListingRow]) -> list[dict[str, Any]]:
     return [r.as_dict() for r in rows]
 
 
+def _listings(table: Table, *, narrowed: bool) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [table.c.subject_id == bindparam("subject")]
+    if narrowed:
+        found.append(table.c.list_id.in_(bindparam("lists", expanding=True)))
+    return found
+
+
+def _exempted(table: Table) -> ColumnElement[Any]:
+    """The reason of an exemption known at ``at`` for the row's subject, action and case on
+    ``day`` (the lesser of the current and the historical one, if both), so the point of service
+    reads measures and exemptions in one statement."""
+    day, at = bindparam("day", type_=Exemption.day.type), bindparam("at", type_=Exemption.derived_at.type)
+    reasons = []
+    for model in (Exemption, ExemptionHistory):
+        ex = model.__table__
+        when = [
+            ex.c.subject_id == table.c.subject_id,
+            ex.c.day == day,
+            ex.c.action == table.c.action,
+            ex.c.case_number == table.c.case_number,
+            ex.c.derived_at <= at,
+        ]
+        if model is ExemptionHistory:
+            when.append(ex.c.superseded_at > at)
+        reasons.append(select(func.min(ex.c.reason)).where(*when).scalar_subquery())
+    now, then = reasons
+    return case((now.is_(None), then), (then.is_(None), now), (now < then, now), else_=then).label("exemption")
+
+
+def _measures(table: Table) -> list[ColumnElement[bool]]:
+    day = bindparam("day", type_=table.c.valid_from.type)
+    subject = select(Subject.id).where(Subject.id_number == bindparam("number")).scalar_subquery()
+    return [
+        table.c.subject_id == subject,
+        table.c.action == bindparam("action"),
+        table.c.valid_from <= day,
+        or_(table.c.valid_to.is_(None), table.c.valid_to > day),
+    ]
+
+
+# built once: building a statement costs more than running it, and these run on every check
+LISTINGS = versioned.known_query(Listing, ListingHistory, partial(_listings, narrowed=False))
+LISTINGS_OF = versioned.known_query(Listing, ListingHistory, partial(_listings, narrowed=True))
+MEASURES = versioned.known_query(ActiveMeasure, ActiveMeasureHistory, _measures, extra=_exempted)
+
+
 def known_listings(
     conn: Connection, subject: uuid.UUID, *, known_at: datetime, lists: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     """The listing rows naming ``subject`` (as listed or bound) that the registry held at
     ``known_at``, oldest start first; ``lists`` narrows them to those list ids. Each row has the
     columns of ``listings``."""
-
-    def where(table: Table) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [table.c.subject_id == subject]
-        if lists is not None:
-            found.append(table.c.list_id.in_(list(lists)))
-        return found
-
-    found = versioned.known(conn, Listing, ListingHistory, where, at=known_at)
-    return _in_order([ListingRow.stored(row) for row in found])
+    if lists is None:
+        found = conn.execute(LISTINGS, {"subject": subject, "at": known_at}).mappings()
+    else:
+        found = conn.execute(LISTINGS_OF, {"subject": subject, "at": known_at, "lists": list(lists)}).mappings()
+    return _in_order([ListingRow.stored(dict(row)) for row in found])
 
 
 def measures_in_force(
-    conn: Connection, subject: uuid.UUID, *, action: str, day: date, known_at: datetime
+    conn: Connection, number: str, *, action: str, day: date, known_at: datetime
 ) -> list[dict[str, Any]]:
-    """The active measures for ``action`` that applied to ``subject`` on ``day``, as the registry
-    knew them at ``known_at``; oldest listing first."""
-
-    def where(table: Table) -> list[ColumnElement[bool]]:
-        return [
-            table.c.subject_id == subject,
-            table.c.action == action,
-            table.c.valid_from <= day,
-            or_(table.c.valid_to.is_(None), table.c.valid_to > day),
-        ]
-
-    found = versioned.known(conn, ActiveMeasure, ActiveMeasureHistory, where, at=known_at)
+    """The active measures for ``action`` that applied on ``day`` to the subject of the ID number
+    ``number`` (canonical), as the registry knew them at ``known_at``, oldest listing first; each
+    with ``exemption``, the reason of a court's exemption for its case on that day, if any. One
+    statement: the point of service runs nothing else."""
+    params = {"number": number, "action": action, "day": day, "at": known_at}
+    found = [dict(row) for row in conn.execute(MEASURES, params).mappings()]
     found.sort(key=lambda r: (r["listing_start"] or date.min, r["list_id"] or "", str(r["listing_id"] or r["id"])))
     return found
-
-
-def exemption(
-    conn: Connection, subject: uuid.UUID, *, action: str, case: str | None, day: date, known_at: datetime
-) -> str | None:
-    """The reason of the deciding court's one-off exemption for ``action`` on ``day`` in ``case``,
-    as the registry knew it at ``known_at``, if there is one."""
-    if case is None:
-        return None
-
-    def where(table: Table) -> list[ColumnElement[bool]]:
-        return [
-            table.c.subject_id == subject,
-            table.c.day == day,
-            table.c.action == action,
-            table.c.case_number == case,
-        ]
-
-    found = versioned.known(conn, Exemption, ExemptionHistory, where, at=known_at)
-    return min((str(r["reason"]) for r in found), default=None)

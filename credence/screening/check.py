@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from credence import resolve
 from credence.exc import FieldError
 from credence.lists import known
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
+from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
 
 
@@ -98,11 +98,10 @@ def check(
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
-    subject = resolve.find(conn, id_number, field="subject")
-    if subject is None:
-        return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
+    # a number the registry has never seen has no measures: allowed, like anyone without any
+    number = parse_subject(id_number, field="subject").number
     applicable = [m for m in measures if m.applies_to(action, attributes)]
-    in_force = known.measures_in_force(conn, subject, action=action, day=day, known_at=at) if applicable else []
+    in_force = known.measures_in_force(conn, number, action=action, day=day, known_at=at) if applicable else []
     notices: list[str] = []
     exempted: Decision | None = None
     for measure in (m for m in applicable if m.effect is not Effect.REWARD):
@@ -112,8 +111,7 @@ def check(
             if measure.effect is Effect.NOTICE:
                 notices.append(measure.title)
                 continue
-            case = active["case_number"]
-            exemption = known.exemption(conn, subject, action=action, case=case, day=day, known_at=at)
+            case, exemption = active["case_number"], active["exemption"]
             decision = Decision(
                 outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,

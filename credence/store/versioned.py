@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Connection, Table, bindparam, delete, select, union_all
 
 from credence.store import bulk
 from credence.store.orm import Base
@@ -88,10 +88,25 @@ def replace(
     return changes
 
 
-def known(conn: Connection, model: type[Base], history: type[Base], where: Where, *, at: datetime) -> list[Row]:
-    """The versions of ``model``'s rows matching ``where`` that the registry held at ``at``."""
+def known_query(
+    model: type[Base], history: type[Base], where: Where, *, extra: Callable[[Table], ColumnElement[Any]] | None = None
+) -> CompoundSelect[Any]:
+    """A statement for the versions of ``model``'s rows matching ``where`` that the registry held at
+    the bound parameter ``at``, with an ``extra`` column computed from each row if given. Build it
+    once, with ``where`` on bound parameters too, and run it many times: a point of service asks
+    it thousands of times a second."""
     table, past = _table(model), _table(history)
     names = columns(model)
-    now = select(*(table.c[n] for n in names)).where(table.c.derived_at <= at, *where(table))
-    then = select(*(past.c[n] for n in names)).where(past.c.derived_at <= at, past.c.superseded_at > at, *where(past))
-    return [dict(row) for row in conn.execute(union_all(now, then)).mappings()]
+    at = bindparam("at", type_=table.c.derived_at.type)
+
+    def chosen(t: Table) -> list[ColumnElement[Any]]:
+        return [t.c[n] for n in names] + ([extra(t)] if extra else [])
+
+    now = select(*chosen(table)).where(table.c.derived_at <= at, *where(table))
+    then = select(*chosen(past)).where(past.c.derived_at <= at, past.c.superseded_at > at, *where(past))
+    return union_all(now, then)
+
+
+def known(conn: Connection, model: type[Base], history: type[Base], where: Where, *, at: datetime) -> list[Row]:
+    """The versions of ``model``'s rows matching ``where`` that the registry held at ``at``."""
+    return [dict(row) for row in conn.execute(known_query(model, history, where), {"at": at}).mappings()]
