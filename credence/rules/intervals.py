@@ -57,13 +57,16 @@ def _coverage(
         return [
             (
                 name,
-                f"""  SELECT s.id AS subject_id, {first} AS day, 1 AS dcov FROM subjects s WHERE {_scope(target, scope)}{ends}""",
+                f"""  SELECT s.id AS subject_id, {first} AS day, 1 AS dcov
+  FROM subjects s WHERE {_scope(target, scope)}{ends}""",
             )
         ]
     cover = book.coverage
     here = f"f.region LIKE {target.text(book.jurisdiction + '%')}"
     minimum = cover.residence_min_days
-    consent = f" OR (f.kind = 'scheme_consent' AND f.scheme = {target.text(book.scheme)})" if cover.consent_required else ""
+    consent = (
+        f" OR (f.kind = 'scheme_consent' AND f.scheme = {target.text(book.scheme)})" if cover.consent_required else ""
+    )
     flags = (
         f"CASE WHEN {here} AND f.status = 'registered' THEN {REGISTERED} ELSE 0 END"
         f" + CASE WHEN {here} AND f.status = 'resident' THEN {RESIDENT} ELSE 0 END"
@@ -91,10 +94,12 @@ def _coverage(
     UNION SELECT subject_id, {first} FROM marks_{index}{open_end}
   ) d WHERE day >= {first}{within}"""
     nothing = "CAST(NULL AS BIGINT)"
-    sequence = f"""  SELECT subject_id, day, 1 AS probe, day AS probed, 0 AS role, {nothing} AS res, {nothing} AS con, {nothing} AS bad
+    sequence = f"""  SELECT subject_id, day, 1 AS probe, day AS probed, 0 AS role,
+    {nothing} AS res, {nothing} AS con, {nothing} AS bad
   FROM probes_{index}
   UNION ALL
-  SELECT subject_id, {_plus_days(target, "day", -minimum)}, 1, day, 1, {nothing}, {nothing}, {nothing} FROM probes_{index}
+  SELECT subject_id, {_plus_days(target, "day", -minimum)}, 1, day, 1, {nothing}, {nothing}, {nothing}
+  FROM probes_{index}
   UNION ALL
   SELECT subject_id, day, 0, day, 2,
     CASE WHEN is_res = 1 THEN n * {FLAGS} + flags END, CASE WHEN is_res = 0 THEN n * 2 + flags END,
@@ -115,7 +120,8 @@ def _coverage(
         f" AND {_bit('res_start', THERE)} AND moves = 0)){agreed} THEN 1 ELSE 0 END"
     )
     flagged = f"""  SELECT subject_id, day, {covered} AS covered FROM state_{index}"""
-    changes = f"""  SELECT subject_id, day, covered - LAG(covered, 1, 0) OVER (PARTITION BY subject_id ORDER BY day) AS dcov
+    changes = f"""  SELECT subject_id, day,
+    covered - LAG(covered, 1, 0) OVER (PARTITION BY subject_id ORDER BY day) AS dcov
   FROM flagged_{index}"""
     return [
         (f"marks_{index}", marks),
@@ -266,4 +272,3 @@ def score_intervals_query(
     select = """SELECT subject_id, day AS valid_from, valid_to, score, grade, rulebook_version
 FROM starts WHERE covered = 1"""
     return Query(ctes=tuple(ctes), select=select)
-
