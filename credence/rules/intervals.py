@@ -170,7 +170,7 @@ def score_intervals_query(
         ctes += _coverage(scheme, index, target, scope=scope)
     # points matter only to subjects covered at some time: the others' records are left out early
     ever = " UNION ".join(f"SELECT subject_id FROM cover_{i} WHERE dcov > 0" for i in scored)
-    ctes.append(("ever", f"  {ever}"))
+    ctes.append(("ever", f"  SELECT DISTINCT subject_id FROM ({ever}) c"))
     signs = (
         "ever v ON v.subject_id = m.subject_id\n"
         "  JOIN (SELECT 1 AS sign UNION ALL SELECT -1) e ON e.sign = 1 OR m.expires_on IS NOT NULL"

@@ -130,7 +130,8 @@ def test_a_cap_binds_then_an_expiry_unbinds_it(engine: Engine, tmp_path: Path) -
 
 def test_a_resident_is_covered_after_the_minimum_days_until_moving_out(engine: Engine, tmp_path: Path) -> None:
     """Resident (not registered) in Suzhou from 2022-05-10: covered 365 days later, until the
-    move to Rongcheng; back on 2024-06-01, and covered again a year after that."""
+    move to Rongcheng; back on 2024-06-01, and covered again a year after that, with the
+    donation given in between."""
     newcomer = person_id(date(1985, 5, 5), region="320505", seq=201)
     reg = Registry(engine, tmp_path)
     moves = [("2022-05-10", "320505"), ("2024-02-01", "371082"), ("2024-06-01", "320506")]
@@ -148,10 +149,13 @@ def test_a_resident_is_covered_after_the_minimum_days_until_moving_out(engine: E
         ],
     )
     assert result.quarantined == 0, result.reasons
+    # given while not covered, it counts once covered again (and once only: two spells of cover)
+    donation = {"id_number": newcomer, "kind": "blood_donation", "date": "2024-09-01", "attrs": {"volume_ml": 100}}
+    reg.feed("blood_bank", [donation])
     days = [date.fromisoformat(day) for day, _ in moves]
     assert _intervals_of(engine, newcomer, known_at=reg.now, days=days) == [
         (date(2023, 5, 10), date(2024, 2, 1), 100, "A", "1.0"),
-        (date(2025, 6, 1), None, 100, "A", "1.0"),
+        (date(2025, 6, 1), None, 102, "A", "1.0"),
     ]
 
 
