@@ -8,14 +8,17 @@ every day D, the rows whose interval holds D are exactly ``score_query(as_of=D)`
 The score is a step function of valid time, built in a fixed number of window passes (never the
 point query once per day, never a correlated subquery per record):
 - each counting record adds its points on its valid date and takes them back on its expiry;
-- a cap group's (subject, rule, version, period) running total changes only on those days, and
-  its clamped value changes by clamp(total) - clamp(total - change), so no second pass is needed;
+- a cap group's (subject, rule, version, period) running total moves only on those days, in one
+  window over the capped rules' records alone; each step changes the clamped total by
+  clamp(total) - clamp(total - step), and one day's steps add up to the day's change in any order;
 - coverage, per edition (each has its own jurisdiction, minimum days and consent), can only
   change on a residence or consent record's valid date, a residence record's valid date plus the
   minimum days, or the edition's start and end; it is evaluated exactly on those days, by the
   same tests as the point query, and is constant between them;
-- the subject's timeline is the union of those days; running sums give coverage and the points,
-  the edition in force gives the scale and grades, and equal neighbours are merged.
+- the subject's timeline is those days, one row per day (only for subjects covered on some
+  day); one running pass gives coverage and points from each day on, and the running sums less
+  the day's changes, under the edition in force the day before, give the state just before it.
+  A day starts an interval where the two differ, and the next such day ends it.
 """
 
 import uuid
