@@ -17,7 +17,7 @@ import duckdb
 
 from credence.batch import duckdb as batch
 from credence.model.catalogue import SQL_TYPES, default_catalogue
-from credence.pipeline import rebuild
+from credence.pipeline import state
 from credence.rules.compile import score_query
 from credence.rules.loader import group, shipped
 from credence.rules.targets import Dialect, Target
@@ -90,7 +90,7 @@ def main() -> None:
     load = build(db, args.records, args.subjects)
     schemes = group(shipped())
     as_of = date(2026, 11, 27)
-    # the SQL `rebuild.recompute` runs; it maps the integer keys of the results to ids in Python
+    # the SQL `state.scores` runs on the snapshot; it maps the integer keys of the results to ids in Python
     queries = [q.sql() for s in schemes.values() if (q := score_query(s, Target(Dialect.DUCKDB), as_of=as_of))]
     bare_sql = "SELECT subject_id, SUM(volume_ml) FROM facts GROUP BY subject_id"
     timed(db, bare_sql)  # warm-up
@@ -110,8 +110,8 @@ def main() -> None:
     print("ratios per round: " + ", ".join(f"{r[2]:.3f}" for r in rounds))
     print(f"median ratio bare/full = {ratio:.3f} (goal >= 0.333); per scheme = {ratio * len(queries):.3f}")
     snap = batch.Snapshot(db=db, facts=args.records, subjects=args.subjects, seconds=load)
-    whole = timed_call(lambda: rebuild.recompute(snap, schemes, as_of=as_of))
-    print(f"whole rebuild.recompute (the SQL, then results keyed by the store's ids in Python): {whole:.3f} s")
+    whole = timed_call(lambda: state.scores(snap, schemes, as_of=as_of))
+    print(f"whole state.scores on the snapshot (SQL, then ids looked up in Python): {whole:.3f} s")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ def build_city(work: Path, people: int, seed: int, today: date) -> tuple[Engine,
         ingested = time.perf_counter() - started
         task = bar.add_task("first full score and list", total=1)
         started = time.perf_counter()
-        written, _, _ = update(engine, books, subjects=None, as_of=today, now=now())
+        written = update(engine, books, subjects=None, as_of=today, now=now()).scores
         bar.advance(task)
         scored = time.perf_counter() - started
     console.print(f"set-up: generated {sum(counts.values()):,} feed rows in {generated:.1f} s")
@@ -187,7 +187,7 @@ def pick_people(engine: Engine, feeds: Path, steps: int, seed: int) -> list[tupl
 
 def full_rescore(engine: Engine, books: dict[str, Scheme], today: date) -> tuple[float, int]:
     started = time.perf_counter()
-    written, _, _ = update(engine, books, subjects=None, as_of=today, now=now())
+    written = update(engine, books, subjects=None, as_of=today, now=now()).scores
     return time.perf_counter() - started, written
 
 
@@ -226,7 +226,7 @@ def one_record(
     started = time.perf_counter()
     result = load_file(engine, path, mapping, now=instant)
     loaded = time.perf_counter()
-    written, _, _ = update(engine, books, subjects=result.subjects, as_of=today, now=instant)
+    written = update(engine, books, subjects=result.subjects, as_of=today, now=instant).scores
     finished = time.perf_counter()
     if result.accepted != 1:
         raise SystemExit(f"step {step}: the new {kind} record was not accepted ({dict(result.reasons)})")

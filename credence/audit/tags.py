@@ -1,5 +1,5 @@
 """Every event tag the registry writes, in one place. The values are stored in ``events.tag``
-and read back by tests and by ``lists.known``: a value never changes once written."""
+and read back by tests and by the pages and notices to come: a value never changes once written."""
 
 from enum import StrEnum
 
@@ -11,3 +11,4 @@ class EventTag(StrEnum):
     LISTING_START = "listing.start"
     LISTING_END = "listing.end"
     RULEBOOK_LOADED = "rulebook.loaded"
+    SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh

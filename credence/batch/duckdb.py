@@ -1,19 +1,29 @@
-"""Full recompute in DuckDB over an Arrow snapshot of the store.
+"""The DuckDB backend: a full recompute over an Arrow snapshot of the store.
 
-The snapshot holds ``facts`` (taken by running the store's own facts SQL, so what counts as the
-current version of a record is decided once, in one place) and ``subjects``, keyed by integers
-instead of the store's ids (see ``key``). The compiled SQL for the ``duckdb`` target then runs
-unchanged against those two tables. No DuckDB extension is downloaded: data arrives through
-Arrow.
+The snapshot holds ``facts`` (taken by running the store backend's own facts CTE, so what counts
+as the current version of a record is decided once, in one place) and ``subjects``, keyed by
+integers instead of the store's ids (see ``key``). The compiled SQL for the ``duckdb`` target
+then runs unchanged against those two tables. No DuckDB extension is downloaded: data arrives
+through Arrow.
 """
 
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, text
+
+from credence.batch.backend import Row
+from credence.batch.store import StoreBackend
+from credence.model.catalogue import SQL_TYPES
+from credence.model.ids import as_uuid
+from credence.rules.compile import Query
+from credence.rules.targets import Dialect, Target
 
 BATCH = 200_000
 
@@ -40,18 +50,52 @@ def _table(conn: Connection, sql: str) -> pa.Table:
 
 @dataclass
 class Snapshot:
+    """A ``Backend`` over everyone: the snapshot's tables in an in-process DuckDB."""
+
     db: duckdb.DuckDBPyConnection
     facts: int
     subjects: int
     seconds: float
+    target: Target = field(default=Target(Dialect.DUCKDB), init=False)
+    scope: Sequence[uuid.UUID] | None = field(default=None, init=False)
+    _ids: list[uuid.UUID] = field(default_factory=list, init=False, repr=False)
 
-    def subject_ids(self) -> list[str]:
-        """The store's id of each integer subject key k, at index k - 1."""
-        return [uid for (uid,) in self.db.execute("SELECT uid FROM subject_keys ORDER BY k").fetchall()]
+    def subject_ids(self) -> list[uuid.UUID]:
+        """The store's id of each integer subject key k, at index k - 1 (read once)."""
+        if not self._ids:
+            found = self.db.execute("SELECT uid FROM subject_keys ORDER BY k").fetchall()
+            self._ids.extend(as_uuid(uid) for (uid,) in found)
+        return self._ids
+
+    def rows(
+        self, query: Query, *, subjects: Sequence[str] = ("subject_id",), records: Sequence[str] = ()
+    ) -> list[Row]:
+        # record ids are joined back in the SQL (listings are few); subject ids are looked up in
+        # Python, once per snapshot, rather than joined for every scheme's 100,000s of scores
+        sql = with_ids(query.sql(), subjects=(), records=tuple(records)) if records else query.sql()
+        result = self.db.execute(sql)
+        names = [d[0] for d in result.description]
+        found = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        ids = self.subject_ids() if subjects and found else []
+        for row in found:
+            for column in subjects:
+                if row[column] is not None:
+                    row[column] = ids[row[column] - 1]
+            for column in records:
+                if row[column] is not None:
+                    row[column] = as_uuid(row[column])
+        return found
+
+
+def take(conn: Connection, *, known_at: datetime) -> Snapshot:
+    """Copy the facts as known at ``known_at``, and the subjects, from the store into DuckDB."""
+    store = StoreBackend(conn, known_at=known_at)
+    types = {name: SQL_TYPES[kind] for name, kind in store.catalogue.attribute_types().items()}
+    return snapshot(conn, store.facts, types)
 
 
 def snapshot(conn: Connection, facts_sql: str, types: dict[str, str]) -> Snapshot:
-    """Copy the facts (as known at the facts SQL's transaction time) and subjects into DuckDB.
+    """Copy the rows of ``facts_sql`` and the subjects into DuckDB.
 
     ``types`` gives the SQL type of each attribute column, so that the snapshot has the same
     typed columns on every store (SQLite hands booleans back as 0 and 1)."""
@@ -107,14 +151,3 @@ def with_ids(sql: str, *, subjects: tuple[str, ...] = ("subject_id",), records: 
             joins.append(f"LEFT JOIN {table} {alias} ON {alias}.k = q.{column}")
             back.append(f"{alias}.uid AS {column}")
     return f"SELECT q.* REPLACE ({', '.join(back)}) FROM ({sql}) q {' '.join(joins)}"
-
-
-def run(snap: Snapshot, sql: str) -> list[tuple[Any, ...]]:
-    return snap.db.execute(sql).fetchall()
-
-
-def rows(snap: Snapshot, sql: str) -> list[dict[str, Any]]:
-    """Rows as column-name mappings."""
-    result = snap.db.execute(sql)
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
@@ -21,7 +21,7 @@ from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
 from credence.rules.loader import SHIPPED, load_text
 from credence.settings import get_settings
-from credence.store.orm import Quarantine, Record
+from credence.store.registry import holds_records
 
 CLI = ".venv/bin/credence"
 EXAMPLE_RULEBOOK = "my-rules.yaml"
@@ -30,6 +30,7 @@ EXAMPLE_HEADER = """\
 # your own. Change a rule's points or a grade band, then see the grades it would give (a draft is
 # only ever scored with --dry-run, which writes nothing):
 #   credence score --rulebook {path} --dry-run
+# and why a subject has its score under it: credence explain ID --rulebook {path}
 # The format is in docs/rulebooks.md. The demo writes this file only when it is missing.
 """
 
@@ -99,7 +100,7 @@ def _start_fresh(url: URL, held: Engine) -> None:
             Path(url.database + suffix).unlink(missing_ok=True)
         return
     with held.connect() as conn:
-        filled = any(conn.execute(select(table.id).limit(1)).first() for table in (Record, Quarantine))
+        filled = holds_records(conn)
     if filled:
         raise CredenceError(
             f"demo --fresh: the registry {url.render_as_string(hide_password=True)} already holds records; "

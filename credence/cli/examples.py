@@ -1,18 +1,18 @@
 """Subjects worth a first look, found in the registry: ``explain --example`` and the demo's picks.
 
-Each pick is deterministic (ties fall by ID number), so the demo's "Try next" lines and a rerun
-of them show the same subject.
+The names a user types (``--example listed``) and what each says it found; the registry is
+asked in ``resolve.picks``, whose picks are deterministic (ties fall by ID number), so the
+demo's "Try next" lines and a rerun of them show the same subject.
 """
 
 import uuid
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import Connection
 
 from credence.exc import NotFoundError
-from credence.model.identifiers import SubjectKind
-from credence.store.orm import Listing, Score, Subject
+from credence.resolve import picks
 
 TOP_SCHEME = "suzhou-osmanthus"
 LOW_SCHEME = "rongcheng-credit"
@@ -39,24 +39,15 @@ MISSING = {
 }
 
 
-def _active(day: date) -> ColumnElement[bool]:
-    return (Listing.start_date <= day) & (Listing.end_date.is_(None) | (Listing.end_date > day))
-
-
-def _query(which: Example, day: date) -> Select[uuid.UUID]:
-    people = select(Subject.id).where(Subject.kind == SubjectKind.PERSON)
-    if which is Example.LISTED:
-        return people.join(Listing, Listing.subject_id == Subject.id).where(Listing.role == "subject", _active(day))
-    if which is Example.BOUND:
-        return people.join(Listing, Listing.subject_id == Subject.id).where(Listing.role != "subject", _active(day))
-    scheme, best = (TOP_SCHEME, Score.score.desc()) if which is Example.TOP else (LOW_SCHEME, Score.score.asc())
-    return select(Subject.id).join(Score, Score.subject_id == Subject.id).where(Score.scheme == scheme).order_by(best)
-
-
 def find(conn: Connection, which: Example, *, day: date) -> uuid.UUID | None:
     """The example subject's internal id, or None when the registry has no such subject."""
-    found: uuid.UUID | None = conn.execute(_query(which, day).order_by(Subject.id_number).limit(1)).scalar()
-    return found
+    if which is Example.LISTED:
+        return picks.listed_person(conn, day=day)
+    if which is Example.BOUND:
+        return picks.bound_person(conn, day=day)
+    if which is Example.TOP:
+        return picks.highest_scored(conn, TOP_SCHEME)
+    return picks.lowest_scored(conn, LOW_SCHEME)
 
 
 def pick(conn: Connection, which: Example, *, day: date) -> uuid.UUID:
@@ -69,7 +60,4 @@ def pick(conn: Connection, which: Example, *, day: date) -> uuid.UUID:
 
 def unlisted(conn: Connection, *, day: date) -> uuid.UUID | None:
     """A person on no list today: neither listed nor bound by a listing."""
-    on_a_list = select(Listing.subject_id).where(_active(day))
-    query = select(Subject.id).where(Subject.kind == SubjectKind.PERSON, Subject.id.not_in(on_a_list))
-    found: uuid.UUID | None = conn.execute(query.order_by(Subject.id_number).limit(1)).scalar()
-    return found
+    return picks.unlisted_person(conn, day=day)

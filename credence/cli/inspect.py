@@ -4,12 +4,12 @@ import json
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.bar import Bar
 from rich.table import Table
-from sqlalchemy import select
 
 from credence import resolve
 from credence.cli import examples
@@ -17,11 +17,11 @@ from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, 
 from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
+from credence.ingest.quarantine import held
 from credence.model.identifiers import ResidentId, parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import Outcome
 from credence.screening.check import check as check_subject
-from credence.store.orm import Quarantine
 
 
 def explain(
@@ -54,11 +54,16 @@ def explain(
             help=f"answer as the registry knew it at this instant (default now); {INSTANT_HELP}",
         ),
     ] = None,
+    rulebook: Annotated[
+        list[Path] | None,
+        typer.Option(help="an extra rulebook YAML to explain under too, as given to score --rulebook"),
+    ] = None,
 ) -> None:
     """Why a subject has each score, grade, listing and measure: rule, legal basis, record, source.
 
     Bitemporal: --as-of picks the day, --known-at what the registry knew then (a later correction
-    does not change an answer asked as known before it)."""
+    does not change an answer asked as known before it). --rulebook adds a scheme of your own to
+    the shipped ones, a draft too: its score is computed for the answer, never stored."""
     if id_number is None and example is None:
         raise CredenceError("explain: expected an ID number or --example listed|bound|top|low")
     if id_number is not None and example is not None:
@@ -66,6 +71,7 @@ def explain(
     number = parse_subject(id_number, field="ID").number if id_number is not None else None
     day = as_of or today()
     known = known_at or now()
+    books = schemes(rulebook)  # a bad rulebook is refused before the registry is opened
     with engine().connect() as conn:
         subject: uuid.UUID | None
         if example is not None:
@@ -77,7 +83,7 @@ def explain(
             if subject is None:
                 console.print("[yellow]no such subject in the registry[/]")
                 raise typer.Exit(1)
-        found = explain_subject(conn, schemes(), subject, as_of=day, known_at=known)
+        found = explain_subject(conn, books, subject, as_of=day, known_at=known)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -223,14 +229,10 @@ def quarantine(
     """Quarantined rows with their id (for `ingest --replay --fixes`), file, line and reason.
 
     The raw row is not printed: it holds ID numbers and names."""
-    query = select(Quarantine).order_by(Quarantine.id).limit(limit)
-    if source:
-        query = query.where(Quarantine.source_id == source)
-    if not everything:
-        query = query.where(Quarantine.replayed_at.is_(None))
-    table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
     with engine().connect() as conn:
-        for q in conn.execute(query):
-            replayed = "" if q.replayed_at is None else f"{q.replayed_at:%Y-%m-%d %H:%M}"
-            table.add_row(str(q.id), q.source_id, q.file, str(q.line), q.field or "", q.reason, replayed)
+        rows = held(conn, source=source, replayed=everything, limit=limit)
+    table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
+    for q in rows:
+        replayed = "" if q.replayed_at is None else f"{q.replayed_at:%Y-%m-%d %H:%M}"
+        table.add_row(str(q.id), q.source_id, q.file, str(q.line), q.field or "", q.reason, replayed)
     console.print(table)

@@ -1,8 +1,8 @@
 """Commands that change the registry: db, generate, ingest, score."""
 
 import json
-import uuid
 from collections import Counter
+from collections.abc import Callable
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -10,24 +10,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, TaskID
+from rich.status import Status
 from rich.table import Table
-from sqlalchemy import Engine, func, select
 
 from credence.cli.context import console, engine, feeds_dir, folder, mappings, now, progress, schemes, today, writing
 from credence.exc import CredenceError
-from credence.ingest.loader import LoadResult, load_file, replay
-from credence.ingest.mapping import load_mappings
-from credence.ingest.readers import FeedRefusedError
-from credence.lists import redlist
-from credence.lists.derive import refresh
-from credence.logs import get_logger
-from credence.pipeline import rebuild, rulebooks, scoring
-from credence.pipeline.update import update
-from credence.rules.loader import Scheme
+from credence.ingest.loader import LoadResult
+from credence.pipeline import scoring
+from credence.pipeline.feeds import load_feeds
+from credence.pipeline.feeds import replay_quarantine as replay
 from credence.settings import get_settings
-from credence.store.orm import Score
 
-log = get_logger(__name__)
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
 CONNECTORS = Path("connectors")
 
@@ -58,8 +51,32 @@ def generate(
     console.print(table)
 
 
-def _advance(bar: Progress, task: TaskID, rows: int) -> None:
-    bar.advance(task, rows)
+class _Bars:
+    """Shows the ingest job's files as Rich progress bars, in bytes."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[Path, TaskID] = {}
+        self.status: Status | None = None
+
+    def skipped(self, path: Path) -> None:
+        console.print(f"[yellow]no {path}; skipped[/]")
+
+    def reading(self, path: Path, size: int) -> Callable[[int], None]:
+        task = self.tasks[path] = self.bar.add_task(path.name, total=size)
+        return partial(self.bar.advance, task)
+
+    def read(self, path: Path, *, refused: bool) -> None:
+        task = self.tasks[path]
+        if refused:
+            self.bar.update(task, description=f"{path.name} (refused)", total=0)
+        else:
+            self.bar.update(task, completed=path.stat().st_size)
+
+    def refreshing(self) -> None:
+        self.bar.stop()
+        self.status = console.status("scoring and listing the subjects the feeds touched")
+        self.status.start()
 
 
 def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]:
@@ -67,53 +84,16 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
 
     A file refused whole (its header lacks a mapped column, say) is reported and the others
     still load; the command then ends with status 2, so a scheduler notices."""
-    with writing("ingest") as made:
-        return _ingest_feeds(made, feeds, connectors)
-
-
-def _ingest_feeds(made: Engine, feeds: Path, connectors: Path) -> list[LoadResult]:
-    results = []
-    refused: list[str] = []
-    subjects: set[uuid.UUID] = set()
-    books = schemes()
-    with progress(in_bytes=True) as bar:
-        for mapping in load_mappings(connectors).values():
-            path = feeds / mapping.file
-            if not path.exists():
-                console.print(f"[yellow]no {path}; skipped[/]")
-                continue
-            task = bar.add_task(mapping.file, total=path.stat().st_size)
-            try:
-                result = load_file(
-                    made,
-                    path,
-                    mapping,
-                    now=now(),
-                    batch=get_settings().ingest_batch,
-                    progress=partial(_advance, bar, task),
-                )
-            except FeedRefusedError as err:
-                bar.update(task, description=f"{mapping.file} (refused)", total=0)
-                refused.append(err.detail)
-                log.warning("ingest.refused", source=mapping.source, file=path.name)
-                continue
-            bar.update(task, completed=path.stat().st_size)
-            results.append(result)
-            log.info(
-                "ingest.file",
-                source=mapping.source,
-                file=path.name,
-                rows=result.rows,
-                accepted=result.accepted,
-                amended=result.amended,
-                retracted=result.retracted,
-                unchanged=result.unchanged,
-                already=result.already,
-                quarantined=result.quarantined,
+    mapped, books = mappings(connectors), schemes()
+    with writing("ingest") as made, progress(in_bytes=True) as bar:
+        bars = _Bars(bar)
+        try:
+            loaded = load_feeds(
+                made, feeds, mapped, books, clock=now, as_of=today, batch=get_settings().ingest_batch, watcher=bars
             )
-            subjects |= result.subjects
-    with console.status("scoring and listing the subjects the feeds touched"):
-        written, started, ended = update(made, books, subjects=subjects, as_of=today(), now=now())
+        finally:
+            if bars.status is not None:
+                bars.status.stop()
     table = Table(
         "file",
         "rows",
@@ -125,7 +105,7 @@ def _ingest_feeds(made: Engine, feeds: Path, connectors: Path) -> list[LoadResul
         "why quarantined",
         title="ingest",
     )
-    for r in results:
+    for r in loaded.results:
         why = ", ".join(f"{k} ×{v}" for k, v in r.reasons.most_common(4))
         table.add_row(
             Path(r.file).name,
@@ -138,12 +118,13 @@ def _ingest_feeds(made: Engine, feeds: Path, connectors: Path) -> list[LoadResul
             why,
         )
     console.print(table)
-    console.print(f"{written:,} scores written; listings started {started:,}, ended {ended:,}")
-    for detail in refused:
+    written = loaded.written
+    console.print(f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}")
+    for detail in loaded.refused:
         console.print(f"[red]refused, nothing of it loaded: {detail}[/]")
-    if refused:
+    if loaded.refused:
         raise typer.Exit(2)
-    return results
+    return loaded.results
 
 
 def ingest(
@@ -161,8 +142,7 @@ def ingest(
         return
     fixed = read_fixes(fixes) if fixes else {}
     with writing("ingest --replay") as made:
-        result, still = replay(made, mapped, now=now(), fixes=fixed)
-        update(made, schemes(), subjects=result.subjects, as_of=today(), now=now())
+        result, still, _ = replay(made, mapped, schemes(), now=now(), as_of=today(), fixes=fixed)
     console.print(
         f"replayed {result.accepted + result.amended + result.retracted:,} rows; {len(still):,} still refused"
     )
@@ -218,64 +198,29 @@ def score(
 ) -> None:
     """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
     books = schemes(rulebook)
-    drafts = [
-        f"{e.book.scheme} {e.book.version}" for s in books.values() for e in s.editions if e.book.status == "draft"
-    ]
-    if drafts and not dry_run:
-        raise CredenceError(f"draft rulebooks ({', '.join(drafts)}) can only be scored with --dry-run")
-    if engine_name not in ("store", "duckdb"):
+    if (found := scoring.drafts(books)) and not dry_run:
+        raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
+    if engine_name not in set(scoring.Where):
         raise CredenceError(f"--engine: expected store or duckdb, got {engine_name!r}")
-    with nullcontext(engine()) if dry_run else writing("score") as made:
-        _score(made, books, engine_name=engine_name, dry_run=dry_run)
-
-
-def _score(made: Engine, books: dict[str, Scheme], *, engine_name: str, dry_run: bool) -> None:
     instant, day = now(), today()
-    scores: rebuild.Scores = {}
-    written = started = ended = 0
-    if engine_name == "store" and dry_run:
-        with made.connect() as conn:
-            for name, scheme in books.items():
-                if (current := scheme.in_force(day)) is not None and current.book.score is not None:
-                    scores[name] = scoring.compute(conn, scheme, as_of=day, known_at=instant)
-    elif engine_name == "store":
-        written, started, ended = update(made, books, subjects=None, as_of=day, now=instant)
-    else:
-        with made.connect() as conn:
-            snap = rebuild.take_snapshot(conn, known_at=instant)
-            listed = rebuild.relist(snap, conn, books)
-        scores = rebuild.recompute(snap, books, as_of=day)
-        console.print(f"snapshot: {snap.facts:,} facts, {snap.subjects:,} subjects in {snap.seconds:.1f} s")
-        if not dry_run:
-            with made.begin() as conn:
-                rulebooks.register(conn, books, now=instant)
-                written = rebuild.write(conn, books, scores, as_of=day)
-                started, ended = refresh(conn, books, known_at=instant, now=instant, rows=listed)
-                red_started, red_ended = redlist.refresh(conn, books, as_of=day, now=instant)
-                started, ended = started + red_started, ended + red_ended
-    graded = {name: Counter(grade for _, grade in by_subject.values()) for name, by_subject in scores.items()}
-    if engine_name == "store" and not dry_run:
-        graded = _stored_grades(made)
+    with nullcontext(engine()) if dry_run else writing("score") as made:
+        scored = scoring.score(made, books, where=scoring.Where(engine_name), dry_run=dry_run, as_of=day, now=instant)
+    if scored.snapshot is not None:
+        facts, subjects, seconds = scored.snapshot
+        console.print(f"snapshot: {facts:,} facts, {subjects:,} subjects in {seconds:.1f} s")
     table = Table("scheme", "version", "status", "subjects scored", "grades", title=f"scored as of {day}")
     for name, scheme in books.items():
         current = scheme.in_force(day)
         if current is not None:
-            grades = graded.get(name, Counter())
+            grades = scored.graded.get(name, Counter())
             shown = ", ".join(f"{g} {n:,}" for g, n in sorted(grades.items(), key=lambda kv: str(kv[0])))
-            counted = f"{grades.total():,}" if name in graded else ""
+            counted = f"{grades.total():,}" if name in scored.graded else ""
             table.add_row(name, current.book.version, current.book.status.value, counted, shown)
     console.print(table)
     if dry_run:
         console.print("dry run: nothing written")
     else:
-        console.print(f"{written:,} scores written; listings started {started:,}, ended {ended:,}")
-
-
-def _stored_grades(made: Engine) -> dict[str, Counter[str | None]]:
-    """Subjects by scheme and grade as now stored: the store path's update only counts the rows it writes."""
-    graded: dict[str, Counter[str | None]] = {}
-    query = select(Score.scheme, Score.grade, func.count()).group_by(Score.scheme, Score.grade)
-    with made.connect() as conn:
-        for scheme, grade, n in conn.execute(query):
-            graded.setdefault(scheme, Counter())[grade] = n
-    return graded
+        written = scored.written
+        console.print(
+            f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}"
+        )

@@ -15,17 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from credence.batch import evaluate
+from credence.batch.store import StoreBackend
 from credence.lists.known import known_listings
 from credence.lists.measures import Effect, default_measures
-from credence.model.catalogue import default_catalogue
-from credence.model.ids import as_uuid
-from credence.pipeline import scoring
-from credence.rules.compile import facts_sql, items_query
 from credence.rules.loader import Scheme
-from credence.rules.targets import Dialect, Target
-from credence.store.db import dialect_of
 
 
 @dataclass
@@ -95,15 +91,13 @@ def explain(
     as_of: date,
     known_at: datetime,
 ) -> Explanation:
-    target = Target(Dialect(dialect_of(conn.engine)))
-    facts = facts_sql(target, default_catalogue(), known_at=known_at, scope=[subject])
+    known = StoreBackend(conn, known_at=known_at, scope=[subject])
     out: list[SchemeExplanation] = []
     for name, scheme in schemes.items():
         current = scheme.in_force(as_of)
-        query = items_query(scheme, target, as_of=as_of, scope=[subject])
-        if current is None or query is None or current.book.score is None:
+        if current is None or current.book.score is None:
             continue
-        scores = scoring.compute(conn, scheme, as_of=as_of, known_at=known_at, scope=[subject])
+        scores = evaluate.scores(known, scheme, as_of=as_of)
         if subject not in scores:
             continue  # not covered by this scheme
         score, grade = scores[subject]
@@ -119,11 +113,9 @@ def explain(
             score=score,
             grade=grade,
         )
-        for item in conn.execute(text(query.sql(facts))).mappings():
-            record_id = as_uuid(item["record_id"])
-            without = scoring.compute(
-                conn, scheme, as_of=as_of, known_at=known_at, scope=[subject], exclude=[record_id]
-            )[subject][0]
+        for item in evaluate.lines(known, scheme, as_of=as_of):
+            record_id = item["record_id"]
+            without = evaluate.scores(known, scheme, as_of=as_of, exclude=[record_id])[subject][0]
             rule = rules[(item["rulebook_version"], item["rule_id"])]
             explanation.lines.append(
                 Line(
@@ -146,7 +138,7 @@ def explain(
     listings = []
     measures = default_measures()
     redlists = {e.book.redlist.id for s in schemes.values() for e in s.editions if e.book.redlist}
-    for listing in known_listings(conn, schemes, subject, known_at=known_at):
+    for listing in known_listings(conn, subject, known_at=known_at):
         if listing["start_date"] > as_of:
             continue  # not yet decided, or not yet in force, on the day asked
         ended = listing["end_date"] is not None and listing["end_date"] <= as_of

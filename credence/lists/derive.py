@@ -6,24 +6,22 @@ deterministic ids; a start or an end that appears writes an event in the same tr
 """
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import ColumnElement, Connection, Table
 
 from credence import audit, resolve
 from credence.audit import Entry, EventTag
-from credence.lists.rows import COLUMNS, ListingRow, listing
-from credence.model.catalogue import Catalogue, default_catalogue
-from credence.model.ids import as_uuid
-from credence.rules.compile import Query, facts_sql, listing_query
+from credence.batch import evaluate
+from credence.batch.backend import Backend
+from credence.batch.store import StoreBackend
+from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
-from credence.rules.targets import Dialect, Target
-from credence.store import bulk
-from credence.store.db import dialect_of
-from credence.store.orm import Listing
+from credence.store import versioned
+from credence.store.orm import Listing, ListingHistory
 
 
 def _as_date(value: Any) -> date | None:
@@ -32,49 +30,32 @@ def _as_date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-Run = Callable[[Query], Sequence[Mapping[str, Any]]]
 Lookup = Callable[[set[str]], dict[str, uuid.UUID]]  # bound ID numbers -> subjects (resolve.lookup)
 
 
 def derive(
-    conn: Connection,
-    schemes: dict[str, Scheme],
-    *,
-    known_at: datetime,
-    scope: Sequence[uuid.UUID] | None = None,
-    catalogue: Catalogue | None = None,
+    conn: Connection, schemes: dict[str, Scheme], *, known_at: datetime, scope: Sequence[uuid.UUID] | None = None
 ) -> list[ListingRow]:
-    """The listing rows the rules give for ``scope`` (everyone if None), as known at ``known_at``."""
-    target = Target(Dialect(dialect_of(conn.engine)))
-    facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
-
-    def run(query: Query) -> Sequence[Mapping[str, Any]]:
-        return [dict(row) for row in conn.execute(text(query.sql(facts))).mappings()]
-
-    return listings(schemes, target, run=run, lookup=partial(resolve.lookup, conn), scope=scope)
+    """The listing rows the rules give for ``scope`` (everyone if None), from the records in the
+    store as known at ``known_at``."""
+    backend = StoreBackend(conn, known_at=known_at, scope=scope)
+    return listings(backend, schemes, lookup=partial(resolve.lookup, conn))
 
 
-def listings(
-    schemes: dict[str, Scheme],
-    target: Target,
-    *,
-    run: Run,
-    lookup: Lookup,
-    scope: Sequence[uuid.UUID] | None = None,
-) -> list[ListingRow]:
-    """Listing rows from each list rule's compiled SQL, executed by ``run`` on any engine where
-    ``facts`` and ``subjects`` are in scope; ``lookup`` turns bound ID numbers into subjects."""
+def listings(backend: Backend, schemes: dict[str, Scheme], *, lookup: Lookup) -> list[ListingRow]:
+    """Listing rows from each list rule, evaluated on ``backend`` (the store, or the DuckDB
+    snapshot for a rebuild); ``lookup`` turns bound ID numbers into subjects, because a snapshot
+    carries no ID numbers."""
     rows: list[ListingRow] = []
     for scheme in schemes.values():
         for index, edition in enumerate(scheme.editions):
             window = scheme.window(index)
             for list_index, compiled in enumerate(edition.lists):
                 rule = compiled.rule
-                found = run(listing_query(edition, list_index, target, window=window, scope=scope))
+                found = evaluate.decisions(backend, edition, list_index, window=window)
                 ids = lookup({r[role] for r in found for role in rule.binds if r[role]})
                 for r in found:
-                    listed = as_uuid(r["subject_id"])
-                    decision = as_uuid(r["record_id"])
+                    listed, decision = r["subject_id"], r["record_id"]
                     people = [("subject", listed)] + [
                         (role, ids[r[role]]) for role in rule.binds if r[role] and r[role] in ids
                     ]
@@ -106,46 +87,48 @@ def listings(
 def refresh(
     conn: Connection,
     schemes: dict[str, Scheme],
+    rows: list[ListingRow],
     *,
-    known_at: datetime,
     now: datetime,
     scope: Sequence[uuid.UUID] | None = None,
-    rows: list[ListingRow] | None = None,
 ) -> tuple[int, int]:
-    """Replace the listings of ``scope`` with ``rows`` (derived in the store if None: a rebuild
-    passes the rows it derived in DuckDB); log starts and ends. Returns (started, ended)."""
-    new = rows if rows is not None else derive(conn, schemes, known_at=known_at, scope=scope)
+    """Make ``rows`` the current decided listings of ``scope`` (everyone if None), as versions
+    derived at ``now``; log starts and ends. Returns (started, ended)."""
     decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
-    old_query = select(Listing.id, Listing.end_date).where(Listing.list_id.in_(decided))
-    if scope is not None:
-        old_query = old_query.where(Listing.listed_subject_id.in_(list(scope)))
-    old = dict(conn.execute(old_query).all())
+
+    def where(table: Table) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [table.c.list_id.in_(decided)]  # redlists are kept by lists.redlist
+        if scope is not None:
+            found.append(table.c.listed_subject_id.in_(list(scope)))
+        return found
+
+    values = [row.as_dict() for row in rows]
+    changes = versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
     entries = []
-    for row in new:
-        data = {"listing_id": str(row.id), "list": row.list_id, "role": row.role}
-        if row.id not in old:
+    for change in changes:
+        if change.new is None:
+            continue  # a decision retracted: the row is superseded; it never ended in law
+        row = change.new
+        data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
+        if change.old is None:
             entries.append(
                 Entry(
                     tag=EventTag.LISTING_START,
-                    subject=row.subject_id,
+                    subject=row["subject_id"],
                     actor="rules",
-                    data={**data, "start": str(row.start_date)},
+                    data={**data, "start": str(row["start_date"])},
                 )
             )
-        if row.end_date is not None and old.get(row.id) != row.end_date:
+        before = change.old["end_date"] if change.old is not None else None
+        if row["end_date"] is not None and before != row["end_date"]:
             entries.append(
                 Entry(
                     tag=EventTag.LISTING_END,
-                    subject=row.subject_id,
+                    subject=row["subject_id"],
                     actor="rules",
-                    data={**data, "end": str(row.end_date), "reason": row.end_reason},
+                    data={**data, "end": str(row["end_date"]), "reason": row["end_reason"]},
                 )
             )
-    stale = delete(Listing).where(Listing.list_id.in_(decided))  # redlists are kept by lists.redlist
-    if scope is not None:
-        stale = stale.where(Listing.listed_subject_id.in_(list(scope)))
-    conn.execute(stale)
-    bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values() for row in new])
     audit.record_many(conn, entries, now=now)
     return (
         sum(1 for e in entries if e.tag is EventTag.LISTING_START),

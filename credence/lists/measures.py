@@ -2,7 +2,8 @@
 
 The file's ``requests`` section is the vocabulary of the point of service: for each action, the
 attributes a request may carry, which of them it must carry, and their values. A measure may only
-restrict attributes and values of its action's vocabulary: the catalogue is refused otherwise.
+restrict attributes and values of its action's vocabulary, and every attribute it reads must be
+required for the action: the catalogue is refused otherwise.
 An action the vocabulary does not describe (one named only by a measure) takes the attributes
 its measures name, with any value.
 """
@@ -125,7 +126,9 @@ def inferred(measures: Iterable[Measure]) -> Vocabulary:
 
 
 def _check_against(spec: dict[str, Any], vocabulary: Vocabulary) -> None:
-    """A measure may only restrict what a request for its action can say."""
+    """A measure may only restrict what a request for its action can say, and only by attributes
+    the request must carry: a clause on an attribute a request may leave out is a loophole (the
+    request without it matches no clause and is allowed)."""
     request = vocabulary.get(spec["action"])
     if request is None:
         return  # an action described only by its measures
@@ -144,6 +147,12 @@ def _check_against(spec: dict[str, Any], vocabulary: Vocabulary) -> None:
                 raise CatalogueError(
                     f"measure {measure}: restricts {name} {str(unknown[0])!r}, not a {action} {name} "
                     f"in requests.{action}.{name} (values: {attribute.allowed()})"
+                )
+            if not attribute.required:
+                # a request without it could never match the clause, so it would pass as allowed
+                raise CatalogueError(
+                    f"measure {measure}: reads attribute {name!r}, which a {action} request need not "
+                    f"carry; mark requests.{action}.{name} required: true"
                 )
 
 

@@ -12,14 +12,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from credence import audit
 from credence.audit import Entry, EventTag
-from credence.lists.rows import COLUMNS, ListingRow, listing
+from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
-from credence.store import bulk
-from credence.store.orm import Listing, Score
+from credence.store import versioned
+from credence.store.orm import Listing, ListingHistory, Score
 
 END_REASON = "grade_below_redlist"
 
@@ -32,7 +32,10 @@ def refresh(
     now: datetime,
     scope: Sequence[uuid.UUID] | None = None,
 ) -> tuple[int, int]:
-    """Start and end redlist entries from the stored scores of ``scope``; returns (started, ended)."""
+    """Start and end redlist entries from the stored scores of ``scope``; returns (started, ended).
+
+    Entries are versions like every listing (``store.versioned``): ending one writes its new
+    version with the end date, and the open version is superseded."""
     entries: list[Entry] = []
     started = ended = 0
     for name, scheme in schemes.items():
@@ -49,45 +52,45 @@ def refresh(
             if scope is not None:
                 scores = scores.where(Score.subject_id.in_(list(scope)))
             qualified = dict(conn.execute(scores).all())
-        open_entries = select(Listing.id, Listing.subject_id, Listing.list_id).where(
-            Listing.list_id.in_(redlists), Listing.end_date.is_(None)
-        )
-        if scope is not None:
-            open_entries = open_entries.where(Listing.subject_id.in_(list(scope)))
-        holding = {}
-        for row in conn.execute(open_entries):
-            if redlist is not None and row.list_id == redlist.id and row.subject_id in qualified:
-                holding[row.subject_id] = row.id
+
+        def where(table: Table, redlists: set[str] = redlists) -> list[ColumnElement[bool]]:
+            found: list[ColumnElement[bool]] = [table.c.list_id.in_(redlists)]
+            if scope is not None:
+                found.append(table.c.subject_id.in_(list(scope)))
+            return found
+
+        rows = list(versioned.current(conn, Listing, where).values())
+        holding = set()
+        for row in rows:
+            if row["end_date"] is not None:
                 continue
-            conn.execute(update(Listing).where(Listing.id == row.id).values(end_date=as_of, end_reason=END_REASON))
-            entries.append(
-                Entry(
-                    tag=EventTag.LISTING_END,
-                    subject=row.subject_id,
-                    actor="rules",
-                    data={"listing_id": str(row.id), "list": row.list_id, "end": str(as_of), "reason": END_REASON},
-                )
-            )
+            if redlist is not None and row["list_id"] == redlist.id and row["subject_id"] in qualified:
+                holding.add(row["subject_id"])
+                continue
+            row.update(end_date=as_of, end_reason=END_REASON)
+            data = {"listing_id": str(row["id"]), "list": row["list_id"], "end": str(as_of), "reason": END_REASON}
+            entries.append(Entry(tag=EventTag.LISTING_END, subject=row["subject_id"], actor="rules", data=data))
             ended += 1
-        if current is None or redlist is None:
-            continue
-        new: list[ListingRow] = [
-            listing(
-                list_id=redlist.id,
-                rulebook=name,
-                rulebook_version=current.book.version,
-                subject=subject,
-                role="subject",
-                listed=subject,
-                decision=score_id,
-                occasion=as_of,  # not the score: a later rescore in the same grade keeps the entry
-                start_date=as_of,
-                legal_basis=redlist.legal_basis,
-            )
-            for subject, score_id in qualified.items()
-            if subject not in holding
-        ]
-        bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values() for row in new])
+        new: list[ListingRow] = []
+        if current is not None and redlist is not None:
+            new = [
+                listing(
+                    list_id=redlist.id,
+                    rulebook=name,
+                    rulebook_version=current.book.version,
+                    subject=subject,
+                    role="subject",
+                    listed=subject,
+                    decision=score_id,
+                    occasion=as_of,  # not the score: a later rescore in the same grade keeps the entry
+                    start_date=as_of,
+                    legal_basis=redlist.legal_basis,
+                )
+                for subject, score_id in qualified.items()
+                if subject not in holding
+            ]
+        values = rows + [row.as_dict() for row in new]
+        versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
         entries.extend(
             Entry(
                 tag=EventTag.LISTING_START,
@@ -96,6 +99,7 @@ def refresh(
                 data={"listing_id": str(row.id), "list": redlist.id, "role": "subject", "start": str(as_of)},
             )
             for row in new
+            if redlist is not None
         )
         started += len(new)
     audit.record_many(conn, entries, now=now)

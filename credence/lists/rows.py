@@ -8,11 +8,10 @@ same ids as the incremental path.
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from credence.model.ids import as_uuid, derived_id
 
@@ -46,7 +45,7 @@ class ListingRow:
         return {name: getattr(self, name) for name in COLUMNS}
 
     @classmethod
-    def stored(cls, row: RowMapping) -> "ListingRow":
+    def stored(cls, row: Mapping[str, Any]) -> "ListingRow":
         """A row read back from ``listings`` (ids as any engine hands them back)."""
         values = {name: row[name] for name in COLUMNS}
         for name in ("id", "subject_id", "listed_subject_id", "decision_record_id"):

@@ -4,14 +4,15 @@ Every figure here counts people (subjects), never refused purchases: the registr
 is restricted, and refusals happen at the gates.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import aliased
 
 from credence.lists.measures import default_measures
-from credence.store.orm import Listing, Record, Subject
+from credence.store.orm import Listing, Record, Score, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +102,12 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
         )
         for (period, district), c in sorted(table.items())
     ]
+
+
+def grades(conn: Connection) -> dict[str, Counter[str | None]]:
+    """Subjects by scheme and grade, as the stored scores now say."""
+    graded: dict[str, Counter[str | None]] = {}
+    query = select(Score.scheme, Score.grade, func.count()).group_by(Score.scheme, Score.grade)
+    for scheme, grade, n in conn.execute(query):
+        graded.setdefault(scheme, Counter())[grade] = n
+    return graded

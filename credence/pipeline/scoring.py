@@ -1,82 +1,67 @@
-"""Score subjects in the store (SQLite or PostgreSQL) by executing the compiled SQL.
+"""The score job: score and list the whole registry, in the store or in DuckDB, or only look.
 
-Incremental: after records land, only the subjects they touch are rescored (``scope``). Scores
-are derived rows with deterministic ids, so rescoring everything writes the same rows.
+``credence score`` and any later face call ``score``; it says what it found (subjects by scheme
+and grade) and what it wrote, and leaves the showing to the face.
 """
 
-import uuid
-from collections.abc import Sequence
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy import Engine
 
-from credence.model.catalogue import Catalogue, default_catalogue
-from credence.model.ids import as_uuid, derived_id
-from credence.rules.compile import facts_sql, score_query
+from credence.batch.store import StoreBackend
+from credence.exc import CredenceError
+from credence.pipeline import rebuild, report, state
+from credence.pipeline.update import update
 from credence.rules.loader import Scheme
-from credence.rules.targets import Dialect, Target
-from credence.store.db import dialect_of
-from credence.store.orm import Score
+
+Graded = dict[str, Counter[str | None]]  # scheme -> grade -> subjects
 
 
-def compute(
-    conn: Connection,
-    scheme: Scheme,
-    *,
-    as_of: date,
-    known_at: datetime,
-    scope: Sequence[uuid.UUID] | None = None,
-    exclude: Sequence[uuid.UUID] = (),
-    catalogue: Catalogue | None = None,
-) -> dict[uuid.UUID, tuple[int, str | None]]:
-    """Scores and grades as of ``as_of``, as the registry knew them at ``known_at``."""
-    target = Target(Dialect(dialect_of(conn.engine)))
-    query = score_query(scheme, target, as_of=as_of, scope=scope, exclude=exclude)
-    if query is None:
-        return {}
-    facts = facts_sql(target, catalogue or default_catalogue(), known_at=known_at, scope=scope)
-    return {as_uuid(sid): (int(score), grade) for sid, score, grade in conn.execute(text(query.sql(facts)))}
+class Where(StrEnum):
+    """Where the rules run: the store, incrementally, or a DuckDB snapshot, in full."""
+
+    STORE = "store"
+    DUCKDB = "duckdb"
 
 
-def rescore(
-    conn: Connection,
-    schemes: dict[str, Scheme],
-    *,
-    as_of: date,
-    known_at: datetime,
-    scope: Sequence[uuid.UUID] | None = None,
-) -> int:
-    """Replace the stored scores of ``scope`` (everyone if None); returns rows written."""
-    written = 0
-    for name, scheme in schemes.items():
-        current = scheme.in_force(as_of)
-        if current is None or current.book.score is None:
-            continue
-        rows = compute(conn, scheme, as_of=as_of, known_at=known_at, scope=scope)
-        stale = delete(Score).where(Score.scheme == name)
-        if scope is not None:
-            stale = stale.where(Score.subject_id.in_(list(scope)))
-        conn.execute(stale)
-        values = score_rows(name, current.book.version, rows, as_of=as_of)
-        if values:
-            conn.execute(insert(Score), values)
-        written += len(values)
-    return written
+@dataclass(frozen=True, slots=True)
+class Scored:
+    graded: Graded
+    written: state.Written
+    snapshot: tuple[int, int, float] | None = None  # facts, subjects, seconds, for a DuckDB run
 
 
-def score_rows(
-    scheme: str, version: str, scores: dict[uuid.UUID, tuple[int, str | None]], *, as_of: date
-) -> list[dict[str, object]]:
-    """Rows for ``scores``, with ids derived from their inputs so that a rebuild writes the same rows."""
-    return [
-        {
-            "subject_id": sid,
-            "scheme": scheme,
-            "id": derived_id("score", scheme, version, sid, as_of, score),
-            "rulebook_version": version,
-            "score": score,
-            "grade": grade,
-            "as_of": as_of,
-        }
-        for sid, (score, grade) in scores.items()
-    ]
+def drafts(schemes: dict[str, Scheme]) -> list[str]:
+    """The draft editions among ``schemes`` ("scheme version"), which only a dry run may score."""
+    editions = (e for s in schemes.values() for e in s.editions)
+    return [f"{e.book.scheme} {e.book.version}" for e in editions if e.book.status == "draft"]
+
+
+def score(
+    engine: Engine, schemes: dict[str, Scheme], *, where: Where, dry_run: bool, as_of: date, now: datetime
+) -> Scored:
+    """Score and list everyone on ``as_of`` from the records as known at ``now``; write nothing
+    if ``dry_run``. Draft rulebooks are refused unless it is a dry run."""
+    if (found := drafts(schemes)) and not dry_run:
+        raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
+    if where is Where.STORE and dry_run:
+        with engine.connect() as conn:
+            scores = state.scores(StoreBackend(conn, known_at=now), schemes, as_of=as_of)
+        return Scored(graded=_graded(scores), written=state.Written())
+    if where is Where.STORE:
+        written = update(engine, schemes, subjects=None, as_of=as_of, now=now)
+        with engine.connect() as conn:
+            return Scored(graded=report.grades(conn), written=written)
+    rebuilt = rebuild.rebuild(engine, schemes, as_of=as_of, now=now, write=not dry_run)
+    return Scored(
+        graded=_graded(rebuilt.derived.scores),
+        written=rebuilt.written,
+        snapshot=(rebuilt.facts, rebuilt.subjects, rebuilt.seconds),
+    )
+
+
+def _graded(scores: state.Scores) -> Graded:
+    return {name: Counter(grade for _, grade in by_subject.values()) for name, by_subject in scores.items()}

@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, delete, select
 
-from credence.lists import derive, redlist
+from credence.batch.store import StoreBackend
 from credence.logs import get_logger
-from credence.pipeline import rulebooks, scoring
+from credence.pipeline import rulebooks, state
 from credence.rules.loader import Scheme
 from credence.store import bulk
 from credence.store.orm import PendingSubject
@@ -30,14 +30,14 @@ def update(
     subjects: Collection[uuid.UUID] | None,
     as_of: date,
     now: datetime,
-) -> tuple[int, int, int]:
-    """Returns (scores written, listings started, listings ended)."""
+) -> state.Written:
+    """Rescore and relist ``subjects`` (everyone if None) and every waiting subject, in the store."""
     with engine.begin() as conn:
         wanted = None
         if subjects is not None:
             wanted = set(subjects) | set(conn.execute(select(PendingSubject.subject_id)).scalars())
             if not wanted:
-                return (0, 0, 0)
+                return state.Written()
         scope = sorted(wanted) if wanted is not None and len(wanted) <= FULL_PASS_ABOVE else None
         settled = delete(PendingSubject)
         for where in bulk.matching(PendingSubject.subject_id, scope or (), conn):
@@ -45,15 +45,13 @@ def update(
         if scope is None:
             conn.execute(settled)
         rulebooks.register(conn, schemes, now=now)
-        written = scoring.rescore(conn, schemes, as_of=as_of, known_at=now, scope=scope)
-        started, ended = derive.refresh(conn, schemes, known_at=now, now=now, scope=scope)
-        red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
-        started, ended = started + red_started, ended + red_ended
+        derived = state.derive(StoreBackend(conn, known_at=now, scope=scope), conn, schemes, as_of=as_of)
+        written = state.write(conn, schemes, derived, as_of=as_of, now=now, scope=scope)
     log.info(
         "registry.updated",
         subjects="all" if scope is None else len(scope),
-        scores=written,
-        listings_started=started,
-        listings_ended=ended,
+        scores=written.scores,
+        listings_started=written.started,
+        listings_ended=written.ended,
     )
-    return written, started, ended
+    return written

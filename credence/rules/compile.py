@@ -242,7 +242,9 @@ def score_query(
     return Query(ctes=tuple(ctes), select=f"SELECT subject_id, score, {grade} AS grade FROM scored")
 
 
-def items_query(scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID]) -> Query | None:
+def items_query(
+    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None = None
+) -> Query | None:
     """Each counting record's attributed points: the lines of an explanation."""
     current = scheme.in_force(as_of)
     if current is None or current.book.score is None:
@@ -360,3 +362,13 @@ def listing_query(
        THEN ending_reason WHEN scheduled_end IS NOT NULL THEN 'term_ended' END AS end_reason{roles}
 FROM dated ORDER BY start_date, record_id"""
     return Query(ctes=tuple(ctes), select=select)
+
+
+def exemptions_query() -> Query:
+    """Every one-off exemption a deciding court granted (a ``consumption_exemption`` record): its
+    record, subject, case, action, day and reason."""
+    return Query(
+        ctes=(),
+        select="""SELECT record_id, subject_id, case_number, action, valid_date AS day, reason FROM facts
+WHERE kind = 'consumption_exemption'""",
+    )

@@ -9,19 +9,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from credence import resolve
 from credence.exc import FieldError
-from credence.lists.known import known_listings
+from credence.lists import known
 from credence.lists.measures import Effect, Measure, Vocabulary, default_measures, default_requests, inferred
-from credence.model.catalogue import default_catalogue
 from credence.model.time import legal_date
-from credence.pipeline import scoring
-from credence.rules.compile import facts_sql
-from credence.rules.loader import Scheme, shipped_schemes
-from credence.rules.targets import Dialect, Target
-from credence.store.db import dialect_of
 
 
 class Outcome(StrEnum):
@@ -50,16 +44,6 @@ class Decision:
         found["outcome"] = str(self.outcome)
         found["listing_id"] = None if self.listing_id is None else str(self.listing_id)
         return found
-
-
-def _exemption(conn: Connection, subject: uuid.UUID, case: str | None, action: str, at: datetime) -> str | None:
-    target = Target(Dialect(dialect_of(conn.engine)))
-    facts = facts_sql(target, default_catalogue(), known_at=at, scope=[subject])
-    day = legal_date(at)
-    query = f"""WITH facts AS ({facts})
-SELECT reason FROM facts WHERE kind = 'consumption_exemption' AND valid_date = {target.date(day)}
-  AND action = :action AND case_number = :case"""
-    return conn.execute(text(query), {"action": action, "case": case}).scalar()
 
 
 def _require(action: str, attributes: dict[str, Any], vocabulary: Vocabulary) -> dict[str, str]:
@@ -98,18 +82,19 @@ def check(
     at: datetime,
     measures: tuple[Measure, ...] | None = None,
     requests: Vocabulary | None = None,
-    schemes: dict[str, Scheme] | None = None,
 ) -> Decision:
-    """Answer for one subject, by exact ID number, at the instant ``at``: from the listings
-    decided and in force on the legal date of ``at``, as the registry knew them at ``at``.
+    """Answer for one subject, by exact ID number, at the instant ``at``: from the active measures
+    (through listings and grade intervals) in force on the legal date of ``at``, as the registry
+    knew them at ``at``. Reads tables only: no rule runs here.
 
-    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; an action
-    only ``measures`` names takes the attributes they name, with any value."""
+    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; ``measures``
+    decides which of the measures in force a request falls under (the table holds the catalogue
+    the last refresh put in force, see ``lists.active.refresh``); an action only ``measures``
+    names takes the attributes they name, with any value."""
     if requests is None:
         requests = {**inferred(measures or ()), **default_requests()}
     measures = measures if measures is not None else default_measures()
     attributes = _require(action, attributes or {}, requests)
-    books = schemes if schemes is not None else shipped_schemes()
     day = legal_date(at)
     # random, so a reference cannot be used to confirm a guessed ID number
     reference = uuid.uuid4()
@@ -117,47 +102,36 @@ def check(
     if subject is None:
         return Decision(outcome=Outcome.ALLOWED, action=action, reference=str(reference))
     applicable = [m for m in measures if m.applies_to(action, attributes)]
-    wanted = {name for m in applicable if m.effect is not Effect.REWARD for name in m.lists}
-    listings = [
-        listing
-        for listing in (known_listings(conn, books, subject, known_at=at, lists=wanted) if wanted else [])
-        if listing["start_date"] <= day and (listing["end_date"] is None or listing["end_date"] > day)
-    ]
+    in_force = known.measures_in_force(conn, subject, action=action, day=day, known_at=at) if applicable else []
     notices: list[str] = []
     exempted: Decision | None = None
-    for measure in applicable:
-        for listing in listings:
-            if listing["list_id"] not in measure.lists:
+    for measure in (m for m in applicable if m.effect is not Effect.REWARD):
+        for active in in_force:
+            if active["measure_id"] != measure.id:
                 continue
             if measure.effect is Effect.NOTICE:
                 notices.append(measure.title)
                 continue
-            appeal = f"{listing['court']}, case {listing['case_number']}"
-            exemption = _exemption(conn, subject, listing["case_number"], action, at)
+            case = active["case_number"]
+            exemption = known.exemption(conn, subject, action=action, case=case, day=day, known_at=at)
             decision = Decision(
                 outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,
                 reference=str(reference),
                 measure=measure.id,
                 measure_title=measure.title,
-                list_id=listing["list_id"],
-                listing_id=listing["id"],
+                list_id=active["list_id"],
+                listing_id=active["listing_id"],
                 legal_basis=measure.legal_basis,
-                appeal=appeal,
+                appeal=f"{active['court']}, case {case}",
                 exemption=exemption,
             )
             if not exemption:
                 return decision
             exempted = exempted or decision
-    rewards: list[str] = []
-    graded = [m for m in applicable if m.effect is Effect.REWARD]
-    if graded:  # the grade on the day asked, as the registry knew it then; not the stored one
-        grades = {
-            name: scoring.compute(conn, books[name], as_of=day, known_at=at, scope=[subject]).get(subject, (0, None))[1]
-            for name in {name for m in graded for name in m.grades}
-            if name in books
-        }
-        rewards = [m.title for m in graded if any(grades.get(s) in g for s, g in m.grades.items())]
+    # rewards hold over the stored grade intervals of the day asked, as the registry knew them
+    rewarded = {active["measure_id"] for active in in_force if active["effect"] == Effect.REWARD.value}
+    rewards = [m.title for m in applicable if m.effect is Effect.REWARD and m.id in rewarded]
     if exempted:
         return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
     return Decision(

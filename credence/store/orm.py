@@ -2,8 +2,15 @@
 
 Invariants: ``records`` and ``events`` are append-only (the database refuses UPDATE and DELETE by
 trigger, see the first migration); a correction is a new version of a record under the same
-(source, source record id). ``scores`` and ``listings`` are derived and carry deterministic ids,
-so a rebuild writes the same rows.
+(source, source record id). ``scores``, ``listings``, ``active_measures`` and ``exemptions`` are
+derived and carry deterministic ids, so a rebuild writes the same rows.
+
+Derived state over valid time: a listing, an active measure and an exemption hold for an
+interval of days (from ``start_date`` or ``valid_from``; the end NULL for "until further notice").
+The table holds each row's current version with the transaction time it was derived at
+(``derived_at``); a version a later refresh replaced or removed moves to the table's history
+(``*_history``) with ``superseded_at``. The state on a day as the registry knew it at an instant
+is then a lookup over both (``store.versioned.known``); nothing is re-derived.
 """
 
 import uuid
@@ -171,10 +178,46 @@ class Score(Base):
     as_of: Mapped[date] = mapped_column(Date)
 
 
-class Listing(Base):
+class Derived:
+    """Since when the registry knows a derived row's current version (see the module's docstring)."""
+
+    derived_at: Mapped[datetime]
+
+
+class Superseded:
+    """A version that a later refresh replaced: known from ``derived_at`` until ``superseded_at``."""
+
+    derived_at: Mapped[datetime] = mapped_column(primary_key=True)
+    superseded_at: Mapped[datetime]
+
+
+class ScoreIntervalColumns:
+    """A subject's score and grade under one scheme over an interval of days, and the edition
+    whose scale and grades gave them (``valid_to`` NULL: until further notice)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scheme: Mapped[str] = mapped_column(String(64))
+    rulebook_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class ScoreInterval(ScoreIntervalColumns, Derived, Base):
+    __tablename__ = "score_intervals"
+    __table_args__ = (Index("ix_score_intervals_subject", "subject_id", "scheme"),)
+
+
+class ScoreIntervalHistory(ScoreIntervalColumns, Superseded, Base):
+    __tablename__ = "score_interval_history"
+    __table_args__ = (Index("ix_score_interval_history_subject", "subject_id", "scheme"),)
+
+
+class ListingColumns:
     """A list entry: the subject, or a person bound by an organisation's listing."""
 
-    __tablename__ = "listings"
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     list_id: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -191,4 +234,63 @@ class Listing(Base):
     rulebook: Mapped[str] = mapped_column(String(64))
     rulebook_version: Mapped[str] = mapped_column(String(32))
 
+
+class Listing(ListingColumns, Derived, Base):
+    __tablename__ = "listings"
     __table_args__ = (Index("ix_listings_subject", "subject_id"),)
+
+
+class ListingHistory(ListingColumns, Superseded, Base):
+    __tablename__ = "listing_history"
+    __table_args__ = (Index("ix_listing_history_subject", "subject_id"),)
+
+
+class ActiveMeasureColumns:
+    """A measure that applies to a subject over an interval of days, through a listing (a
+    restriction or a notice) or a grade (a reward): what the point of service reads."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    measure_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    effect: Mapped[str] = mapped_column(String(16))  # restrict | notice | reward
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    listed_subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # whose listing (or grade) it comes through
+    listing_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    list_id: Mapped[str | None] = mapped_column(String(64))
+    listing_start: Mapped[date | None] = mapped_column(Date)
+    court: Mapped[str | None] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(100))
+    legal_basis: Mapped[str] = mapped_column(Text)
+
+
+class ActiveMeasure(ActiveMeasureColumns, Derived, Base):
+    __tablename__ = "active_measures"
+    __table_args__ = (Index("ix_active_measures_subject", "subject_id", "action"),)
+
+
+class ActiveMeasureHistory(ActiveMeasureColumns, Superseded, Base):
+    __tablename__ = "active_measure_history"
+    __table_args__ = (Index("ix_active_measure_history_subject", "subject_id", "action"),)
+
+
+class ExemptionColumns:
+    """A one-off exemption the deciding court granted: one action, one day, one case."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the exemption record's id
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(64))
+    case_number: Mapped[str | None] = mapped_column(String(100))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Exemption(ExemptionColumns, Derived, Base):
+    __tablename__ = "exemptions"
+    __table_args__ = (Index("ix_exemptions_subject", "subject_id", "day"),)
+
+
+class ExemptionHistory(ExemptionColumns, Superseded, Base):
+    __tablename__ = "exemption_history"
+    __table_args__ = (Index("ix_exemption_history_subject", "subject_id", "day"),)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from credence.exc import CredenceError
 from credence.store import lock
 from credence.store.db import MIGRATIONS, make_engine, upgrade
-from credence.store.orm import Source
+from credence.store.orm import Quarantine, Record, Source
 
 MIGRATION_WAIT = 60.0  # seconds: another process's migration takes seconds, a load much longer
 EXAMPLES = "expected e.g. sqlite:///credence.db or postgresql://USER@HOST:5432/NAME"
@@ -48,6 +48,12 @@ def sync_sources(conn: Connection) -> None:
             conn.execute(update(Source).where(Source.id == sid).values(**values))
         else:
             conn.execute(insert(Source).values(id=sid, **values))
+
+
+def holds_records(conn: Connection) -> bool:
+    """Whether the registry holds anyone's data: a record or a quarantined row. A schema with the
+    source catalogue alone holds none, so a registry without either may be started afresh."""
+    return any(conn.execute(select(table.id).limit(1)).first() is not None for table in (Record, Quarantine))
 
 
 @cache

@@ -7,18 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from credence.batch import duckdb as batch
-from credence.model.catalogue import default_catalogue
-from credence.model.ids import as_uuid
-from credence.pipeline import scoring
-from credence.rules.compile import facts_sql, score_query
-from credence.rules.intervals import score_intervals_query
+from credence.batch import evaluate
+from credence.batch.store import StoreBackend
 from credence.rules.loader import Scheme
-from credence.rules.targets import Dialect, Target
-from credence.store.db import dialect_of
 from tests.common.calendar import add_years
 
 Scores = dict[uuid.UUID, tuple[int, str | None]]
@@ -37,20 +33,12 @@ class Interval:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
 
 
-def _day(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _intervals(rows: Iterable[Sequence[object]], key: Callable[[object], uuid.UUID]) -> list[Interval]:
+def _intervals(rows: Iterable[dict[str, Any]]) -> list[Interval]:
     return [
         Interval(
-            key(s), _day(a), None if b is None else _day(b), int(str(score)), None if g is None else str(g), str(v)
+            r["subject_id"], r["valid_from"], r["valid_to"], int(r["score"]), r["grade"], str(r["rulebook_version"])
         )
-        for s, a, b, score, g, v in rows
+        for r in rows
     ]
 
 
@@ -62,12 +50,8 @@ def store_intervals(
     scope: Sequence[uuid.UUID] | None = None,
     exclude: Sequence[uuid.UUID] = (),
 ) -> list[Interval]:
-    target = Target(Dialect(dialect_of(conn.engine)))
-    query = score_intervals_query(scheme, target, scope=scope, exclude=exclude)
-    if query is None:
-        return []
-    facts = facts_sql(target, default_catalogue(), known_at=known_at, scope=scope)
-    return _intervals(conn.execute(text(query.sql(facts))).all(), as_uuid)
+    backend = StoreBackend(conn, known_at=known_at, scope=scope)
+    return _intervals(evaluate.score_intervals(backend, scheme, exclude=exclude))
 
 
 def store_points(
@@ -78,28 +62,21 @@ def store_points(
     scope: Sequence[uuid.UUID] | None = None,
     exclude: Sequence[uuid.UUID] = (),
 ) -> Callable[[date], Scores]:
+    backend = StoreBackend(conn, known_at=known_at, scope=scope)
+
     def point(day: date) -> Scores:
-        return scoring.compute(conn, scheme, as_of=day, known_at=known_at, scope=scope, exclude=exclude)
+        return evaluate.scores(backend, scheme, as_of=day, exclude=exclude)
 
     return point
 
 
 def duck_intervals(snap: batch.Snapshot, scheme: Scheme) -> list[Interval]:
-    query = score_intervals_query(scheme, Target(Dialect.DUCKDB))
-    if query is None:
-        return []
-    ids = [as_uuid(uid) for uid in snap.subject_ids()]
-    return _intervals(batch.run(snap, query.sql()), lambda k: ids[int(str(k)) - 1])
+    return _intervals(evaluate.score_intervals(snap, scheme))
 
 
 def duck_points(snap: batch.Snapshot, scheme: Scheme) -> Callable[[date], Scores]:
-    ids = [as_uuid(uid) for uid in snap.subject_ids()]
-
     def point(day: date) -> Scores:
-        query = score_query(scheme, Target(Dialect.DUCKDB), as_of=day)
-        if query is None:
-            return {}
-        return {ids[key - 1]: (int(score), grade) for key, score, grade in batch.run(snap, query.sql())}
+        return evaluate.scores(snap, scheme, as_of=day)
 
     return point
 

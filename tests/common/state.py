@@ -14,7 +14,19 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from credence.model.ids import as_uuid
-from credence.store.orm import Event, Listing, PendingSubject, Quarantine, Record, Score, Subject
+from credence.store.orm import (
+    ActiveMeasure,
+    Event,
+    Exemption,
+    Listing,
+    PendingSubject,
+    Quarantine,
+    Record,
+    Score,
+    ScoreInterval,
+    ScoreIntervalHistory,
+    Subject,
+)
 
 State = dict[str, list[Any]]
 
@@ -50,10 +62,21 @@ def snapshot(engine: Engine) -> State:
             for row in conn.execute(select(Listing.__table__))
         }
 
+        def interval(row: Any) -> tuple[Any, ...]:
+            return (who(row.subject_id), row.scheme, row.rulebook_version, row.score, row.grade)
+
+        intervals = {
+            row.id: (*interval(row), str(row.valid_from), str(row.valid_to))
+            for table in (ScoreInterval, ScoreIntervalHistory)
+            for row in conn.execute(select(table.__table__))
+        }
+
         def event_data(data: dict[str, Any]) -> Any:
-            # a listing id is derived from the random subject id: name the listing by its content
+            # listing and interval ids are derived from the random subject id: name them by content
             if "listing_id" in data:
                 data = {**data, "listing_id": listings.get(as_uuid(data["listing_id"]), "gone")}
+            if "interval_id" in data:
+                data = {**data, "interval_id": intervals.get(as_uuid(data["interval_id"]), "gone")}
             return _plain(data)
 
         return {
@@ -82,17 +105,58 @@ def snapshot(engine: Engine) -> State:
                 (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), bool(q.replayed_at))
                 for q in conn.execute(select(Quarantine.__table__).order_by(Quarantine.id))
             ],
-            "events": [
-                (e.tag, who(e.subject_id), e.actor, event_data(e.data))
-                for e in conn.execute(select(Event.__table__).order_by(Event.seq))
-            ],
+            "events": _blocks_sorted(
+                [
+                    (e.tag, who(e.subject_id), e.actor, event_data(e.data))
+                    for e in conn.execute(select(Event.__table__).order_by(Event.seq))
+                ]
+            ),
             "scores": sorted(
                 (who(s.subject_id), s.scheme, s.rulebook_version, s.score, s.grade, str(s.as_of))
                 for s in conn.execute(select(Score.__table__))
             ),
             "listings": sorted(listings.values(), key=str),
+            "score_intervals": sorted(
+                (*interval(r), str(r.valid_from), str(r.valid_to))
+                for r in conn.execute(select(ScoreInterval.__table__))
+            ),
+            "active_measures": sorted(
+                (
+                    who(r.subject_id),
+                    r.measure_id,
+                    r.action,
+                    r.effect,
+                    str(r.valid_from),
+                    str(r.valid_to),
+                    who(r.listed_subject_id),
+                    r.list_id,
+                    r.case_number,
+                )
+                for r in conn.execute(select(ActiveMeasure.__table__))
+            ),
+            "exemptions": sorted(
+                (who(r.subject_id), r.action, r.case_number, str(r.day), r.reason)
+                for r in conn.execute(select(Exemption.__table__))
+            ),
             "pending": [conn.execute(select(func.count()).select_from(PendingSubject)).scalar_one()],
         }
+
+
+def _blocks_sorted(events: list[Any]) -> list[Any]:
+    """The log in append order, except that each run of ``score.interval`` events (one refresh's,
+    for one scheme) is sorted: within a refresh they follow the engine's row order, which no
+    query fixes and random subject ids would make differ between two registries anyway."""
+    out: list[Any] = []
+    run: list[Any] = []
+    for entry in [*events, None]:
+        if entry is not None and entry[0] == "score.interval":
+            run.append(entry)
+            continue
+        out.extend(sorted(run, key=str))
+        run = []
+        if entry is not None:
+            out.append(entry)
+    return out
 
 
 def differences(left: State, right: State) -> dict[str, tuple[int, int, Any]]:

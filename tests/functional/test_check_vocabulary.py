@@ -152,7 +152,7 @@ def test_values_are_matched_as_the_catalogue_spells_them(conn: Connection) -> No
     assert outcome("venue", {"venue_type": "hotel", "star_rating": "5"}) == "restricted"
     assert outcome("venue", {"venue_type": "hotel", "star_rating": "none"}) == "allowed"
     assert outcome("school_fees", {"school_type": "private", "fee_band": "high"}) == "restricted"
-    assert outcome("school_fees", {"school_type": "public"}) == "allowed"
+    assert outcome("school_fees", {"school_type": "public", "fee_band": "ordinary"}) == "allowed"
     assert outcome("ship_ticket", {"seat_class": "third"}) == "allowed"
     assert outcome("ship_ticket", {"seat_class": "Second"}) == "restricted"
 
@@ -190,6 +190,17 @@ def test_the_shipped_catalogue_loads_with_its_vocabulary() -> None:
             lambda d: measure(d, "no-flights").update(restricts=[{"cabin": ["first", "galley"]}]),
             r"measure no-flights: restricts cabin 'galley'",
             id="one-bad-value-among-good",
+        ),
+        pytest.param(
+            lambda d: d["requests"]["venue"]["star_rating"].pop("required"),
+            r"measure no-star-hotels-nightclubs-golf: reads attribute 'star_rating', which a venue request "
+            r"need not carry; mark requests\.venue\.star_rating required: true",
+            id="reads-an-optional-attribute",
+        ),
+        pytest.param(
+            lambda d: measure(d, "no-flights").update(restricts=[{}, {"cabin": ["first"]}]),
+            r"measure no-flights: reads attribute 'cabin', which a flight request need not carry",
+            id="optional-attribute-beside-an-empty-clause",
         ),
         pytest.param(
             lambda d: d["requests"]["rail_ticket"]["train_type"].pop("values"),

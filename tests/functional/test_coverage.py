@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from credence.dueprocess.explanations import explain
-from credence.pipeline import scoring
 from credence.pipeline.update import update
 from credence.screening.check import check
 from credence.store.orm import Event, Listing, Score, Subject
+from tests.common.engines import store_scores
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 RONGCHENG = "rongcheng-credit"
@@ -56,7 +56,7 @@ def stored(engine: Engine, id_number: str, scheme: str = RONGCHENG) -> tuple[int
 def covered_on(engine: Engine, reg: Registry, id_number: str, day: date) -> bool:
     with engine.connect() as conn:
         subject = conn.execute(select(Subject.id).where(Subject.id_number == id_number)).scalar_one()
-        return subject in scoring.compute(conn, SCHEMES[RONGCHENG], as_of=day, known_at=reg.now, scope=[subject])
+        return subject in store_scores(conn, SCHEMES[RONGCHENG], as_of=day, known_at=reg.now, scope=[subject])
 
 
 def test_rongcheng_requires_consent_as_its_rulebook_says() -> None:
@@ -140,7 +140,7 @@ def suzhou_covered_on(engine: Engine, reg: Registry, id_number: str, day: date) 
     scheme = SCHEMES["suzhou-osmanthus"]
     with engine.connect() as conn:
         subject = conn.execute(select(Subject.id).where(Subject.id_number == id_number)).scalar_one()
-        return subject in scoring.compute(conn, scheme, as_of=day, known_at=reg.now, scope=[subject])
+        return subject in store_scores(conn, scheme, as_of=day, known_at=reg.now, scope=[subject])
 
 
 def test_a_move_within_the_city_keeps_the_residence_clock_a_move_out_restarts_it(

@@ -23,14 +23,18 @@ import pytest
 import yaml
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
-from credence.lists import derive, redlist
+from credence.batch import duckdb
+from credence.batch.store import StoreBackend
+from credence.lists import derive
 from credence.lists.rows import ListingRow
-from credence.pipeline import rebuild, rulebooks, scoring
+from credence.pipeline import rulebooks
+from credence.pipeline import state as derived_state
 from credence.rules.expressions import Where, parse
 from credence.rules.loader import Scheme, group, load_text
 from credence.rules.targets import Dialect, Target
 from credence.store.db import dialect_of
 from credence.store.orm import Rulebook
+from tests.common.engines import relist, store_scores
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 TODAY = date(2026, 11, 27)
@@ -161,7 +165,7 @@ def listing_rows(rows: Sequence[ListingRow | dict[str, Any]]) -> list[tuple[str,
 
 def scores(engine: Engine, schemes: dict[str, Scheme], *, as_of: date, known_at: datetime) -> dict[str, Any]:
     with engine.connect() as conn:
-        return {n: scoring.compute(conn, schemes[n], as_of=as_of, known_at=known_at) for n in SCORED}
+        return {n: store_scores(conn, schemes[n], as_of=as_of, known_at=known_at) for n in SCORED}
 
 
 def test_hostile_free_text_changes_no_score_listing_or_table_on_any_engine(engine: Engine, tmp_path: Path) -> None:
@@ -182,15 +186,15 @@ def test_hostile_free_text_changes_no_score_listing_or_table_on_any_engine(engin
     assert {r.legal_basis for r in hostile_listed} == {HOSTILE}
 
     with engine.connect() as conn:
-        snap = rebuild.take_snapshot(conn, known_at=reg.now)
+        snap = duckdb.take(conn, known_at=reg.now)
         tables = sorted(snap.db.execute("SHOW TABLES").fetchall())
         counts = {name: snap.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone() for (name,) in tables}
         for as_of in (date(2026, 1, 1), TODAY, date(2027, 6, 1)):
-            plain_duck = rebuild.recompute(snap, {n: SCHEMES[n] for n in SCORED}, as_of=as_of)
-            hostile_duck = rebuild.recompute(snap, {n: HOSTILE_SCHEMES[n] for n in SCORED}, as_of=as_of)
+            plain_duck = derived_state.scores(snap, {n: SCHEMES[n] for n in SCORED}, as_of=as_of)
+            hostile_duck = derived_state.scores(snap, {n: HOSTILE_SCHEMES[n] for n in SCORED}, as_of=as_of)
             assert hostile_duck == plain_duck, f"DuckDB, as of {as_of}"
             assert plain_duck == scores(engine, SCHEMES, as_of=as_of, known_at=reg.now)
-        assert listing_rows(rebuild.relist(snap, conn, HOSTILE_SCHEMES)) == listing_rows(listed)
+        assert listing_rows(relist(snap, conn, HOSTILE_SCHEMES)) == listing_rows(listed)
         assert sorted(snap.db.execute("SHOW TABLES").fetchall()) == tables
         assert {name: snap.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone() for (name,) in tables} == counts
     assert state(engine) == before, "reading under the hostile rulebooks changed the registry"
@@ -198,9 +202,8 @@ def test_hostile_free_text_changes_no_score_listing_or_table_on_any_engine(engin
     # writing derived state under them: the same rows, the legal basis stored as the very text
     before_listings = stored_listings(engine)
     with engine.begin() as conn:
-        scoring.rescore(conn, HOSTILE_SCHEMES, as_of=TODAY, known_at=reg.now)
-        derive.refresh(conn, HOSTILE_SCHEMES, known_at=reg.now, now=reg.now)
-        redlist.refresh(conn, HOSTILE_SCHEMES, as_of=TODAY, now=reg.now)
+        derived = derived_state.derive(StoreBackend(conn, known_at=reg.now), conn, HOSTILE_SCHEMES, as_of=TODAY)
+        derived_state.write(conn, HOSTILE_SCHEMES, derived, as_of=TODAY, now=reg.now, scope=None)
     after = state(engine)
     assert {k: v for k, v in after.items() if k != "listings"} == {k: v for k, v in before.items() if k != "listings"}
     stored = stored_listings(engine)

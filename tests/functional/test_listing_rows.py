@@ -3,14 +3,14 @@ stored ids always were, and a row stored in bulk reads back equal on both stores
 
 import uuid
 from dataclasses import FrozenInstanceError
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, select
 
 from credence.lists.rows import COLUMNS, ListingRow, listing
 from credence.model.ids import derived_id
-from credence.store import bulk
+from credence.store import bulk, versioned
 from credence.store.orm import Listing
 
 SUBJECT, ORG, DECISION, SCORE = (uuid.UUID(int=n) for n in (1, 2, 3, 4))
@@ -37,7 +37,9 @@ def bound() -> ListingRow:
 
 
 def test_the_row_has_the_columns_of_listings_in_their_order() -> None:
-    assert [c.name for c in Listing.__table__.columns] == list(COLUMNS)
+    """Every value column, in order; ``derived_at`` is the version's transaction time, not the row's."""
+    assert list(versioned.columns(Listing)) == list(COLUMNS)
+    assert [c.name for c in Listing.__table__.columns] == [*COLUMNS, "derived_at"]
 
 
 def test_ids_are_derived_as_before() -> None:
@@ -67,7 +69,7 @@ def test_a_row_stored_in_bulk_reads_back_equal(engine: Engine) -> None:
     row = bound()
     assert row.as_dict() == dict(zip(COLUMNS, row.as_values(), strict=True))
     with engine.begin() as conn:
-        bulk.insert_rows(conn, Listing, COLUMNS, [row.as_values()])
+        bulk.insert_rows(conn, Listing, (*COLUMNS, "derived_at"), [(*row.as_values(), datetime.now(UTC))])
     with engine.connect() as conn:
         [stored] = conn.execute(select(Listing.__table__)).mappings().all()
     assert ListingRow.stored(stored) == row

@@ -1,8 +1,9 @@
-"""The measure catalogue is data: editing measures.yaml changes what check() answers for the same
-listed subject, without touching the listing."""
+"""The measure catalogue is data: editing measures.yaml, and putting the edit in force (the
+active-measures table is re-derived from the listings under it), changes what check() answers
+for the same listed subject, without touching the listing."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ import yaml
 from sqlalchemy import Engine
 
 from credence.exc import FieldError
-from credence.lists.measures import Measure, default_measures, load_measures
+from credence.lists import active
+from credence.lists.measures import Measure, default_measures, default_requests, load_measures
 from credence.screening.check import check
 from tests.common.feeds import listed_debtor, person_id
 
@@ -30,6 +32,12 @@ def edited(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> tuple[Meas
     path = tmp_path / "measures.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_measures(path.read_text("utf-8"))
+
+
+def in_force(engine: Engine, measures: tuple[Measure, ...], *, at: datetime) -> None:
+    """Put ``measures`` in force at the transaction time ``at``, as a refresh under them would."""
+    with engine.begin() as conn:
+        active.refresh(conn, now=at, scope=None, measures=measures)
 
 
 def entry(data: dict[str, Any], measure: str) -> dict[str, Any]:
@@ -55,8 +63,10 @@ def test_narrowing_a_restriction_allows_what_it_no_longer_covers(listed: Engine,
     narrowed = edited(tmp_path, only_g_trains)
     with listed.connect() as conn:
         shipped = check(conn, DEBTOR, "rail_ticket", D_FIRST, at=AT)
-        after = check(conn, DEBTOR, "rail_ticket", D_FIRST, at=AT, measures=narrowed)
-        g_train = check(conn, DEBTOR, "rail_ticket", G_SECOND, at=AT, measures=narrowed)
+    in_force(listed, narrowed, at=AT + timedelta(minutes=1))
+    with listed.connect() as conn:
+        after = check(conn, DEBTOR, "rail_ticket", D_FIRST, at=AT + timedelta(minutes=2), measures=narrowed)
+        g_train = check(conn, DEBTOR, "rail_ticket", G_SECOND, at=AT + timedelta(minutes=2), measures=narrowed)
     assert (shipped.outcome, shipped.measure) == ("restricted", "no-high-speed-rail")
     assert after.outcome == "allowed"
     assert after.measure is None
@@ -72,12 +82,13 @@ def test_removing_a_measure_or_detaching_it_from_the_list_lifts_it(listed: Engin
 
     with listed.connect() as conn:
         assert check(conn, DEBTOR, "flight", {}, at=AT).outcome == "restricted"
-        for edit in (drop_flights, detach_flights):
-            assert check(conn, DEBTOR, "flight", {}, at=AT, measures=edited(tmp_path, edit)).outcome == "allowed"
-        # the train restriction, untouched by either edit, still holds
-        assert check(conn, DEBTOR, "rail_ticket", G_SECOND, at=AT, measures=edited(tmp_path, drop_flights)).outcome == (
-            "restricted"
-        )
+    for hour, edit in enumerate((drop_flights, detach_flights), start=1):
+        measures, at = edited(tmp_path, edit), AT + timedelta(hours=hour)
+        in_force(listed, measures, at=at)
+        with listed.connect() as conn:
+            assert check(conn, DEBTOR, "flight", {}, at=at, measures=measures).outcome == "allowed"
+            # the train restriction, untouched by either edit, still holds
+            assert check(conn, DEBTOR, "rail_ticket", G_SECOND, at=at, measures=measures).outcome == "restricted"
 
 
 def test_a_new_action_in_the_catalogue_is_restricted_with_its_legal_basis(listed: Engine, tmp_path: Path) -> None:
@@ -98,9 +109,10 @@ def test_a_new_action_in_the_catalogue_is_restricted_with_its_legal_basis(listed
         )
 
     extended = edited(tmp_path, add_cinema)
+    with listed.connect() as conn, pytest.raises(FieldError, match="unknown action 'cinema'"):
+        check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT)  # not in the shipped catalogue
+    in_force(listed, extended, at=AT - timedelta(minutes=1))
     with listed.connect() as conn:
-        with pytest.raises(FieldError, match="unknown action 'cinema'"):
-            check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT)  # not in the shipped catalogue
         vip = check(conn, DEBTOR, "cinema", {"seat": "VIP"}, at=AT, measures=extended)
         plain = check(conn, DEBTOR, "cinema", {"seat": "standard"}, at=AT, measures=extended)
         before_listing = check(
@@ -129,6 +141,9 @@ def test_a_city_grade_cannot_carry_a_restriction(tmp_path: Path) -> None:
         ("rail_ticket", {"seat_class": "second"}, "attributes.train_type"),
         ("rail_ticket", {"train_type": "G", "seat_class": " "}, "attributes.seat_class"),
         ("venue", {}, "attributes.venue_type"),
+        # the loophole the catalogue closed: without these the clause could not match, so allowed
+        ("venue", {"venue_type": "hotel"}, "attributes.star_rating"),
+        ("school_fees", {"school_type": "private"}, "attributes.fee_band"),
         ("flihgt", {}, "action"),
     ],
 )
@@ -150,3 +165,24 @@ def test_references_are_unique_and_do_not_encode_the_request(listed: Engine) -> 
         first = check(conn, DEBTOR, "flight", {}, at=AT)
         second = check(conn, DEBTOR, "flight", {}, at=AT)
     assert first.reference != second.reference
+
+
+@pytest.mark.parametrize("measure", default_measures(), ids=lambda m: m.id)
+def test_every_attribute_a_shipped_measure_reads_is_required_for_its_action(measure: Measure) -> None:
+    """A request that may leave out an attribute a clause reads matches no clause: it would be
+    allowed because the point of service said less."""
+    request = default_requests()[measure.action]
+    read = {name for clause in measure.restricts for name in clause}
+    assert read <= set(request.required), f"{measure.id} reads {sorted(read - set(request.required))}"
+
+
+def test_a_listed_debtor_cannot_book_a_hotel_by_leaving_out_its_star_rating(listed: Engine) -> None:
+    with listed.connect() as conn:
+        with pytest.raises(FieldError) as refused:
+            check(conn, DEBTOR, "venue", {"venue_type": "hotel"}, at=AT)
+        five_stars = check(conn, DEBTOR, "venue", {"venue_type": "hotel", "star_rating": "5"}, at=AT)
+        unrated = check(conn, DEBTOR, "venue", {"venue_type": "hotel", "star_rating": "none"}, at=AT)
+    assert refused.value.field == "attributes.star_rating"
+    assert "a venue request must say its star_rating" in refused.value.reason
+    assert (five_stars.outcome, five_stars.measure) == ("restricted", "no-star-hotels-nightclubs-golf")
+    assert unrated.outcome == "allowed"

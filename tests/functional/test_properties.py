@@ -16,10 +16,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from sqlalchemy import Engine
 
+from credence.batch import duckdb
 from credence.lists.derive import derive
 from credence.lists.rows import ListingRow
-from credence.pipeline import rebuild, scoring
+from credence.pipeline import state
 from tests.common.calendar import add_years
+from tests.common.engines import relist, store_scores
 from tests.common.feeds import SCHEMES, Registry
 from tests.common.histories import KINDS, PEOPLE, TODAY, History, feed, histories
 
@@ -53,29 +55,29 @@ def test_every_engine_gives_the_same_scores_and_listings(
 
     def remember(known_at: datetime) -> None:
         with engine.connect() as conn:
-            scores = {n: scoring.compute(conn, s, as_of=TODAY, known_at=known_at) for n, s in scored.items()}
+            scores = {n: store_scores(conn, s, as_of=TODAY, known_at=known_at) for n, s in scored.items()}
             knew[known_at] = (scores, listing_rows(derive(conn, SCHEMES, known_at=known_at)))
 
     times = feed(engine, tmp_path, history, after=remember)
     with engine.connect() as conn:
         for known_at, (scores, listed) in knew.items():
-            later = {n: scoring.compute(conn, s, as_of=TODAY, known_at=known_at) for n, s in scored.items()}
+            later = {n: store_scores(conn, s, as_of=TODAY, known_at=known_at) for n, s in scored.items()}
             assert later == scores, f"what the registry knew at {known_at} changed"
             assert listing_rows(derive(conn, SCHEMES, known_at=known_at)) == listed
         for known_at in times:
-            snap = rebuild.take_snapshot(conn, known_at=known_at)
-            again = rebuild.take_snapshot(conn, known_at=known_at)
+            snap = duckdb.take(conn, known_at=known_at)
+            again = duckdb.take(conn, known_at=known_at)
             for as_of in as_of_dates(history):
                 store = {
                     name: got
                     for name, scheme in scored.items()
-                    if (got := scoring.compute(conn, scheme, as_of=as_of, known_at=known_at))
+                    if (got := store_scores(conn, scheme, as_of=as_of, known_at=known_at))
                 }
-                duck = {name: got for name, got in rebuild.recompute(snap, scored, as_of=as_of).items() if got}
+                duck = {name: got for name, got in state.scores(snap, scored, as_of=as_of).items() if got}
                 assert duck == store, f"as of {as_of}, known at {known_at}"
-                assert {n: g for n, g in rebuild.recompute(again, scored, as_of=as_of).items() if g} == duck
+                assert {n: g for n, g in state.scores(again, scored, as_of=as_of).items() if g} == duck
             in_store = listing_rows(derive(conn, SCHEMES, known_at=known_at))
-            assert listing_rows(rebuild.relist(snap, conn, SCHEMES)) == in_store
+            assert listing_rows(relist(snap, conn, SCHEMES)) == in_store
             assert listing_rows(derive(conn, SCHEMES, known_at=known_at)) == in_store
 
 
@@ -194,8 +196,8 @@ def test_band_edges_grade_alike_on_every_engine(
     for source, rows in by_source.items():
         reg.feed(source, rows)
     with engine.connect() as conn:
-        store = scoring.compute(conn, SCHEMES[scheme], as_of=TODAY, known_at=reg.now)
-        snap = rebuild.take_snapshot(conn, known_at=reg.now)
-    duck = rebuild.recompute(snap, {scheme: SCHEMES[scheme]}, as_of=TODAY)[scheme]
+        store = store_scores(conn, SCHEMES[scheme], as_of=TODAY, known_at=reg.now)
+        snap = duckdb.take(conn, known_at=reg.now)
+    duck = state.scores(snap, {scheme: SCHEMES[scheme]}, as_of=TODAY)[scheme]
     assert list(store.values()) == [(score, grade)]
     assert duck == store

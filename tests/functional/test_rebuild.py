@@ -2,16 +2,28 @@
 bitemporal: what the registry knew earlier never changes."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from credence.pipeline import rebuild, scoring
-from credence.store.orm import Record, Score
+from credence.batch import duckdb
+from credence.pipeline import rebuild, state
+from credence.store.orm import (
+    ActiveMeasureHistory,
+    ExemptionHistory,
+    ListingHistory,
+    Record,
+    Score,
+    ScoreIntervalHistory,
+)
+from tests.common.engines import store_scores
 from tests.common.feeds import SCHEMES, Registry, person_id
+from tests.common.histories import TODAY, History, histories
+from tests.common.histories import feed as feed_history
+from tests.common.state import differences, snapshot
 
 PEOPLE = [person_id(date(1970 + i, 1 + i % 12, 1 + i), seq=100 + 2 * i) for i in range(6)]
 KINDS = {
@@ -75,8 +87,8 @@ def test_rebuild_equals_incremental(
             reg.feed(source, rows, as_of=date(2026, 11, 27))
     incremental = stored(engine)
     with engine.connect() as conn:
-        snap = rebuild.take_snapshot(conn, known_at=reg.now)
-    rebuilt = rebuild.recompute(snap, SCHEMES, as_of=date(2026, 11, 27))
+        snap = duckdb.take(conn, known_at=reg.now)
+    rebuilt = state.scores(snap, SCHEMES, as_of=date(2026, 11, 27))
     assert {k: v for k, v in rebuilt.items() if v} == {k: v for k, v in incremental.items() if v}
 
 
@@ -107,8 +119,8 @@ def test_correction_is_bitemporal(engine: Engine, tmp_path: Path) -> None:
     after_fix = reg.now
     scheme = SCHEMES["suzhou-osmanthus"]
     with engine.connect() as conn:
-        then = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=before_fix)
-        now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=after_fix)
+        then = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=before_fix)
+        now = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=after_fix)
     assert list(then.values()) == [(90, "B")]
     assert list(now.values()) == [(95, "B")]
 
@@ -128,11 +140,31 @@ def test_a_retraction_stops_the_record_counting_from_then_on(engine: Engine, tmp
     assert again.unchanged == 1
     scheme = SCHEMES["suzhou-osmanthus"]
     with engine.connect() as conn:
-        then = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=before)
-        now = scoring.compute(conn, scheme, as_of=date(2026, 11, 1), known_at=reg.now)
+        then = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=before)
+        now = store_scores(conn, scheme, as_of=date(2026, 11, 1), known_at=reg.now)
         versions = conn.execute(
             select(Record.version, Record.op).where(Record.source_record_id == "TAX-9").order_by(Record.version)
         ).all()
     assert list(then.values()) == [(90, "B")]
     assert list(now.values()) == [(100, "A")]
     assert [tuple(v) for v in versions] == [(1, "assert"), (2, "retract")]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=histories())
+def test_a_rebuild_over_the_incremental_state_changes_nothing(
+    new_engine: Callable[[], Engine], tmp_path: Path, history: History
+) -> None:
+    """After the incremental path has run batch by batch, the DuckDB rebuild derives the same
+    score intervals, listings, active measures and exemptions: it writes no new version and no
+    event, so every table (history included) and the log are as they were."""
+    engine = new_engine()
+    known_at = feed_history(engine, tmp_path, history)[-1]
+    before = snapshot(engine)
+    later = known_at + timedelta(hours=1)
+    written = rebuild.rebuild(engine, SCHEMES, as_of=TODAY, now=later).written
+    assert (written.started, written.ended) == (0, 0)
+    assert differences(before, snapshot(engine)) == {}
+    with engine.connect() as conn:
+        for table in (ScoreIntervalHistory, ListingHistory, ActiveMeasureHistory, ExemptionHistory):
+            assert not conn.execute(select(table.superseded_at).where(table.superseded_at == later)).first()

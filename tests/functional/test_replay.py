@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from credence.ingest.loader import load_file, replay
-from credence.pipeline import scoring
 from credence.pipeline.update import update
 from credence.store.orm import Event, Quarantine, Record
+from tests.common.engines import store_scores
 from tests.common.feeds import SCHEMES, Registry, mapping_for, person_id
 
 PERSON = person_id(date(1979, 8, 14), seq=515)
@@ -63,7 +63,7 @@ def counts(engine: Engine) -> tuple[int, int, int]:
 
 def suzhou(engine: Engine, *, known_at: datetime) -> int:
     with engine.connect() as conn:
-        scores = scoring.compute(conn, SCHEMES["suzhou-osmanthus"], as_of=date(2026, 11, 27), known_at=known_at)
+        scores = store_scores(conn, SCHEMES["suzhou-osmanthus"], as_of=date(2026, 11, 27), known_at=known_at)
     [(score, _grade)] = scores.values()
     return score
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from sqlalchemy import Connection, Engine, select
 
+from credence.batch import duckdb
 from credence.model.ids import as_uuid
-from credence.pipeline import rebuild
 from credence.rules.loader import Scheme
 from credence.store.orm import Record, Subject
 from tests.common.editions import three_editions
@@ -55,7 +55,7 @@ def test_intervals_agree_with_the_point_score_on_every_day(
     pick = random.Random(sorted(history.days)[0].toordinal())
     extra = {date(2019, 1, 1) + timedelta(days=pick.randrange(9 * 365)) for _ in range(3)}
     with engine.connect() as conn:
-        snap = rebuild.take_snapshot(conn, known_at=known_at)
+        snap = duckdb.take(conn, known_at=known_at)
         for scheme in SCORED.values():
             stored = store_intervals(conn, scheme, known_at=known_at)
             check_shape(stored)

@@ -1,0 +1,87 @@
+"""Active measures: which measure applies to whom, for which action, over which days, and why.
+
+Written in the transaction that refreshes listings, from the current listings, the score
+intervals and the measure catalogue, so that the point of service reads one indexed table and
+runs no rule. A restriction or a notice applies through a listing, from its start to its end
+(NULL: until further notice), to the listed subject and to each person the decision binds; a
+reward applies over each score interval in a grade the measure names.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table
+
+from credence.lists.measures import Effect, Measure, default_measures
+from credence.model.ids import derived_id
+from credence.store import versioned
+from credence.store.orm import ActiveMeasure, ActiveMeasureHistory, Listing, ScoreInterval
+
+Row = dict[str, Any]
+
+
+def _row(measure: Measure, through: Row, *, subject: Any, listed: Any, listing: Row | None = None) -> Row:
+    """One active measure: ``measure`` over the days of ``through`` (a listing or a score interval)."""
+    starts, ends = ("start_date", "end_date") if listing is not None else ("valid_from", "valid_to")
+    return {
+        "id": derived_id("measure", measure.id, through["id"]),
+        "subject_id": subject,
+        "measure_id": measure.id,
+        "action": measure.action,
+        "effect": measure.effect.value,
+        "valid_from": through[starts],
+        "valid_to": through[ends],
+        "listed_subject_id": listed,
+        "listing_id": listing["id"] if listing else None,
+        "list_id": listing["list_id"] if listing else None,
+        "listing_start": listing["start_date"] if listing else None,
+        "court": listing["court"] if listing else None,
+        "case_number": listing["case_number"] if listing else None,
+        "legal_basis": measure.legal_basis,
+    }
+
+
+def through_listings(listings: Iterable[Row], measures: Sequence[Measure]) -> list[Row]:
+    """The active-measure rows ``listings`` (rows of ``listings``) carry under ``measures``."""
+    return [
+        _row(measure, entry, subject=entry["subject_id"], listed=entry["listed_subject_id"], listing=entry)
+        for entry in listings
+        for measure in measures
+        if measure.effect is not Effect.REWARD and entry["list_id"] in measure.lists
+    ]
+
+
+def through_grades(intervals: Iterable[Row], measures: Sequence[Measure]) -> list[Row]:
+    """The reward rows ``intervals`` (rows of ``score_intervals``) earn under ``measures``: a
+    reward holds over each interval whose grade the measure names for that scheme."""
+    return [
+        _row(measure, interval, subject=interval["subject_id"], listed=interval["subject_id"])
+        for interval in intervals
+        for measure in measures
+        if measure.effect is Effect.REWARD and interval["grade"] in measure.grades.get(interval["scheme"], frozenset())
+    ]
+
+
+def refresh(
+    conn: Connection,
+    *,
+    now: datetime,
+    scope: Sequence[uuid.UUID] | None,
+    measures: Sequence[Measure] | None = None,
+) -> int:
+    """Re-derive the active measures of ``scope`` (by listed subject; everyone if None) from the
+    current listings and score intervals; returns how many rows changed."""
+
+    def where(table: Table) -> list[ColumnElement[bool]]:
+        return [] if scope is None else [table.c.listed_subject_id.in_(list(scope))]
+
+    def graded(table: Table) -> list[ColumnElement[bool]]:
+        return [] if scope is None else [table.c.subject_id.in_(list(scope))]
+
+    catalogue = measures if measures is not None else default_measures()
+    rows = through_listings(versioned.current(conn, Listing, where).values(), catalogue)
+    if any(m.effect is Effect.REWARD for m in catalogue):
+        rows += through_grades(versioned.current(conn, ScoreInterval, graded).values(), catalogue)
+    return len(versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now))

@@ -1,0 +1,163 @@
+"""Derived state: what the rules give (scores, listings) and the one writer that stores it.
+
+The incremental update and the full rebuild differ only in where the rules run (the store, for
+the subjects records touched; the DuckDB snapshot, for everyone). Both derive with ``derive`` and
+store with ``write``, so a rebuild writes what the incremental path would.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+
+from sqlalchemy import ColumnElement, Connection, Table, delete, insert
+
+from credence import audit, resolve
+from credence.audit import Entry, EventTag
+from credence.batch import evaluate
+from credence.batch.backend import Backend, Row
+from credence.lists import active, redlist
+from credence.lists import derive as decided
+from credence.lists.rows import ListingRow
+from credence.model.ids import derived_id
+from credence.rules.loader import Scheme
+from credence.store import versioned
+from credence.store.orm import Exemption, ExemptionHistory, Score, ScoreInterval, ScoreIntervalHistory
+
+Scores = dict[str, evaluate.Scores]  # by scheme
+EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    scores: Scores
+    listings: list[ListingRow] = field(default_factory=list)
+    exemptions: list[Row] = field(default_factory=list)
+    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    scores: int = 0
+    started: int = 0
+    ended: int = 0
+
+
+def scores(backend: Backend, schemes: dict[str, Scheme], *, as_of: date) -> Scores:
+    """Each scheme in force on ``as_of`` with a score scale: its subjects' scores and grades."""
+    return {
+        name: evaluate.scores(backend, scheme, as_of=as_of)
+        for name, scheme in schemes.items()
+        if (current := scheme.in_force(as_of)) is not None and current.book.score is not None
+    }
+
+
+def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as_of: date) -> Derived:
+    """Scores on ``as_of`` and every decided listing, evaluated on ``backend``; ``conn`` (the
+    store) turns the ID numbers a decision binds into subjects."""
+    return Derived(
+        scores=scores(backend, schemes, as_of=as_of),
+        listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
+        exemptions=evaluate.exemptions(backend),
+        intervals={
+            name: evaluate.score_intervals(backend, scheme)
+            for name, scheme in schemes.items()
+            if any(e.book.score is not None for e in scheme.editions)
+        },
+    )
+
+
+def write(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    derived: Derived,
+    *,
+    as_of: date,
+    now: datetime,
+    scope: Sequence[uuid.UUID] | None,
+) -> Written:
+    """Replace the stored state of ``scope`` (everyone if None) with ``derived``, in ``conn``'s
+    transaction: scores, decided listings, redlists (which follow the scores just written), the
+    measures the listings carry, and exemptions; starts and ends are logged. Listings, measures
+    and exemptions are written as versions (``store.versioned``), so what the registry knew at
+    any instant stays readable. The caller registers the rulebooks (``pipeline.rulebooks``)."""
+    written = 0
+    for name, by_subject in derived.scores.items():
+        current = schemes[name].in_force(as_of)
+        assert current is not None  # noqa: S101 - scores() only gives schemes in force
+        stale = delete(Score).where(Score.scheme == name)
+        if scope is not None:
+            stale = stale.where(Score.subject_id.in_(list(scope)))
+        conn.execute(stale)
+        values = score_rows(name, current.book.version, by_subject, as_of=as_of)
+        if values:
+            conn.execute(insert(Score), values)
+        written += len(values)
+    started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
+    red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
+
+    def mine(table: Table) -> list[ColumnElement[bool]]:
+        return [] if scope is None else [table.c.subject_id.in_(list(scope))]
+
+    for name, rows in derived.intervals.items():
+
+        def scheme_of(table: Table, name: str = name) -> list[ColumnElement[bool]]:
+            return [table.c.scheme == name, *mine(table)]
+
+        values = [interval_row(name, row) for row in rows]
+        changes = versioned.replace(conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now)
+        audit.record_many(conn, [_changed(change) for change in changes], now=now)
+    active.refresh(conn, now=now, scope=scope)
+
+    exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
+    versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=mine, now=now)
+    return Written(scores=written, started=started + red_started, ended=ended + red_ended)
+
+
+def score_rows(scheme: str, version: str, scores: evaluate.Scores, *, as_of: date) -> list[dict[str, object]]:
+    """Rows for ``scores``, with ids derived from their inputs so that a rebuild writes the same rows."""
+    return [
+        {
+            "subject_id": sid,
+            "scheme": scheme,
+            "id": derived_id("score", scheme, version, sid, as_of, score),
+            "rulebook_version": version,
+            "score": score,
+            "grade": grade,
+            "as_of": as_of,
+        }
+        for sid, (score, grade) in scores.items()
+    ]
+
+
+def interval_row(scheme: str, row: Row) -> Row:
+    """A row of ``score_intervals``, its id derived from everything it says."""
+    parts = (row["subject_id"], row["valid_from"], row["valid_to"], row["score"], row["grade"])
+    return {
+        "id": derived_id("score-interval", scheme, row["rulebook_version"], *parts),
+        "subject_id": row["subject_id"],
+        "scheme": scheme,
+        "rulebook_version": row["rulebook_version"],
+        "score": int(row["score"]),
+        "grade": row["grade"],
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+    }
+
+
+def _changed(change: versioned.Change) -> Entry:
+    """The event of a score interval that appeared or went (internal ids, no personal data)."""
+    row = change.new or change.old
+    assert row is not None  # noqa: S101 - a change has one side at least
+    data = {
+        "interval_id": str(row["id"]),
+        "scheme": row["scheme"],
+        "version": row["rulebook_version"],
+        "from": str(row["valid_from"]),
+        "to": None if row["valid_to"] is None else str(row["valid_to"]),
+        "score": row["score"],
+        "grade": row["grade"],
+        "state": "derived" if change.new is not None else "superseded",
+    }
+    return Entry(tag=EventTag.SCORE_INTERVAL, subject=row["subject_id"], actor="rules", data=data)

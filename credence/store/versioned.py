@@ -1,0 +1,97 @@
+"""Write derived rows as versions over transaction time, and read them as known at an instant.
+
+A derived table holds each row's current version with ``derived_at``, the transaction time of
+the refresh that wrote it; its history table (``*_history``) holds the versions later refreshes
+replaced or removed, with ``superseded_at``. ``replace`` puts what a refresh derived for one part
+of a table in place of the current versions there: an unchanged row is left alone (it keeps its
+``derived_at``), a changed or vanished one moves to the history, a new or changed one is
+inserted. ``known`` reads the versions the registry held at an instant. A refresh that changes
+nothing writes nothing, and no version is ever rewritten.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, select, union_all
+
+from credence.store import bulk
+from credence.store.orm import Base
+
+Row = dict[str, Any]
+Where = Callable[[Table], Sequence[ColumnElement[bool]]]  # conditions on a table's columns
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One id whose current version changed: ``old`` None for a new row, ``new`` None for one gone."""
+
+    old: Row | None
+    new: Row | None
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    if not isinstance(table, Table):  # pragma: no cover - every model maps one table
+        raise TypeError(f"{model.__name__} does not map a table")
+    return table
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def columns(model: type[Base]) -> tuple[str, ...]:
+    """The value columns of a derived table, in table order, without ``derived_at``."""
+    return tuple(c.name for c in _table(model).columns if c.name not in ("derived_at", "superseded_at"))
+
+
+def current(conn: Connection, model: type[Base], where: Where) -> dict[Any, Row]:
+    """The current versions of ``model``'s rows matching ``where``, by id."""
+    table = _table(model)
+    return {row["id"]: dict(row) for row in conn.execute(select(table).where(*where(table))).mappings()}
+
+
+def replace(
+    conn: Connection,
+    model: type[Base],
+    history: type[Base],
+    rows: Sequence[Row],
+    *,
+    where: Where,
+    now: datetime,
+) -> list[Change]:
+    """Make ``rows`` the current versions of the part of ``model`` that ``where`` selects, as of
+    the transaction time ``now``; the versions they replace go to ``history``. Returns the ids
+    that changed."""
+    table, names = _table(model), columns(model)
+    old = current(conn, model, where)
+    changes: list[Change] = []
+    fresh: list[Row] = []
+    seen = set()
+    for row in rows:
+        seen.add(row["id"])
+        before = old.get(row["id"])
+        if before is not None and all(before[n] == row[n] for n in names):
+            continue
+        changes.append(Change(old=before, new=row))
+        fresh.append(row)
+    changes.extend(Change(old=before, new=None) for key, before in old.items() if key not in seen)
+    stale = [c.old for c in changes if c.old is not None]
+    if stale:
+        # a version derived at this very instant was never visible to anyone: it is not history
+        kept = [(*(r[n] for n in names), r["derived_at"], now) for r in stale if _utc(r["derived_at"]) != now]
+        bulk.insert_rows(conn, history, (*names, "derived_at", "superseded_at"), kept)
+        conn.execute(delete(table).where(table.c.id == bindparam("b_id")), [{"b_id": r["id"]} for r in stale])
+    bulk.insert_rows(conn, model, (*names, "derived_at"), [(*(r[n] for n in names), now) for r in fresh])
+    return changes
+
+
+def known(conn: Connection, model: type[Base], history: type[Base], where: Where, *, at: datetime) -> list[Row]:
+    """The versions of ``model``'s rows matching ``where`` that the registry held at ``at``."""
+    table, past = _table(model), _table(history)
+    names = columns(model)
+    now = select(*(table.c[n] for n in names)).where(table.c.derived_at <= at, *where(table))
+    then = select(*(past.c[n] for n in names)).where(past.c.derived_at <= at, past.c.superseded_at > at, *where(past))
+    return [dict(row) for row in conn.execute(union_all(now, then)).mappings()]
