@@ -5,8 +5,8 @@ attribute as a typed column, and ``subjects``, keyed by integers), by default a 
 city with 10 records each, and adds residence histories so that coverage changes: a tenth of the
 people move out and a third of those come back as residents. Then, in interleaved rounds, it
 runs the compiled point score SQL for today and the interval SQL of every shipped scheme that
-has a score, fetching all rows, and prints both times (best of the rounds) and the ratio
-intervals / point (median of the rounds' ratios; goal <= 3).
+has a score, fetching all rows, and prints both times (best of the rounds), their ratio, and
+the median of the rounds' ratios intervals / point (goal <= 3).
 
     .venv/bin/python benchmarks/score_intervals.py
     .venv/bin/python benchmarks/score_intervals.py --records 10000000 --subjects 1000000
@@ -32,8 +32,8 @@ from credence.rules.targets import Dialect, Target
 def move(db: duckdb.DuckDBPyConnection) -> int:
     """Give each person records of several kinds spread over the years (``build`` gives all of
     one subject's records one kind and one day, which would flatter the intervals: they change
-    on each record's day and expiry), then add residence records for a tenth of the people: out
-    of the city, and for a third of those back in as residents (whose clock then runs a year).
+    on each record's day and expiry), then add residence records for a tenth of the Suzhou people:
+    a move to Rongcheng, and for a third of those a return to Suzhou as residents (whose clock then runs a year).
     Returns how many residence records were added."""
     others = "[" + ", ".join(f"'{k}'" for k in KINDS if k != "residence") + "]"
     db.execute(f"""UPDATE facts SET kind = {others}[1 + CAST(hash(record_id) % {len(KINDS) - 1} AS INTEGER)],
@@ -45,13 +45,14 @@ def move(db: duckdb.DuckDBPyConnection) -> int:
     db.execute(f"""INSERT INTO facts BY NAME
         SELECT record_id + {base} + 1 AS record_id, subject_id, source_id, source_record_id, kind,
                valid_date + CAST(subject_id % 700 AS INTEGER) AS valid_date, recorded_at, jurisdiction,
-               '440300' AS region, 'resident' AS status
-        FROM facts WHERE kind = 'residence' AND subject_id % 10 = 0""")
+               '371082' AS region, 'resident' AS status
+        FROM facts WHERE kind = 'residence' AND region = '320505' AND subject_id % 10 = 3""")
     db.execute(f"""INSERT INTO facts BY NAME
         SELECT record_id + {2 * base} + 2 AS record_id, subject_id, source_id, source_record_id, kind,
                valid_date + CAST(900 + subject_id % 500 AS INTEGER) AS valid_date, recorded_at, jurisdiction,
                region, 'resident' AS status
-        FROM facts WHERE kind = 'residence' AND subject_id % 30 = 0 AND region <> '440300'""")
+        FROM facts WHERE kind = 'residence' AND region = '320505' AND subject_id % 30 = 3
+          AND valid_date = DATE '2019-01-01'""")
     after = db.execute("SELECT COUNT(*) FROM facts").fetchone()
     return (int(after[0]) if after else 0) - (int(before[0]) if before else 0)
 
@@ -84,8 +85,11 @@ def main() -> None:
     )
     print(f"snapshot build {load:.2f} s, reported separately; rows: point {scored:,}, intervals {rows:,}")
     print(
-        f"point score for today best {min(r[0] for r in rounds):.3f} s; intervals best {min(r[1] for r in rounds):.3f} s"
+        f"point score for today best {min(r[0] for r in rounds):.3f} s; "
+        f"intervals best {min(r[1] for r in rounds):.3f} s"
     )
+    best = min(r[1] for r in rounds) / min(r[0] for r in rounds)
+    print(f"ratio of the bests intervals/point = {best:.2f}")
     print("ratios per round: " + ", ".join(f"{r[2]:.2f}" for r in rounds))
     print(f"median ratio intervals/point = {statistics.median(r[2] for r in rounds):.2f} (goal <= 3)")
 

@@ -8,14 +8,17 @@ every day D, the rows whose interval holds D are exactly ``score_query(as_of=D)`
 The score is a step function of valid time, built in a fixed number of window passes (never the
 point query once per day, never a correlated subquery per record):
 - each counting record adds its points on its valid date and takes them back on its expiry;
-- a cap group's (subject, rule, version, period) running total changes only on those days, and
-  its clamped value changes by clamp(total) - clamp(total - change), so no second pass is needed;
+- a cap group's (subject, rule, version, period) running total moves only on those days, in one
+  window over the capped rules' records alone; each step changes the clamped total by
+  clamp(total) - clamp(total - step), and one day's steps add up to the day's change in any order;
 - coverage, per edition (each has its own jurisdiction, minimum days and consent), can only
   change on a residence or consent record's valid date, a residence record's valid date plus the
   minimum days, or the edition's start and end; it is evaluated exactly on those days, by the
   same tests as the point query, and is constant between them;
-- the subject's timeline is the union of those days; running sums give coverage and the points,
-  the edition in force gives the scale and grades, and equal neighbours are merged.
+- the subject's timeline is those days, one row per day (only for subjects covered on some
+  day); one running pass gives coverage and points from each day on, and the running sums less
+  the day's changes, under the edition in force the day before, give the state just before it.
+  A day starts an interval where the two differ, and the next such day ends it.
 """
 
 import uuid
@@ -57,7 +60,8 @@ def _coverage(
         return [
             (
                 name,
-                f"""  SELECT s.id AS subject_id, {first} AS day, 1 AS dcov FROM subjects s WHERE {_scope(target, scope)}{ends}""",
+                f"""  SELECT s.id AS subject_id, {first} AS day, 1 AS dcov
+  FROM subjects s WHERE {_scope(target, scope)}{ends}""",
             )
         ]
     cover = book.coverage
@@ -93,10 +97,12 @@ def _coverage(
     UNION SELECT subject_id, {first} FROM marks_{index}{open_end}
   ) d WHERE day >= {first}{within}"""
     nothing = "CAST(NULL AS BIGINT)"
-    sequence = f"""  SELECT subject_id, day, 1 AS probe, day AS probed, 0 AS role, {nothing} AS res, {nothing} AS con, {nothing} AS bad
+    sequence = f"""  SELECT subject_id, day, 1 AS probe, day AS probed, 0 AS role,
+    {nothing} AS res, {nothing} AS con, {nothing} AS bad
   FROM probes_{index}
   UNION ALL
-  SELECT subject_id, {_plus_days(target, "day", -minimum)}, 1, day, 1, {nothing}, {nothing}, {nothing} FROM probes_{index}
+  SELECT subject_id, {_plus_days(target, "day", -minimum)}, 1, day, 1, {nothing}, {nothing}, {nothing}
+  FROM probes_{index}
   UNION ALL
   SELECT subject_id, day, 0, day, 2,
     CASE WHEN is_res = 1 THEN n * {FLAGS} + flags END, CASE WHEN is_res = 0 THEN n * 2 + flags END,
@@ -117,7 +123,8 @@ def _coverage(
         f" AND {_bit('res_start', THERE)} AND moves = 0)){agreed} THEN 1 ELSE 0 END"
     )
     flagged = f"""  SELECT subject_id, day, {covered} AS covered FROM state_{index}"""
-    changes = f"""  SELECT subject_id, day, covered - LAG(covered, 1, 0) OVER (PARTITION BY subject_id ORDER BY day) AS dcov
+    changes = f"""  SELECT subject_id, day,
+    covered - LAG(covered, 1, 0) OVER (PARTITION BY subject_id ORDER BY day) AS dcov
   FROM flagged_{index}"""
     return [
         (f"marks_{index}", marks),
@@ -166,7 +173,7 @@ def score_intervals_query(
         ctes += _coverage(scheme, index, target, scope=scope)
     # points matter only to subjects covered at some time: the others' records are left out early
     ever = " UNION ".join(f"SELECT subject_id FROM cover_{i} WHERE dcov > 0" for i in scored)
-    ctes.append(("ever", f"  {ever}"))
+    ctes.append(("ever", f"  SELECT DISTINCT subject_id FROM ({ever}) c"))
     signs = (
         "ever v ON v.subject_id = m.subject_id\n"
         "  JOIN (SELECT 1 AS sign UNION ALL SELECT -1) e ON e.sign = 1 OR m.expires_on IS NOT NULL"

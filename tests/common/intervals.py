@@ -1,6 +1,7 @@
 """Run score intervals and point scores on the store and on the DuckDB snapshot, and check the
 intervals against the point query day by day (the contract of ``credence.rules.intervals``)."""
 
+import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -90,7 +91,7 @@ def check_shape(intervals: list[Interval]) -> None:
         rows.sort(key=lambda r: r.valid_from)
         for row in rows:
             assert row.valid_to is None or row.valid_from < row.valid_to, row
-        for before, after in zip(rows, rows[1:], strict=False):
+        for before, after in itertools.pairwise(rows):
             assert before.valid_to is not None, f"an open interval is not the last: {before}"
             assert before.valid_to <= after.valid_from, f"overlap: {before} {after}"
             if before.valid_to == after.valid_from:
@@ -124,6 +125,7 @@ def check_contract(
         assert got == point(day), f"on {day}"
         current = scheme.in_force(day)
         for row in holding:
-            assert current is not None and row.rulebook_version == current.book.version, f"edition on {day}"
+            assert current is not None, f"no edition on {day}"
+            assert row.rulebook_version == current.book.version, f"edition on {day}"
         checked += 1
     return checked
