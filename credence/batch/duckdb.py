@@ -37,7 +37,8 @@ def _column(values: list[Any]) -> pa.Array:
 
 
 def _table(conn: Connection, sql: str) -> pa.Table:
-    result = conn.execution_options(stream_results=True).execute(text(sql))
+    # per statement: Connection.execution_options() would change the caller's connection for good
+    result = conn.execute(text(sql), execution_options={"stream_results": True})
     names = list(result.keys())
     batches = []
     while rows := result.fetchmany(BATCH):
