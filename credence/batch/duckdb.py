@@ -72,20 +72,22 @@ class Snapshot:
         self, query: Query, *, subjects: Sequence[str] = ("subject_id",), records: Sequence[str] = ()
     ) -> list[Row]:
         # record ids are joined back in the SQL (listings are few); subject ids are looked up in
-        # Python, once per snapshot, rather than joined for every scheme's 100,000s of scores
+        # Python, a column at a time, once per snapshot, rather than joined for every scheme's
+        # 100,000s of scores
         sql = with_ids(query.sql(), subjects=(), records=tuple(records)) if records else query.sql()
         result = self.db.execute(sql)
         names = [d[0] for d in result.description]
-        found = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-        ids = self.subject_ids() if subjects and found else []
-        for row in found:
-            for column in subjects:
-                if row[column] is not None:
-                    row[column] = ids[row[column] - 1]
-            for column in records:
-                if row[column] is not None:
-                    row[column] = as_uuid(row[column])
-        return found
+        found = result.fetchall()
+        if not found:
+            return []
+        columns: list[Sequence[Any]] = list(zip(*found, strict=True))
+        ids = self.subject_ids() if subjects else []
+        for i, name in enumerate(names):
+            if name in subjects:
+                columns[i] = [None if k is None else ids[k - 1] for k in columns[i]]
+            elif name in records:
+                columns[i] = [None if v is None else as_uuid(v) for v in columns[i]]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def take(conn: Connection, *, known_at: datetime) -> Snapshot:
