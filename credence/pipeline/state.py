@@ -53,18 +53,34 @@ def scores(backend: Backend, schemes: dict[str, Scheme], *, as_of: date) -> Scor
     }
 
 
+def on_day(intervals: dict[str, list[Row]], schemes: dict[str, Scheme], *, as_of: date) -> Scores:
+    """The scores of ``as_of`` read off the intervals that hold it: what ``scores`` computes, for
+    each scheme in force that day with a score scale (the intervals' contract, tested day by day)."""
+    return {
+        name: {
+            row["subject_id"]: (int(row["score"]), row["grade"])
+            for row in intervals.get(name, [])
+            if row["valid_from"] <= as_of and (row["valid_to"] is None or as_of < row["valid_to"])
+        }
+        for name, scheme in schemes.items()
+        if (current := scheme.in_force(as_of)) is not None and current.book.score is not None
+    }
+
+
 def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as_of: date) -> Derived:
-    """Scores on ``as_of`` and every decided listing, evaluated on ``backend``; ``conn`` (the
-    store) turns the ID numbers a decision binds into subjects."""
+    """Every score interval (and from them the scores of ``as_of``), every decided listing and the
+    exemptions, evaluated on ``backend``; ``conn`` (the store) turns the ID numbers a decision
+    binds into subjects."""
+    intervals = {
+        name: evaluate.score_intervals(backend, scheme)
+        for name, scheme in schemes.items()
+        if any(e.book.score is not None for e in scheme.editions)
+    }
     return Derived(
-        scores=scores(backend, schemes, as_of=as_of),
+        scores=on_day(intervals, schemes, as_of=as_of),
         listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
         exemptions=evaluate.exemptions(backend),
-        intervals={
-            name: evaluate.score_intervals(backend, scheme)
-            for name, scheme in schemes.items()
-            if any(e.book.score is not None for e in scheme.editions)
-        },
+        intervals=intervals,
     )
 
 

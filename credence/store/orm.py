@@ -237,7 +237,8 @@ class ListingColumns:
 
 class Listing(ListingColumns, Derived, Base):
     __tablename__ = "listings"
-    __table_args__ = (Index("ix_listings_subject", "subject_id"),)
+    # by listed subject too: a refresh replaces the listings of the subjects it rescored
+    __table_args__ = (Index("ix_listings_subject", "subject_id"), Index("ix_listings_listed", "listed_subject_id"))
 
 
 class ListingHistory(ListingColumns, Superseded, Base):
@@ -267,7 +268,10 @@ class ActiveMeasureColumns:
 
 class ActiveMeasure(ActiveMeasureColumns, Derived, Base):
     __tablename__ = "active_measures"
-    __table_args__ = (Index("ix_active_measures_subject", "subject_id", "action"),)
+    __table_args__ = (
+        Index("ix_active_measures_subject", "subject_id", "action"),
+        Index("ix_active_measures_listed", "listed_subject_id"),
+    )
 
 
 class ActiveMeasureHistory(ActiveMeasureColumns, Superseded, Base):

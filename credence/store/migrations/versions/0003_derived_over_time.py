@@ -109,15 +109,19 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.alter_column("derived_at", server_default=None)
+        batch_op.create_index("ix_listings_listed", ["listed_subject_id"], unique=False)
     _versioned("listings", _listing, ["subject_id"], current=False)
     _versioned("active_measures", _active_measure, ["subject_id", "action"])
+    op.create_index("ix_active_measures_listed", "active_measures", ["listed_subject_id"], unique=False)
     _versioned("exemptions", _exemption, ["subject_id", "day"])
     _versioned("score_intervals", _score_interval, ["subject_id", "scheme"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_active_measures_listed", table_name="active_measures")
     for name in ("score_interval_history", "score_intervals", "exemption_history", "exemptions", "active_measure_history", "active_measures", "listing_history"):
         op.drop_index(f"ix_{name}_subject", table_name=name)
         op.drop_table(name)
     with op.batch_alter_table("listings", schema=None) as batch_op:
+        batch_op.drop_index("ix_listings_listed")
         batch_op.drop_column("derived_at")
