@@ -49,6 +49,7 @@ demo: install ## generate a city, ingest, score, list, report and explain on SQL
 
 bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/full_recompute.py
+	$(RUN)/python benchmarks/score_intervals.py
 	$(RUN)/python benchmarks/incremental.py --people $(PEOPLE)
 	$(RUN)/python benchmarks/ingest.py --people $(PEOPLE)
 	$(RUN)/python benchmarks/check.py --people $(PEOPLE)
