@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table
+from sqlalchemy import Connection
 
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.model.ids import derived_id
@@ -73,13 +73,7 @@ def refresh(
 ) -> int:
     """Re-derive the active measures of ``scope`` (by listed subject; everyone if None) from the
     current listings and score intervals; returns how many rows changed."""
-
-    def where(table: Table) -> list[ColumnElement[bool]]:
-        return [] if scope is None else [table.c.listed_subject_id.in_(list(scope))]
-
-    def graded(table: Table) -> list[ColumnElement[bool]]:
-        return [] if scope is None else [table.c.subject_id.in_(list(scope))]
-
+    where, graded = versioned.among("listed_subject_id", scope), versioned.among("subject_id", scope)
     catalogue = measures if measures is not None else default_measures()
     rows = through_listings(versioned.current(conn, Listing, where).values(), catalogue)
     if any(m.effect is Effect.REWARD for m in catalogue):

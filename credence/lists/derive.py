@@ -11,7 +11,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table
+from sqlalchemy import Connection
 
 from credence import audit, resolve
 from credence.audit import Entry, EventTag
@@ -95,13 +95,8 @@ def refresh(
     """Make ``rows`` the current decided listings of ``scope`` (everyone if None), as versions
     derived at ``now``; log starts and ends. Returns (started, ended)."""
     decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
-
-    def where(table: Table) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [table.c.list_id.in_(decided)]  # redlists are kept by lists.redlist
-        if scope is not None:
-            found.append(table.c.listed_subject_id.in_(list(scope)))
-        return found
-
+    # redlists are kept by lists.redlist
+    where = versioned.among("listed_subject_id", scope, list_id=decided)
     values = [row.as_dict() for row in rows]
     changes = versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
     entries = []

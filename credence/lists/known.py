@@ -7,9 +7,7 @@ not yet superseded. Which of them were in force on a day is a question about val
 """
 
 import uuid
-from collections.abc import Collection
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, case, func, or_, select
@@ -33,11 +31,8 @@ def _in_order(rows: list[ListingRow]) -> list[dict[str, Any]]:
     return [r.as_dict() for r in rows]
 
 
-def _listings(table: Table, *, narrowed: bool) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = [table.c.subject_id == bindparam("subject")]
-    if narrowed:
-        found.append(table.c.list_id.in_(bindparam("lists", expanding=True)))
-    return found
+def _listings(table: Table) -> list[ColumnElement[bool]]:
+    return [table.c.subject_id == bindparam("subject")]
 
 
 def _exempted(table: Table) -> ColumnElement[Any]:
@@ -74,21 +69,14 @@ def _measures(table: Table) -> list[ColumnElement[bool]]:
 
 
 # built once: building a statement costs more than running it, and these run on every check
-LISTINGS = versioned.known_query(Listing, ListingHistory, partial(_listings, narrowed=False))
-LISTINGS_OF = versioned.known_query(Listing, ListingHistory, partial(_listings, narrowed=True))
+LISTINGS = versioned.known_query(Listing, ListingHistory, _listings)
 MEASURES = versioned.known_query(ActiveMeasure, ActiveMeasureHistory, _measures, extra=_exempted)
 
 
-def known_listings(
-    conn: Connection, subject: uuid.UUID, *, known_at: datetime, lists: Collection[str] | None = None
-) -> list[dict[str, Any]]:
+def known_listings(conn: Connection, subject: uuid.UUID, *, known_at: datetime) -> list[dict[str, Any]]:
     """The listing rows naming ``subject`` (as listed or bound) that the registry held at
-    ``known_at``, oldest start first; ``lists`` narrows them to those list ids. Each row has the
-    columns of ``listings``."""
-    if lists is None:
-        found = conn.execute(LISTINGS, {"subject": subject, "at": known_at}).mappings()
-    else:
-        found = conn.execute(LISTINGS_OF, {"subject": subject, "at": known_at, "lists": list(lists)}).mappings()
+    ``known_at``, oldest start first. Each row has the columns of ``listings``."""
+    found = conn.execute(LISTINGS, {"subject": subject, "at": known_at}).mappings()
     return _in_order([ListingRow.stored(dict(row)) for row in found])
 
 

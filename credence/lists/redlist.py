@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Connection, Table, select
+from sqlalchemy import Connection, select
 
 from credence import audit
 from credence.audit import Entry, EventTag
@@ -53,13 +53,9 @@ def refresh(
                 scores = scores.where(Score.subject_id.in_(list(scope)))
             qualified = dict(conn.execute(scores).all())
 
-        def where(table: Table, redlists: set[str] = redlists) -> list[ColumnElement[bool]]:
-            found: list[ColumnElement[bool]] = [table.c.list_id.in_(redlists)]
-            if scope is not None:
-                found.append(table.c.subject_id.in_(list(scope)))
-            return found
-
-        rows = list(versioned.current(conn, Listing, where).values())
+        where = versioned.among("subject_id", scope, list_id=redlists)
+        old = versioned.current(conn, Listing, where)
+        rows = [dict(row) for row in old.values()]  # copies: ``old`` is what they are compared with
         holding = set()
         for row in rows:
             if row["end_date"] is not None:
@@ -90,7 +86,7 @@ def refresh(
                 if subject not in holding
             ]
         values = rows + [row.as_dict() for row in new]
-        versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
+        versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now, old=old)
         entries.extend(
             Entry(
                 tag=EventTag.LISTING_START,

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine, delete
 
 from credence.batch import duckdb
-from credence.pipeline import rulebooks, state
+from credence.pipeline import state
 from credence.rules.loader import Scheme
 from credence.store.orm import PendingSubject
 
@@ -25,15 +25,16 @@ class Rebuilt:
 
 
 def rebuild(engine: Engine, schemes: dict[str, Scheme], *, as_of: date, now: datetime, write: bool = True) -> Rebuilt:
-    """Derive every subject's state in DuckDB from the records as known at ``now``; store it
-    unless ``write`` is false (a dry run). Nobody is left waiting for a refresh after it."""
-    with engine.connect() as conn:
-        snap = duckdb.take(conn, known_at=now)
-        derived = state.derive(snap, conn, schemes, as_of=as_of)
-    written = state.Written()
-    if write:
+    """Derive every subject's state in DuckDB from the records as known at ``now``; store it, in
+    the transaction the snapshot was read in, unless ``write`` is false (a dry run, which only
+    reads). Nobody is left waiting for a refresh after it."""
+    if not write:
+        with engine.connect() as conn:
+            snap = duckdb.take(conn, known_at=now)
+            derived, written = state.derive(snap, conn, schemes, as_of=as_of), state.Written()
+    else:
         with engine.begin() as conn:
-            rulebooks.register(conn, schemes, now=now)
             conn.execute(delete(PendingSubject))
-            written = state.write(conn, schemes, derived, as_of=as_of, now=now, scope=None)
+            snap = duckdb.take(conn, known_at=now)
+            derived, written = state.refresh(conn, schemes, snap, as_of=as_of, now=now, scope=None)
     return Rebuilt(derived=derived, written=written, facts=snap.facts, subjects=snap.subjects, seconds=snap.seconds)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, insert
+from sqlalchemy import Connection, delete, insert
 
 from credence import audit, resolve
 from credence.audit import Entry, EventTag
@@ -21,6 +21,7 @@ from credence.lists import active, redlist
 from credence.lists import derive as decided
 from credence.lists.rows import ListingRow
 from credence.model.ids import derived_id
+from credence.pipeline import rulebooks
 from credence.rules.loader import Scheme
 from credence.store import versioned
 from credence.store.orm import Exemption, ExemptionHistory, Score, ScoreInterval, ScoreIntervalHistory
@@ -112,23 +113,32 @@ def write(
         written += len(values)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
-
-    def mine(table: Table) -> list[ColumnElement[bool]]:
-        return [] if scope is None else [table.c.subject_id.in_(list(scope))]
-
     for name, rows in derived.intervals.items():
-
-        def scheme_of(table: Table, name: str = name) -> list[ColumnElement[bool]]:
-            return [table.c.scheme == name, *mine(table)]
-
+        scheme_of = versioned.among("subject_id", scope, scheme=[name])
         values = [interval_row(name, row) for row in rows]
         changes = versioned.replace(conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now)
         audit.record_many(conn, [_changed(change) for change in changes], now=now)
     active.refresh(conn, now=now, scope=scope)
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
-    versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=mine, now=now)
+    versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=versioned.among("subject_id", scope), now=now)
     return Written(scores=written, started=started + red_started, ended=ended + red_ended)
+
+
+def refresh(
+    conn: Connection,
+    schemes: dict[str, Scheme],
+    backend: Backend,
+    *,
+    as_of: date,
+    now: datetime,
+    scope: Sequence[uuid.UUID] | None,
+) -> tuple[Derived, Written]:
+    """What every job does once it has chosen where the rules run: register the rulebooks, derive
+    on ``backend`` and write, in ``conn``'s transaction."""
+    rulebooks.register(conn, schemes, now=now)
+    derived = derive(backend, conn, schemes, as_of=as_of)
+    return derived, write(conn, schemes, derived, as_of=as_of, now=now, scope=scope)
 
 
 def score_rows(scheme: str, version: str, scores: evaluate.Scores, *, as_of: date) -> list[dict[str, object]]:

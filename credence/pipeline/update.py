@@ -16,7 +16,7 @@ from credence.batch import duckdb
 from credence.batch.backend import Backend
 from credence.batch.store import StoreBackend
 from credence.logs import get_logger
-from credence.pipeline import rulebooks, state
+from credence.pipeline import state
 from credence.rules.loader import Scheme
 from credence.store import bulk
 from credence.store.orm import PendingSubject
@@ -51,12 +51,10 @@ def update(
             conn.execute(settled.where(where))
         if scope is None:
             conn.execute(settled)
-        rulebooks.register(conn, schemes, now=now)
         backend: Backend = (
             StoreBackend(conn, known_at=now, scope=scope) if scope is not None else duckdb.take(conn, known_at=now)
         )
-        derived = state.derive(backend, conn, schemes, as_of=as_of)
-        written = state.write(conn, schemes, derived, as_of=as_of, now=now, scope=scope)
+        _, written = state.refresh(conn, schemes, backend, as_of=as_of, now=now, scope=scope)
     log.info(
         "registry.updated",
         subjects="all" if scope is None else len(scope),

@@ -5,11 +5,11 @@ the refresh that wrote it; its history table (``*_history``) holds the versions 
 replaced or removed, with ``superseded_at``. ``replace`` puts what a refresh derived for one part
 of a table in place of the current versions there: an unchanged row is left alone (it keeps its
 ``derived_at``), a changed or vanished one moves to the history, a new or changed one is
-inserted. ``known`` reads the versions the registry held at an instant. A refresh that changes
+inserted. ``known_query`` reads the versions the registry held at an instant. A refresh that changes
 nothing writes nothing, and no version is ever rewritten.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +47,19 @@ def columns(model: type[Base]) -> tuple[str, ...]:
     return tuple(c.name for c in _table(model).columns if c.name not in ("derived_at", "superseded_at"))
 
 
+def among(column: str, scope: Sequence[Any] | None, **within: Collection[Any]) -> Where:
+    """The part of a table a refresh of ``scope`` replaces: rows whose ``column`` is in ``scope``
+    (every row if None) and whose other columns named in ``within`` hold one of the values given."""
+
+    def where(table: Table) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [table.c[name].in_(list(values)) for name, values in within.items()]
+        if scope is not None:
+            found.append(table.c[column].in_(list(scope)))
+        return found
+
+    return where
+
+
 def current(conn: Connection, model: type[Base], where: Where) -> dict[Any, Row]:
     """The current versions of ``model``'s rows matching ``where``, by id."""
     table = _table(model)
@@ -61,12 +74,14 @@ def replace(
     *,
     where: Where,
     now: datetime,
+    old: dict[Any, Row] | None = None,
 ) -> list[Change]:
     """Make ``rows`` the current versions of the part of ``model`` that ``where`` selects, as of
-    the transaction time ``now``; the versions they replace go to ``history``. Returns the ids
+    the transaction time ``now``; the versions they replace go to ``history``. ``old`` is that
+    part's current versions (``current``) when the caller has read them already. Returns the ids
     that changed."""
     table, names = _table(model), columns(model)
-    old = current(conn, model, where)
+    old = current(conn, model, where) if old is None else old
     changes: list[Change] = []
     fresh: list[Row] = []
     seen = set()
@@ -105,8 +120,3 @@ def known_query(
     now = select(*chosen(table)).where(table.c.derived_at <= at, *where(table))
     then = select(*chosen(past)).where(past.c.derived_at <= at, past.c.superseded_at > at, *where(past))
     return union_all(now, then)
-
-
-def known(conn: Connection, model: type[Base], history: type[Base], where: Where, *, at: datetime) -> list[Row]:
-    """The versions of ``model``'s rows matching ``where`` that the registry held at ``at``."""
-    return [dict(row) for row in conn.execute(known_query(model, history, where), {"at": at}).mappings()]
