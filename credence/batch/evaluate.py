@@ -38,15 +38,12 @@ def decisions(backend: Backend, edition: LoadedRulebook, index: int, *, window: 
     """The listings list rule ``index`` of ``edition`` decides within ``window``: the decision
     record, the listed subject, start, end and the bound roles' ID numbers."""
     query = listing_query(edition, index, backend.target, window=window, scope=backend.scope)
-    return backend.rows(query, records=("record_id",))
+    return _dated(backend.rows(query, records=("record_id",)), "start_date", "end_date")
 
 
 def exemptions(backend: Backend) -> list[Row]:
     """The deciding courts' one-off exemptions: record, subject, case, action, day and reason."""
-    found = backend.rows(exemptions_query(), records=("record_id",))
-    for row in found:
-        row["day"] = _day(row["day"])
-    return found
+    return _dated(backend.rows(exemptions_query(), records=("record_id",)), "day")
 
 
 def score_intervals(backend: Backend, scheme: Scheme, *, exclude: Sequence[uuid.UUID] = ()) -> list[Row]:
@@ -55,11 +52,15 @@ def score_intervals(backend: Backend, scheme: Scheme, *, exclude: Sequence[uuid.
     query = score_intervals_query(scheme, backend.target, scope=backend.scope, exclude=exclude)
     if query is None:
         return []
-    found = backend.rows(query)
-    for row in found:
-        for column in ("valid_from", "valid_to"):
+    return _dated(backend.rows(query), "valid_from", "valid_to")
+
+
+def _dated(rows: list[Row], *columns: str) -> list[Row]:
+    """``rows`` with ``columns`` as dates, however the engine handed them back."""
+    for row in rows:
+        for column in columns:
             row[column] = _day(row[column])
-    return found
+    return rows
 
 
 def _day(value: object) -> date | None:

@@ -7,9 +7,8 @@ deterministic ids; a start or an end that appears writes an event in the same tr
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -22,13 +21,6 @@ from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
 from credence.store import versioned
 from credence.store.orm import Listing, ListingHistory
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
 
 Lookup = Callable[[set[str]], dict[str, uuid.UUID]]  # bound ID numbers -> subjects (resolve.lookup)
 
@@ -59,8 +51,6 @@ def listings(backend: Backend, schemes: dict[str, Scheme], *, lookup: Lookup) ->
                     people = [("subject", listed)] + [
                         (role, ids[r[role]]) for role in rule.binds if r[role] and r[role] in ids
                     ]
-                    start = _as_date(r["start_date"])
-                    assert start is not None  # noqa: S101 - a listing starts on its decision's valid date
                     rows.extend(
                         listing(
                             list_id=rule.id,
@@ -71,12 +61,12 @@ def listings(backend: Backend, schemes: dict[str, Scheme], *, lookup: Lookup) ->
                             listed=listed,
                             decision=decision,
                             occasion=decision,
-                            start_date=start,
+                            start_date=r["start_date"],
                             legal_basis=rule.legal_basis,
                             ground=r["ground"],
                             case_number=r["case_number"],
                             court=r["court"],
-                            end_date=_as_date(r["end_date"]),
+                            end_date=r["end_date"],
                             end_reason=r["end_reason"],
                         )
                         for role, subject in people

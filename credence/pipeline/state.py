@@ -47,11 +47,16 @@ class Written:
 
 def scores(backend: Backend, schemes: dict[str, Scheme], *, as_of: date) -> Scores:
     """Each scheme in force on ``as_of`` with a score scale: its subjects' scores and grades."""
-    return {
-        name: evaluate.scores(backend, scheme, as_of=as_of)
+    return {name: evaluate.scores(backend, schemes[name], as_of=as_of) for name in _scored(schemes, as_of)}
+
+
+def _scored(schemes: dict[str, Scheme], as_of: date) -> list[str]:
+    """The schemes with an edition in force on ``as_of`` that has a score scale."""
+    return [
+        name
         for name, scheme in schemes.items()
         if (current := scheme.in_force(as_of)) is not None and current.book.score is not None
-    }
+    ]
 
 
 def on_day(intervals: dict[str, list[Row]], schemes: dict[str, Scheme], *, as_of: date) -> Scores:
@@ -63,8 +68,7 @@ def on_day(intervals: dict[str, list[Row]], schemes: dict[str, Scheme], *, as_of
             for row in intervals.get(name, [])
             if row["valid_from"] <= as_of and (row["valid_to"] is None or as_of < row["valid_to"])
         }
-        for name, scheme in schemes.items()
-        if (current := scheme.in_force(as_of)) is not None and current.book.score is not None
+        for name in _scored(schemes, as_of)
     }
 
 
