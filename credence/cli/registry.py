@@ -56,22 +56,23 @@ class _Bars:
 
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
-        self.tasks: dict[Path, TaskID] = {}
+        self.tasks: dict[Path, tuple[TaskID, int]] = {}  # each file's bar and size
         self.status: Status | None = None
 
     def skipped(self, path: Path) -> None:
         console.print(f"[yellow]no {path}; skipped[/]")
 
     def reading(self, path: Path, size: int) -> Callable[[int], None]:
-        task = self.tasks[path] = self.bar.add_task(path.name, total=size)
+        task = self.bar.add_task(path.name, total=size)
+        self.tasks[path] = (task, size)
         return partial(self.bar.advance, task)
 
     def read(self, path: Path, *, refused: bool) -> None:
-        task = self.tasks[path]
+        task, size = self.tasks[path]
         if refused:
             self.bar.update(task, description=f"{path.name} (refused)", total=0)
         else:
-            self.bar.update(task, completed=path.stat().st_size)
+            self.bar.update(task, completed=size)
 
     def refreshing(self) -> None:
         self.bar.stop()
@@ -198,8 +199,7 @@ def score(
 ) -> None:
     """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
     books = schemes(rulebook)
-    if (found := scoring.drafts(books)) and not dry_run:
-        raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
+    scoring.refuse_drafts(books, dry_run=dry_run)
     if engine_name not in set(scoring.Where):
         raise CredenceError(f"--engine: expected store or duckdb, got {engine_name!r}")
     instant, day = now(), today()

@@ -34,10 +34,13 @@ class Scored:
     snapshot: tuple[int, int, float] | None = None  # facts, subjects, seconds, for a DuckDB run
 
 
-def drafts(schemes: dict[str, Scheme]) -> list[str]:
-    """The draft editions among ``schemes`` ("scheme version"), which only a dry run may score."""
+def refuse_drafts(schemes: dict[str, Scheme], *, dry_run: bool) -> None:
+    """A ``CredenceError`` naming the draft editions among ``schemes``, unless it is a dry run
+    (the only way a draft may be scored); a face calls it before it takes the writer lock."""
     editions = (e for s in schemes.values() for e in s.editions)
-    return [f"{e.book.scheme} {e.book.version}" for e in editions if e.book.status == "draft"]
+    found = [f"{e.book.scheme} {e.book.version}" for e in editions if e.book.status == "draft"]
+    if found and not dry_run:
+        raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
 
 
 def score(
@@ -45,8 +48,7 @@ def score(
 ) -> Scored:
     """Score and list everyone on ``as_of`` from the records as known at ``now``; write nothing
     if ``dry_run``. Draft rulebooks are refused unless it is a dry run."""
-    if (found := drafts(schemes)) and not dry_run:
-        raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
+    refuse_drafts(schemes, dry_run=dry_run)
     if where is Where.STORE and dry_run:
         with engine.connect() as conn:
             scores = state.scores(StoreBackend(conn, known_at=now), schemes, as_of=as_of)
