@@ -9,7 +9,7 @@ through Arrow.
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,9 +36,9 @@ def _column(values: list[Any]) -> pa.Array:
     return pa.array(values)
 
 
-def _table(conn: Connection, sql: str) -> pa.Table:
+def _table(conn: Connection, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
     # per statement: Connection.execution_options() would change the caller's connection for good
-    result = conn.execute(text(sql), execution_options={"stream_results": True})
+    result = conn.execute(text(sql), dict(params or {}), execution_options={"stream_results": True})
     names = list(result.keys())
     batches = []
     while rows := result.fetchmany(BATCH):
@@ -75,7 +75,7 @@ class Snapshot:
         # Python, a column at a time, once per snapshot, rather than joined for every scheme's
         # 100,000s of scores
         sql = with_ids(query.sql(), subjects=(), records=tuple(records)) if records else query.sql()
-        result = self.db.execute(sql)
+        result = self.db.execute(sql, dict(query.params)) if query.params else self.db.execute(sql)
         names = [d[0] for d in result.description]
         found = result.fetchall()
         if not found:
@@ -97,13 +97,13 @@ def take(conn: Connection, *, known_at: datetime) -> Snapshot:
     return snapshot(conn, store.facts, types)
 
 
-def snapshot(conn: Connection, facts_sql: str, types: dict[str, str]) -> Snapshot:
-    """Copy the rows of ``facts_sql`` and the subjects into DuckDB.
+def snapshot(conn: Connection, facts_sql: Query, types: dict[str, str]) -> Snapshot:
+    """Copy the rows of ``facts_sql`` (the store's, its parameters bound) and the subjects into DuckDB.
 
     ``types`` gives the SQL type of each attribute column, so that the snapshot has the same
     typed columns on every store (SQLite hands booleans back as 0 and 1)."""
     started = time.perf_counter()
-    facts = _table(conn, facts_sql)
+    facts = _table(conn, facts_sql.select, facts_sql.params)
     subjects = _table(conn, "SELECT id, kind, birth_date, address_code FROM subjects")
     db = duckdb.connect()
     db.register("facts_arrow", facts)

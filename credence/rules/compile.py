@@ -21,8 +21,8 @@ expressions are SQLGlot trees (decision 0002). Titles and legal bases never reac
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from credence.model.catalogue import Catalogue
@@ -32,10 +32,12 @@ from credence.rules.targets import Target
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """CTEs (name, body) and a final SELECT, to run after ``facts`` is in scope."""
+    """CTEs (name, body) and a final SELECT, to run after ``facts`` is in scope, with the values
+    of its bind parameters (the subjects in scope, the instant known at)."""
 
     ctes: tuple[tuple[str, str], ...]
     select: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
     def sql(self, facts: str | None = None) -> str:
         ctes = ([("facts", facts)] if facts else []) + list(self.ctes)
@@ -43,8 +45,17 @@ class Query:
         return f"WITH {head}\n{self.select}" if head else self.select
 
 
+SCOPE = "scope"  # the bind parameter holding the subjects a query is narrowed to
+KNOWN_AT = "known_at"
+
+
 def _in_list(target: Target, ids: Iterable[uuid.UUID]) -> str:
     return target.uuids(ids)
+
+
+def scope_params(target: Target, scope: Sequence[uuid.UUID] | None) -> dict[str, object]:
+    """The bind parameters of a query narrowed to ``scope`` (none when it is everyone)."""
+    return {} if scope is None else {SCOPE: target.ids_value(scope)}
 
 
 def facts_sql(
@@ -53,22 +64,25 @@ def facts_sql(
     *,
     known_at: datetime,
     scope: Sequence[uuid.UUID] | None = None,
-) -> str:
-    """The current record versions as known at ``known_at``, attributes as typed columns."""
+) -> Query:
+    """The current record versions as known at ``known_at``, attributes as typed columns: the
+    body of the ``facts`` CTE as the ``select`` of a query with its parameters bound."""
     attrs = ",\n  ".join(
         f"{target.attribute('r.attributes', name, kind)} AS {target.identifier(name)}"
         for name, kind in sorted(catalogue.attribute_types().items())
     )
-    scoped = f"\n  AND r.subject_id IN ({_in_list(target, scope)})" if scope is not None else ""
-    return f"""SELECT r.id AS record_id, r.subject_id, r.source_id, r.source_record_id,
+    narrowed = f"\n  AND {target.in_ids('r.subject_id', SCOPE)}" if scope is not None else ""
+    known = target.instant_param(KNOWN_AT)
+    body = f"""SELECT r.id AS record_id, r.subject_id, r.source_id, r.source_record_id,
   r.kind, r.valid_date, r.recorded_at, r.jurisdiction,
   {attrs}
 FROM records r
-WHERE r.recorded_at <= {target.timestamp(known_at)} AND r.op = 'assert'{scoped}
+WHERE r.recorded_at <= {known} AND r.op = 'assert'{narrowed}
   AND NOT EXISTS (
     SELECT 1 FROM records n
     WHERE n.source_id = r.source_id AND n.source_record_id = r.source_record_id
-      AND n.version > r.version AND n.recorded_at <= {target.timestamp(known_at)})"""
+      AND n.version > r.version AND n.recorded_at <= {known})"""
+    return Query(ctes=(), select=body, params={KNOWN_AT: target.instant_value(known_at), **scope_params(target, scope)})
 
 
 def _clamp(value: str, low: str, high: str) -> str:
@@ -178,7 +192,7 @@ def _matched(
 
 
 def _scope(target: Target, scope: Sequence[uuid.UUID] | None) -> str:
-    return f"s.id IN ({_in_list(target, scope)})" if scope is not None else target.true
+    return target.in_ids("s.id", SCOPE) if scope is not None else target.true
 
 
 def _live(
@@ -239,7 +253,8 @@ def score_query(
   FROM covered c LEFT JOIN totals t ON t.subject_id = c.subject_id""",
         ),
     ]
-    return Query(ctes=tuple(ctes), select=f"SELECT subject_id, score, {grade} AS grade FROM scored")
+    select = f"SELECT subject_id, score, {grade} AS grade FROM scored"
+    return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
 
 
 def items_query(
@@ -266,7 +281,7 @@ def items_query(
   valid_date, expires_on, raw_points,
   CASE WHEN cap IS NULL THEN raw_points ELSE {points} END AS points, cap, period
 FROM ranked ORDER BY valid_date, recorded_at, record_id, rule_id"""
-    return Query(ctes=tuple(ctes), select=select)
+    return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
 
 
 def listing_query(
@@ -361,7 +376,7 @@ def listing_query(
   CASE WHEN ended_on IS NOT NULL AND (scheduled_end IS NULL OR ended_on < scheduled_end)
        THEN ending_reason WHEN scheduled_end IS NOT NULL THEN 'term_ended' END AS end_reason{roles}
 FROM dated ORDER BY start_date, record_id"""
-    return Query(ctes=tuple(ctes), select=select)
+    return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
 
 
 def exemptions_query() -> Query:

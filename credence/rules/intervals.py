@@ -24,7 +24,7 @@ point query once per day, never a correlated subquery per record):
 import uuid
 from collections.abc import Sequence
 
-from credence.rules.compile import Query, _clamp, _matched, _scope
+from credence.rules.compile import Query, _clamp, _matched, _scope, scope_params
 from credence.rules.loader import LoadedRulebook, Scheme
 from credence.rules.targets import Dialect, Target
 
@@ -274,4 +274,4 @@ def score_intervals_query(
     )
     select = """SELECT subject_id, day AS valid_from, valid_to, score, grade, rulebook_version
 FROM starts WHERE covered = 1"""
-    return Query(ctes=tuple(ctes), select=select)
+    return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
