@@ -120,7 +120,9 @@ def write(
     for name, rows in derived.intervals.items():
         scheme_of = versioned.among("subject_id", scope, scheme=[name])
         values = [interval_row(name, row) for row in rows]
-        changes = versioned.replace(conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now)
+        changes = versioned.replace(
+            conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now, keyed=True
+        )
         audit.record_many(conn, [_changed(change) for change in changes], now=now)
     active.refresh(conn, now=now, scope=scope)
 

@@ -23,7 +23,9 @@ from credence.store.orm import Base
 CHUNK = 900  # keys per IN list: under SQLite's bound-parameter limit with room to spare
 
 
-def matching(column: QueryableAttribute[Any], keys: Iterable[Any], conn: Connection) -> Iterator[ColumnElement[bool]]:
+def matching(
+    column: QueryableAttribute[Any] | ColumnElement[Any], keys: Iterable[Any], conn: Connection
+) -> Iterator[ColumnElement[bool]]:
     """Conditions that together select the rows whose ``column`` is one of ``keys`` (none if no keys)."""
     values = list(keys)
     if not values:

@@ -75,12 +75,23 @@ def replace(
     where: Where,
     now: datetime,
     old: dict[Any, Row] | None = None,
+    keyed: bool = False,
 ) -> list[Change]:
     """Make ``rows`` the current versions of the part of ``model`` that ``where`` selects, as of
     the transaction time ``now``; the versions they replace go to ``history``. ``old`` is that
-    part's current versions (``current``) when the caller has read them already. Returns the ids
-    that changed."""
+    part's current versions (``current``) when the caller has read them already. ``keyed`` says
+    that a row's id is derived from all its values, so a row is unchanged exactly when its id is
+    there already: only ids are read, and whole rows only for those that go (a full pass over
+    everyone's score intervals reads 40,000 ids instead of 40,000 rows). Returns the ids that
+    changed."""
     table, names = _table(model), columns(model)
+    if old is None and keyed:
+        there = set(conn.execute(select(table.c.id).where(*where(table))).scalars())
+        seen = {row["id"] for row in rows}
+        old = _by_id(conn, table, there - seen)
+        # a row already there is its own stored version: equal in every value column, which is
+        # all that is compared below, and never written back
+        old.update({row["id"]: row for row in rows if row["id"] in there})
     old = current(conn, model, where) if old is None else old
     changes: list[Change] = []
     fresh: list[Row] = []
@@ -101,6 +112,14 @@ def replace(
         conn.execute(delete(table).where(table.c.id == bindparam("b_id")), [{"b_id": r["id"]} for r in stale])
     bulk.insert_rows(conn, model, (*names, "derived_at"), [(*(r[n] for n in names), now) for r in fresh])
     return changes
+
+
+def _by_id(conn: Connection, table: Table, ids: Collection[Any]) -> dict[Any, Row]:
+    """The current versions of the rows with ``ids``, by id."""
+    found: dict[Any, Row] = {}
+    for condition in bulk.matching(table.c.id, ids, conn):
+        found.update((row["id"], dict(row)) for row in conn.execute(select(table).where(condition)).mappings())
+    return found
 
 
 def known_query(
