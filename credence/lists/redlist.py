@@ -2,7 +2,7 @@
 
 A redlist entry has no deciding authority: it follows the score. It starts on the day a rescore
 first finds the subject in a redlist grade and ends on the day one finds them out of it; both
-are logged. The score that qualified the entry stands where a blacklist entry names its decision
+are logged. The score interval that qualified the entry stands where a blacklist entry names its decision
 record (``decision_record_id``), so an explanation leads from the entry to the records behind it.
 Unlike a blacklist entry, its start is the day the registry saw the grade, not a date recomputed
 from records: a rebuild keeps open entries as they are.
@@ -19,7 +19,7 @@ from credence.audit import Entry, EventTag
 from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
 from credence.store import versioned
-from credence.store.orm import Listing, ListingHistory, Score
+from credence.store.orm import Listing, ListingHistory, ScoreInterval
 
 END_REASON = "grade_below_redlist"
 
@@ -46,11 +46,11 @@ def refresh(
         redlist = current.book.redlist if current else None
         qualified: dict[uuid.UUID, uuid.UUID] = {}
         if current is not None and redlist is not None:
-            scores = select(Score.subject_id, Score.id).where(
-                Score.scheme == name, Score.grade.in_(redlist.grades), Score.as_of == as_of
+            scores = select(ScoreInterval.subject_id, ScoreInterval.id).where(
+                ScoreInterval.scheme == name, ScoreInterval.grade.in_(redlist.grades), ScoreInterval.holds(as_of)
             )
             if scope is not None:
-                scores = scores.where(Score.subject_id.in_(list(scope)))
+                scores = scores.where(ScoreInterval.subject_id.in_(list(scope)))
             qualified = dict(conn.execute(scores).all())
 
         where = versioned.among("subject_id", scope, list_id=redlists)
