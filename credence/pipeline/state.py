@@ -33,9 +33,10 @@ EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
 @dataclass(frozen=True, slots=True)
 class Derived:
     scores: Scores
-    listings: list[ListingRow] = field(default_factory=list)
+    listings: list[ListingRow] = field(default_factory=list)  # decided listings
     exemptions: list[Row] = field(default_factory=list)
-    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme
+    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme, as stored
+    redlisted: list[ListingRow] = field(default_factory=list)  # redlist entries, from ``intervals``
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +74,11 @@ def on_day(intervals: dict[str, list[Row]], schemes: dict[str, Scheme], *, as_of
 
 
 def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as_of: date) -> Derived:
-    """Every score interval (and from them the scores of ``as_of``), every decided listing and the
-    exemptions, evaluated on ``backend``; ``conn`` (the store) turns the ID numbers a decision
-    binds into subjects."""
+    """Every score interval (and from them the scores of ``as_of`` and the redlist entries), every
+    decided listing and the exemptions, evaluated on ``backend``; ``conn`` (the store) turns the ID
+    numbers a decision binds into subjects."""
     intervals = {
-        name: evaluate.score_intervals(backend, scheme)
+        name: [interval_row(name, row) for row in evaluate.score_intervals(backend, scheme)]
         for name, scheme in schemes.items()
         if any(e.book.score is not None for e in scheme.editions)
     }
@@ -86,6 +87,7 @@ def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as
         listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
         exemptions=evaluate.exemptions(backend),
         intervals=intervals,
+        redlisted=redlist.entries(schemes, intervals),
     )
 
 
@@ -94,23 +96,20 @@ def write(
     schemes: dict[str, Scheme],
     derived: Derived,
     *,
-    as_of: date,
     now: datetime,
     scope: Sequence[uuid.UUID] | None,
 ) -> Written:
     """Replace the stored state of ``scope`` (everyone if None) with ``derived``, in ``conn``'s
-    transaction: score intervals, decided listings, redlists (which follow the grades just written), the
-    measures the listings carry, and exemptions; starts and ends are logged. Listings, measures
-    and exemptions are written as versions (``store.versioned``), so what the registry knew at
+    transaction: score intervals (the stored scores), decided listings, redlist entries, the
+    measures the listings and grades carry, and exemptions; interval changes, starts and ends are
+    logged. Everything is written as versions (``store.versioned``), so what the registry knew at
     any instant stays readable. The caller registers the rulebooks (``pipeline.rulebooks``)."""
-    for name, rows in derived.intervals.items():
+    for name, values in derived.intervals.items():
         scheme_of = versioned.among("subject_id", scope, scheme=[name])
-        values = [interval_row(name, row) for row in rows]
         changes = versioned.replace(conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now)
         audit.record_many(conn, [_changed(change) for change in changes], now=now)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
-    # redlists read the grade intervals just written
-    red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
+    red_started, red_ended = redlist.refresh(conn, schemes, derived.redlisted, now=now, scope=scope)
     active.refresh(conn, now=now, scope=scope)
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
@@ -132,7 +131,7 @@ def refresh(
     on ``backend`` and write, in ``conn``'s transaction."""
     rulebooks.register(conn, schemes, now=now)
     derived = derive(backend, conn, schemes, as_of=as_of)
-    return derived, write(conn, schemes, derived, as_of=as_of, now=now, scope=scope)
+    return derived, write(conn, schemes, derived, now=now, scope=scope)
 
 
 def interval_row(scheme: str, row: Row) -> Row:

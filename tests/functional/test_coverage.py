@@ -210,8 +210,13 @@ def test_the_redlist_follows_the_top_grade_with_logged_start_and_end(engine: Eng
         [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
         held = ScoreInterval.holds(date(2025, 3, 1))
         score_id = conn.execute(select(ScoreInterval.id).where(ScoreInterval.subject_id == subject, held)).scalar_one()
-    assert (entry.list_id, entry.start_date, entry.end_date) == ("rongcheng-trustworthy", date(2025, 3, 1), None)
-    assert entry.decision_record_id == score_id  # the score, and through it the records, behind the entry
+    # from the day the second act made it AAA to the day the first stops counting, known at once
+    assert (entry.list_id, entry.start_date, entry.end_date) == (
+        "rongcheng-trustworthy",
+        date(2025, 2, 10),
+        date(2027, 1, 10),
+    )
+    assert entry.decision_record_id == score_id  # the score interval, and through it the records, behind the entry
     with engine.connect() as conn:
         explained = explain(conn, SCHEMES, subject, as_of=date(2025, 3, 1), known_at=reg.now)
     [listing] = explained.listings
@@ -223,8 +228,8 @@ def test_the_redlist_follows_the_top_grade_with_logged_start_and_end(engine: Eng
         [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
         tags = conn.execute(select(Event.tag).where(Event.subject_id == subject, Event.tag.like("listing.%"))).all()
     assert (entry.start_date, entry.end_date, entry.end_reason) == (
-        date(2025, 3, 1),
+        date(2025, 2, 10),
         date(2027, 1, 10),
         "grade_below_redlist",
     )
-    assert [t for (t,) in tags] == ["listing.start", "listing.end"]
+    assert [t for (t,) in tags] == ["listing.start", "listing.end"]  # both by the first refresh, once

@@ -203,7 +203,7 @@ def test_hostile_free_text_changes_no_score_listing_or_table_on_any_engine(engin
     before_listings = stored_listings(engine)
     with engine.begin() as conn:
         derived = derived_state.derive(StoreBackend(conn, known_at=reg.now), conn, HOSTILE_SCHEMES, as_of=TODAY)
-        derived_state.write(conn, HOSTILE_SCHEMES, derived, as_of=TODAY, now=reg.now, scope=None)
+        derived_state.write(conn, HOSTILE_SCHEMES, derived, now=reg.now, scope=None)
     after = state(engine)
     assert {k: v for k, v in after.items() if k != "listings"} == {k: v for k, v in before.items() if k != "listings"}
     stored = stored_listings(engine)
