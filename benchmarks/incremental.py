@@ -45,7 +45,7 @@ from credence.ingest.mapping import Mapping, load_mappings
 from credence.model.time import legal_date
 from credence.pipeline.update import update
 from credence.rules.loader import Scheme, group, shipped
-from credence.store.orm import Score, Subject
+from credence.store.orm import ScoreInterval, Subject
 from credence.store.registry import open_registry
 from credence.synth.feeds import PEOPLE_FILE, generate
 
@@ -174,12 +174,15 @@ def build_city(work: Path, people: int, seed: int, today: date) -> tuple[Engine,
     return engine, feeds, books
 
 
-def pick_people(engine: Engine, feeds: Path, steps: int, seed: int) -> list[tuple[str, str]]:
-    """``steps`` people (ID number, district) who hold a score already, chosen from the seed."""
+def pick_people(engine: Engine, feeds: Path, steps: int, seed: int, today: date) -> list[tuple[str, str]]:
+    """``steps`` people (ID number, district) who hold a score ``today`` already, chosen from the seed."""
     with (feeds / PEOPLE_FILE).open(encoding="utf-8", newline="") as handle:
         district = {row["id_number"]: row["district"] for row in csv.DictReader(handle)}
     with engine.connect() as conn:
-        scored = conn.execute(select(Subject.id_number).join(Score, Score.subject_id == Subject.id).distinct())
+        held = ScoreInterval.holds(today)
+        scored = conn.execute(
+            select(Subject.id_number).join(ScoreInterval, ScoreInterval.subject_id == Subject.id).where(held).distinct()
+        )
         numbers = sorted(n for n in scored.scalars() if n in district)
     chosen = random.Random(f"{seed}/incremental").sample(numbers, steps)
     return [(n, district[n]) for n in chosen]
@@ -191,9 +194,13 @@ def full_rescore(engine: Engine, books: dict[str, Scheme], today: date) -> tuple
     return time.perf_counter() - started, written
 
 
-def scores(engine: Engine) -> dict[tuple[uuid.UUID, str], tuple[int, str | None]]:
+def scores(engine: Engine, today: date) -> dict[tuple[uuid.UUID, str], tuple[int, str | None]]:
+    """The stored scores of ``today``: the score intervals that hold it."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Score.subject_id, Score.scheme, Score.score, Score.grade))
+        held = ScoreInterval.holds(today)
+        rows = conn.execute(
+            select(ScoreInterval.subject_id, ScoreInterval.scheme, ScoreInterval.score, ScoreInterval.grade).where(held)
+        )
         return {(sid, scheme): (score, grade) for sid, scheme, score, grade in rows}
 
 
@@ -243,14 +250,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="credence-bench-") as tmp:
         work = Path(tmp)
         engine, feeds, books = build_city(work, args.people, args.seed, today)
-        people = pick_people(engine, feeds, args.steps, args.seed)
+        people = pick_people(engine, feeds, args.steps, args.seed, today)
         console.print("baseline: full rescore of every subject ...")
         full_before, written_full = full_rescore(engine, books, today)
         steps = [one_record(engine, books, work, i, p, today) for i, p in enumerate(people)]
-        incremental_state = scores(engine)
+        incremental_state = scores(engine, today)
         console.print("baseline again, and check: full rescore after the one-record steps ...")
         full_after, _ = full_rescore(engine, books, today)
-        full_state = scores(engine)
+        full_state = scores(engine, today)
         keys = incremental_state.keys() | full_state.keys()
         differ = sum(1 for key in keys if incremental_state.get(key) != full_state.get(key))
         engine.dispose()

@@ -46,8 +46,8 @@ def find(conn: Connection, which: Example, *, day: date) -> uuid.UUID | None:
     if which is Example.BOUND:
         return picks.bound_person(conn, day=day)
     if which is Example.TOP:
-        return picks.highest_scored(conn, TOP_SCHEME)
-    return picks.lowest_scored(conn, LOW_SCHEME)
+        return picks.highest_scored(conn, TOP_SCHEME, day=day)
+    return picks.lowest_scored(conn, LOW_SCHEME, day=day)
 
 
 def pick(conn: Connection, which: Example, *, day: date) -> uuid.UUID:

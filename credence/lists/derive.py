@@ -87,12 +87,21 @@ def refresh(
     decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
     # redlists are kept by lists.redlist
     where = versioned.among("listed_subject_id", scope, list_id=decided)
+    return store(conn, rows, where=where, now=now)
+
+
+def store(conn: Connection, rows: Sequence[ListingRow], *, where: versioned.Where, now: datetime) -> tuple[int, int]:
+    """Make ``rows`` the current listings of the part of ``listings`` that ``where`` selects, as
+    versions derived at ``now``, and log each start, and each end when it first appears or moves
+    (a known future end too: it needs no job on the day). A row that goes without an end (its
+    decision retracted, or its grade never reached after all) is superseded and logs nothing: it
+    never ended in law. Returns (started, ended); decided listings and redlists both store here."""
     values = [row.as_dict() for row in rows]
     changes = versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
     entries = []
     for change in changes:
         if change.new is None:
-            continue  # a decision retracted: the row is superseded; it never ended in law
+            continue
         row = change.new
         data = {"listing_id": str(row["id"]), "list": row["list_id"], "role": row["role"]}
         if change.old is None:

@@ -3,8 +3,8 @@
 ``listing()`` is the only way a derived row is made, so its id is derived in one place:
 ``("listing", list id, rulebook version, subject, role, occasion)``, where the occasion is the
 decision record for a list a decision decides and the start day for a redlist entry (whose
-qualifying score may change while the entry stays the same). A rebuild therefore writes the
-same ids as the incremental path.
+first score interval may change, when a later record changes the score inside its run, while the
+entry stays the same). A rebuild therefore writes the same ids as the incremental path.
 """
 
 import uuid
@@ -32,7 +32,7 @@ class ListingRow:
     end_date: date | None
     end_reason: str | None
     legal_basis: str
-    decision_record_id: uuid.UUID  # for a redlist entry, the score that qualified it
+    decision_record_id: uuid.UUID  # for a redlist entry, the first score interval of its run
     rulebook: str
     rulebook_version: str
 

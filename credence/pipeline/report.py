@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import aliased
 
 from credence.lists.measures import default_measures
-from credence.store.orm import Listing, Record, Score, Subject
+from credence.store.orm import Listing, Record, ScoreInterval, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +104,12 @@ def rows(conn: Connection, *, as_of: date) -> list[Row]:
     ]
 
 
-def grades(conn: Connection) -> dict[str, Counter[str | None]]:
-    """Subjects by scheme and grade, as the stored scores now say."""
+def grades(conn: Connection, *, day: date) -> dict[str, Counter[str | None]]:
+    """Subjects by scheme and grade on ``day``, as the stored score intervals say."""
     graded: dict[str, Counter[str | None]] = {}
-    query = select(Score.scheme, Score.grade, func.count()).group_by(Score.scheme, Score.grade)
+    held = ScoreInterval.holds(day)
+    query = select(ScoreInterval.scheme, ScoreInterval.grade, func.count()).where(held)
+    query = query.group_by(ScoreInterval.scheme, ScoreInterval.grade)
     for scheme, grade, n in conn.execute(query):
         graded.setdefault(scheme, Counter())[grade] = n
     return graded

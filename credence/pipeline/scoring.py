@@ -56,7 +56,7 @@ def score(
     if where is Where.STORE:
         written = update(engine, schemes, subjects=None, as_of=as_of, now=now)
         with engine.connect() as conn:
-            return Scored(graded=report.grades(conn), written=written)
+            return Scored(graded=report.grades(conn, day=as_of), written=written)
     rebuilt = rebuild.rebuild(engine, schemes, as_of=as_of, now=now, write=not dry_run)
     return Scored(
         graded=_graded(rebuilt.derived.scores),

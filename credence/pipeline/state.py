@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection
 
 from credence import audit, resolve
 from credence.audit import Entry, EventTag
@@ -24,7 +24,7 @@ from credence.model.ids import derived_id
 from credence.pipeline import rulebooks
 from credence.rules.loader import Scheme
 from credence.store import versioned
-from credence.store.orm import Exemption, ExemptionHistory, Score, ScoreInterval, ScoreIntervalHistory
+from credence.store.orm import Exemption, ExemptionHistory, ScoreInterval, ScoreIntervalHistory
 
 Scores = dict[str, evaluate.Scores]  # by scheme
 EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
@@ -33,9 +33,10 @@ EXEMPTION = ("subject_id", "action", "case_number", "day", "reason")
 @dataclass(frozen=True, slots=True)
 class Derived:
     scores: Scores
-    listings: list[ListingRow] = field(default_factory=list)
+    listings: list[ListingRow] = field(default_factory=list)  # decided listings
     exemptions: list[Row] = field(default_factory=list)
-    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme
+    intervals: dict[str, list[Row]] = field(default_factory=dict)  # score intervals by scheme, as stored
+    redlisted: list[ListingRow] = field(default_factory=list)  # redlist entries, from ``intervals``
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +74,11 @@ def on_day(intervals: dict[str, list[Row]], schemes: dict[str, Scheme], *, as_of
 
 
 def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as_of: date) -> Derived:
-    """Every score interval (and from them the scores of ``as_of``), every decided listing and the
-    exemptions, evaluated on ``backend``; ``conn`` (the store) turns the ID numbers a decision
-    binds into subjects."""
+    """Every score interval (and from them the scores of ``as_of`` and the redlist entries), every
+    decided listing and the exemptions, evaluated on ``backend``; ``conn`` (the store) turns the ID
+    numbers a decision binds into subjects."""
     intervals = {
-        name: evaluate.score_intervals(backend, scheme)
+        name: [interval_row(name, row) for row in evaluate.score_intervals(backend, scheme)]
         for name, scheme in schemes.items()
         if any(e.book.score is not None for e in scheme.editions)
     }
@@ -86,6 +87,7 @@ def derive(backend: Backend, conn: Connection, schemes: dict[str, Scheme], *, as
         listings=decided.listings(backend, schemes, lookup=partial(resolve.lookup, conn)),
         exemptions=evaluate.exemptions(backend),
         intervals=intervals,
+        redlisted=redlist.entries(schemes, intervals),
     )
 
 
@@ -94,41 +96,28 @@ def write(
     schemes: dict[str, Scheme],
     derived: Derived,
     *,
-    as_of: date,
     now: datetime,
     scope: Sequence[uuid.UUID] | None,
 ) -> Written:
     """Replace the stored state of ``scope`` (everyone if None) with ``derived``, in ``conn``'s
-    transaction: scores, decided listings, redlists (which follow the scores just written), the
-    measures the listings carry, and exemptions; starts and ends are logged. Listings, measures
-    and exemptions are written as versions (``store.versioned``), so what the registry knew at
+    transaction: score intervals (the stored scores), decided listings, redlist entries, the
+    measures the listings and grades carry, and exemptions; interval changes, starts and ends are
+    logged. Everything is written as versions (``store.versioned``), so what the registry knew at
     any instant stays readable. The caller registers the rulebooks (``pipeline.rulebooks``)."""
-    written = 0
-    for name, by_subject in derived.scores.items():
-        current = schemes[name].in_force(as_of)
-        assert current is not None  # noqa: S101 - scores() only gives schemes in force
-        stale = delete(Score).where(Score.scheme == name)
-        if scope is not None:
-            stale = stale.where(Score.subject_id.in_(list(scope)))
-        conn.execute(stale)
-        values = score_rows(name, current.book.version, by_subject, as_of=as_of)
-        if values:
-            conn.execute(insert(Score), values)
-        written += len(values)
-    started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
-    red_started, red_ended = redlist.refresh(conn, schemes, as_of=as_of, now=now, scope=scope)
-    for name, rows in derived.intervals.items():
+    for name, values in derived.intervals.items():
         scheme_of = versioned.among("subject_id", scope, scheme=[name])
-        values = [interval_row(name, row) for row in rows]
         changes = versioned.replace(
             conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now, keyed=True
         )
         audit.record_many(conn, [_changed(change) for change in changes], now=now)
+    started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
+    red_started, red_ended = redlist.refresh(conn, schemes, derived.redlisted, now=now, scope=scope)
     active.refresh(conn, now=now, scope=scope)
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
     versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=versioned.among("subject_id", scope), now=now)
-    return Written(scores=written, started=started + red_started, ended=ended + red_ended)
+    scored = sum(len(by_subject) for by_subject in derived.scores.values())  # on ``as_of``, as the CLI says
+    return Written(scores=scored, started=started + red_started, ended=ended + red_ended)
 
 
 def refresh(
@@ -144,23 +133,7 @@ def refresh(
     on ``backend`` and write, in ``conn``'s transaction."""
     rulebooks.register(conn, schemes, now=now)
     derived = derive(backend, conn, schemes, as_of=as_of)
-    return derived, write(conn, schemes, derived, as_of=as_of, now=now, scope=scope)
-
-
-def score_rows(scheme: str, version: str, scores: evaluate.Scores, *, as_of: date) -> list[dict[str, object]]:
-    """Rows for ``scores``, with ids derived from their inputs so that a rebuild writes the same rows."""
-    return [
-        {
-            "subject_id": sid,
-            "scheme": scheme,
-            "id": derived_id("score", scheme, version, sid, as_of, score),
-            "rulebook_version": version,
-            "score": score,
-            "grade": grade,
-            "as_of": as_of,
-        }
-        for sid, (score, grade) in scores.items()
-    ]
+    return derived, write(conn, schemes, derived, now=now, scope=scope)
 
 
 def interval_row(scheme: str, row: Row) -> Row:

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Connection, Select, select
 
 from credence.model.identifiers import SubjectKind
-from credence.store.orm import Listing, Score, Subject
+from credence.store.orm import Listing, ScoreInterval, Subject
 
 
 def _in_force(day: date) -> ColumnElement[bool]:
@@ -46,17 +46,18 @@ def unlisted_person(conn: Connection, *, day: date) -> uuid.UUID | None:
     return _first(conn, _people().where(Subject.id.not_in(on_a_list)))
 
 
-def highest_scored(conn: Connection, scheme: str) -> uuid.UUID | None:
-    """The subject with the highest stored score under ``scheme``."""
-    return _scored(conn, scheme, highest=True)
+def highest_scored(conn: Connection, scheme: str, *, day: date) -> uuid.UUID | None:
+    """The subject with the highest stored score under ``scheme`` on ``day``."""
+    return _scored(conn, scheme, day=day, highest=True)
 
 
-def lowest_scored(conn: Connection, scheme: str) -> uuid.UUID | None:
-    """The subject with the lowest stored score under ``scheme``."""
-    return _scored(conn, scheme, highest=False)
+def lowest_scored(conn: Connection, scheme: str, *, day: date) -> uuid.UUID | None:
+    """The subject with the lowest stored score under ``scheme`` on ``day``."""
+    return _scored(conn, scheme, day=day, highest=False)
 
 
-def _scored(conn: Connection, scheme: str, *, highest: bool) -> uuid.UUID | None:
-    best = Score.score.desc() if highest else Score.score.asc()
-    query = select(Subject.id).join(Score, Score.subject_id == Subject.id).where(Score.scheme == scheme)
+def _scored(conn: Connection, scheme: str, *, day: date, highest: bool) -> uuid.UUID | None:
+    best = ScoreInterval.score.desc() if highest else ScoreInterval.score.asc()
+    held = (ScoreInterval.scheme == scheme) & ScoreInterval.holds(day)
+    query = select(Subject.id).join(ScoreInterval, ScoreInterval.subject_id == Subject.id).where(held)
     return _first(conn, query.order_by(best))

@@ -2,15 +2,15 @@
 
 Invariants: ``records`` and ``events`` are append-only (the database refuses UPDATE and DELETE by
 trigger, see the first migration); a correction is a new version of a record under the same
-(source, source record id). ``scores``, ``listings``, ``active_measures`` and ``exemptions`` are
-derived and carry deterministic ids, so a rebuild writes the same rows.
+(source, source record id). ``score_intervals``, ``listings``, ``active_measures`` and
+``exemptions`` are derived and carry deterministic ids, so a rebuild writes the same rows.
 
-Derived state over valid time: a listing, an active measure and an exemption hold for an
-interval of days (from ``start_date`` or ``valid_from``; the end NULL for "until further notice").
+Derived state over valid time: a score interval, a listing, an active measure and an exemption
+hold for an interval of days (from ``start_date`` or ``valid_from``; the end NULL for "until further notice").
 The table holds each row's current version with the transaction time it was derived at
 (``derived_at``); a version a later refresh replaced or removed moves to the table's history
 (``*_history``) with ``superseded_at``. The state on a day as the registry knew it at an instant
-is then a lookup over both (``store.versioned.known``); nothing is re-derived.
+is then a lookup over both (``store.versioned.known_query``); nothing is re-derived.
 """
 
 import uuid
@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -167,17 +168,6 @@ class Rulebook(Base):
     loaded_at: Mapped[datetime]
 
 
-class Score(Base):
-    __tablename__ = "scores"
-    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    scheme: Mapped[str] = mapped_column(String(64), primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    rulebook_version: Mapped[str] = mapped_column(String(32))
-    score: Mapped[int] = mapped_column(Integer)
-    grade: Mapped[str | None] = mapped_column(String(16))
-    as_of: Mapped[date] = mapped_column(Date)
-
-
 class Derived:
     """Since when the registry knows a derived row's current version (see the module's docstring)."""
 
@@ -206,8 +196,15 @@ class ScoreIntervalColumns:
 
 
 class ScoreInterval(ScoreIntervalColumns, Derived, Base):
+    """The stored scores: a subject's score and grade on day D is the interval that holds D."""
+
     __tablename__ = "score_intervals"
     __table_args__ = (Index("ix_score_intervals_subject", "subject_id", "scheme"),)
+
+    @classmethod
+    def holds(cls, day: date) -> ColumnElement[bool]:
+        """The intervals that hold ``day``: half-open, ``valid_to`` the first day without it."""
+        return (cls.valid_from <= day) & (cls.valid_to.is_(None) | (cls.valid_to > day))
 
 
 class ScoreIntervalHistory(ScoreIntervalColumns, Superseded, Base):

@@ -22,7 +22,6 @@ from credence.store.orm import (
     PendingSubject,
     Quarantine,
     Record,
-    Score,
     ScoreInterval,
     ScoreIntervalHistory,
     Subject,
@@ -110,10 +109,6 @@ def snapshot(engine: Engine) -> State:
                     (e.tag, who(e.subject_id), e.actor, event_data(e.data))
                     for e in conn.execute(select(Event.__table__).order_by(Event.seq))
                 ]
-            ),
-            "scores": sorted(
-                (who(s.subject_id), s.scheme, s.rulebook_version, s.score, s.grade, str(s.as_of))
-                for s in conn.execute(select(Score.__table__))
             ),
             "listings": sorted(listings.values(), key=str),
             "score_intervals": sorted(

@@ -169,8 +169,9 @@ def test_the_cli_explains_as_of_a_day_and_as_known_at_an_instant(engine: Engine,
 
 
 def test_a_redlist_entry_counts_from_when_the_registry_wrote_it(engine: Engine, tmp_path: Path) -> None:
-    """A redlist follows the stored grade, so it cannot be derived again from records: its entry
-    is known from its logged start, and its end from its logged end."""
+    """A redlist entry is derived from the stored score intervals: it is known from the refresh
+    that wrote them, and its end (the day the first act stops counting) is known with it, not
+    only once a refresh runs on that day."""
     hero = person_id(date(1983, 6, 1), region="371082", seq=733)
 
     def row(kind: str, day: str, **attrs: object) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def test_a_redlist_entry_counts_from_when_the_registry_wrote_it(engine: Engine, 
     reg.feed("credit_office", [row("scheme_consent", "2020-02-01", scheme="rongcheng-credit", granted=True)])
     before = reg.now
     reg.feed("credit_office", [row("heroic_act", d, citation="rescue") for d in ("2025-01-10", "2025-02-10")])
-    started = reg.now  # 1060 points: AAA, and the entry starts on 1 March
+    started = reg.now  # 1060 points: AAA from 10 February, the day the second act counts
     with engine.connect() as conn:
         subject = conn.execute(select(Subject.id).where(Subject.id_number == hero)).scalar_one()
     update(engine, SCHEMES, subjects=[subject], as_of=date(2027, 1, 10), now=reg.tick())  # the first act expired
@@ -192,5 +193,5 @@ def test_a_redlist_entry_counts_from_when_the_registry_wrote_it(engine: Engine, 
         return [(e.list_id, e.end_date, e.status) for e in found]
 
     assert entries(before) == []
-    assert entries(started) == [("rongcheng-trustworthy", None, "in_force")]
+    assert entries(started) == [("rongcheng-trustworthy", "2027-01-10", "ended")]
     assert entries(ended) == [("rongcheng-trustworthy", "2027-01-10", "ended")]

@@ -26,7 +26,7 @@ from credence.dueprocess.explanations import Line, ListingExplanation, SchemeExp
 from credence.ingest.mapping import load_mappings as mappings
 from credence.settings import get_settings
 from credence.store.db import make_engine
-from credence.store.orm import Listing, Quarantine, Score, Subject
+from credence.store.orm import Listing, Quarantine, ScoreInterval, Subject
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTORS = ROOT / "connectors"
@@ -38,6 +38,7 @@ class Built:
     url: str
     feeds: Path
     engine: Engine
+    day: date  # the day ``credence score`` scored for (its legal date when it ran)
 
 
 def flat(text: str) -> str:
@@ -67,11 +68,13 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Built]:
         assert name.file in out
     out = flat(invoke("score"))
     assert re.search(r"[1-9][\d,]* scores written", out), out
+    scored_as_of = re.search(r"scored as of (\d{4}-\d{2}-\d{2})", out)
+    assert scored_as_of, out
     # the DuckDB rebuild lists exactly whom ingest already listed incrementally
     assert "listings started 0, ended 0" in out
     assert "suzhou-osmanthus" in out
     engine = make_engine(url)
-    yield Built(url=url, feeds=feeds, engine=engine)
+    yield Built(url=url, feeds=feeds, engine=engine, day=date.fromisoformat(scored_as_of[1]))
     engine.dispose()
     get_settings.cache_clear()
 
@@ -98,7 +101,7 @@ def listed_subject(engine: Engine) -> tuple[str, str, str]:
 def test_report_check_and_replay_in_process(built: Built) -> None:
     with built.engine.connect() as conn:
         listings = conn.execute(select(Listing.subject_id).where(Listing.role == "subject")).scalars().all()
-        scored = conn.execute(select(Score.subject_id)).scalars().all()
+        scored = conn.execute(select(ScoreInterval.subject_id).where(ScoreInterval.holds(built.day))).scalars().all()
     assert listings
     assert scored
 
@@ -214,10 +217,10 @@ def test_entry_point_upgrade_and_explain_json(built: Built, tmp_path: Path) -> N
     """Two real processes, run side by side (each spends seconds importing)."""
     with built.engine.connect() as conn:
         top = conn.execute(
-            select(Subject.id_number, Subject.id, Score.score)
-            .join(Score, Score.subject_id == Subject.id)
-            .where(Score.scheme == "suzhou-osmanthus")
-            .order_by(Score.score.desc(), Subject.id_number)
+            select(Subject.id_number, Subject.id, ScoreInterval.score)
+            .join(ScoreInterval, ScoreInterval.subject_id == Subject.id)
+            .where(ScoreInterval.scheme == "suzhou-osmanthus", ScoreInterval.holds(built.day))
+            .order_by(ScoreInterval.score.desc(), Subject.id_number)
             .limit(1)
         ).one()
     fresh = tmp_path / "fresh.db"
@@ -259,7 +262,8 @@ def test_entry_point_upgrade_and_explain_json(built: Built, tmp_path: Path) -> N
 def test_a_dry_run_summarises_and_writes_nothing(built: Built, engine_name: str) -> None:
     def stored() -> list[tuple[object, ...]]:
         with built.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(select(Score.id, Score.as_of).order_by(Score.id))]
+            held = select(ScoreInterval.id, ScoreInterval.derived_at).where(ScoreInterval.holds(built.day))
+            return [tuple(r) for r in conn.execute(held.order_by(ScoreInterval.id))]
 
     before = stored()
     out = flat(invoke("score", "--engine", engine_name, "--dry-run"))

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -28,7 +29,7 @@ from credence.cli import app
 from credence.cli.context import today
 from credence.settings import get_settings
 from credence.store.db import make_engine
-from credence.store.orm import Listing, Record, Score, Subject
+from credence.store.orm import Listing, Record, ScoreInterval, Subject
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENCE = Path(sys.executable).parent / "credence"
@@ -134,10 +135,15 @@ def test_the_report_chart_reads_the_same_without_colour(city: City) -> None:
 
 def test_score_with_the_store_engine_fills_its_summary(city: City) -> None:
     out = ok(run([str(CREDENCE), "score", "--engine", "store"], url=city.url))
+    scored_as_of = re.search(r"scored as of (\d{4}-\d{2}-\d{2})", out)
+    assert scored_as_of, out
+    held = ScoreInterval.holds(date.fromisoformat(scored_as_of[1]))  # the day the run scored for
     with city.engine.connect() as conn:
         stored: dict[str, Counter[str]] = {}
         for scheme, grade, n in conn.execute(
-            select(Score.scheme, Score.grade, func.count()).group_by(Score.scheme, Score.grade)
+            select(ScoreInterval.scheme, ScoreInterval.grade, func.count())
+            .where(held)
+            .group_by(ScoreInterval.scheme, ScoreInterval.grade)
         ):
             stored.setdefault(scheme, Counter())[str(grade)] = n
     assert set(stored) >= {"suzhou-osmanthus", "rongcheng-credit"}
@@ -155,10 +161,10 @@ def test_explain_example_picks_the_subject_it_names(city: City, monkeypatch: pyt
     day = today()
     with city.engine.connect() as conn:
         top = conn.execute(
-            select(Score.subject_id)
-            .join(Subject, Subject.id == Score.subject_id)
-            .where(Score.scheme == "suzhou-osmanthus")
-            .order_by(Score.score.desc(), Subject.id_number)
+            select(ScoreInterval.subject_id)
+            .join(Subject, Subject.id == ScoreInterval.subject_id)
+            .where(ScoreInterval.scheme == "suzhou-osmanthus", ScoreInterval.holds(day))
+            .order_by(ScoreInterval.score.desc(), Subject.id_number)
             .limit(1)
         ).scalar_one()
         bound = set(

@@ -29,7 +29,7 @@ from credence.ingest.quarantine import Held, held
 from credence.resolve import picks
 from credence.settings import get_settings
 from credence.store.db import make_engine
-from credence.store.orm import Listing, Quarantine, Score, Subject
+from credence.store.orm import Listing, Quarantine, ScoreInterval, Subject
 from credence.store.registry import holds_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def by_scheme(explained: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_explain_covers_an_outside_rulebook_as_score_scores_under_it(city: City) -> None:
     with city.engine.connect() as conn:
-        subject = picks.highest_scored(conn, COPIED)
+        subject = picks.highest_scored(conn, COPIED, day=today())
         assert subject is not None
         number = resolve.number_of(conn, subject)
     assert number is not None
@@ -101,7 +101,7 @@ def test_explain_covers_an_outside_rulebook_as_score_scores_under_it(city: City)
     assert DRAFT in scored  # the draft is scored under --dry-run ...
     assert "dry run: nothing written" in scored
     with city.engine.connect() as conn:  # ... and so nothing of it is stored
-        assert conn.execute(select(func.count()).where(Score.scheme == DRAFT)).scalar_one() == 0
+        assert conn.execute(select(func.count()).where(ScoreInterval.scheme == DRAFT)).scalar_one() == 0
 
     before, after = by_scheme(json.loads(shipped_only)), by_scheme(json.loads(with_json))
     assert DRAFT not in before
@@ -114,9 +114,12 @@ def test_explain_covers_an_outside_rulebook_as_score_scores_under_it(city: City)
     # the same rules as the Suzhou scheme: the same score, grade and lines, record by record
     same = ("version", "base", "score", "grade", "lines")
     assert {k: draft[k] for k in same} == {k: copied[k] for k in same}
+    explained_on = date.fromisoformat(json.loads(with_json)["as_of"])  # the day the explain run asked about
     with city.engine.connect() as conn:
         stored = conn.execute(
-            select(Score.score, Score.grade).where(Score.subject_id == subject, Score.scheme == COPIED)
+            select(ScoreInterval.score, ScoreInterval.grade).where(
+                ScoreInterval.subject_id == subject, ScoreInterval.scheme == COPIED, ScoreInterval.holds(explained_on)
+            )
         ).one()
     assert (draft["score"], draft["grade"]) == (stored.score, stored.grade)
 
@@ -190,15 +193,16 @@ def test_the_example_picks_are_the_subjects_they_name(city: City) -> None:
         assert found["bound"] is not None  # the demo's city has an organisation listed with its representative
         assert found["free"] is not None
 
+        held = (ScoreInterval.scheme == COPIED) & ScoreInterval.holds(day)
         best, worst = conn.execute(
-            select(func.max(Score.score), func.min(Score.score)).where(Score.scheme == COPIED)
+            select(func.max(ScoreInterval.score), func.min(ScoreInterval.score)).where(held)
         ).one()
-        scores = select(Score.score).where(Score.scheme == COPIED)
-        top, low = picks.highest_scored(conn, COPIED), picks.lowest_scored(conn, COPIED)
-        assert conn.execute(scores.where(Score.subject_id == top)).scalar_one() == best
-        assert conn.execute(scores.where(Score.subject_id == low)).scalar_one() == worst
+        scores = select(ScoreInterval.score).where(held)
+        top, low = picks.highest_scored(conn, COPIED, day=day), picks.lowest_scored(conn, COPIED, day=day)
+        assert conn.execute(scores.where(ScoreInterval.subject_id == top)).scalar_one() == best
+        assert conn.execute(scores.where(ScoreInterval.subject_id == low)).scalar_one() == worst
         assert best > worst
-        assert picks.highest_scored(conn, "no-such-scheme") is None
+        assert picks.highest_scored(conn, "no-such-scheme", day=day) is None
         assert holds_records(conn)
 
 

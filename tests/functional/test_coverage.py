@@ -10,13 +10,13 @@ from sqlalchemy import Engine, select
 from credence.dueprocess.explanations import explain
 from credence.pipeline.update import update
 from credence.screening.check import check
-from credence.store.orm import Event, Listing, Score, Subject
+from credence.store.orm import Event, Listing, ScoreInterval, Subject
 from tests.common.engines import store_scores
 from tests.common.feeds import SCHEMES, Registry, person_id
 
 RONGCHENG = "rongcheng-credit"
 REGION = "371082"
-TODAY = date(2026, 11, 27)
+TODAY = date(2026, 11, 27)  # the day the test Registry's clock stands on, and scores for
 
 
 def someone(seq: int) -> str:
@@ -43,12 +43,15 @@ def consent(id_number: str, day: str, *, granted: bool = True, scheme: str = RON
     }
 
 
-def stored(engine: Engine, id_number: str, scheme: str = RONGCHENG) -> tuple[int, str | None] | None:
+def stored(
+    engine: Engine, id_number: str, scheme: str = RONGCHENG, *, day: date = TODAY
+) -> tuple[int, str | None] | None:
+    """The stored score and grade on ``day``: the score interval that holds it."""
     with engine.connect() as conn:
         row = conn.execute(
-            select(Score.score, Score.grade)
-            .join(Subject, Subject.id == Score.subject_id)
-            .where(Subject.id_number == id_number, Score.scheme == scheme)
+            select(ScoreInterval.score, ScoreInterval.grade)
+            .join(Subject, Subject.id == ScoreInterval.subject_id)
+            .where(Subject.id_number == id_number, ScoreInterval.scheme == scheme, ScoreInterval.holds(day))
         ).one_or_none()
     return None if row is None else (row.score, row.grade)
 
@@ -205,9 +208,15 @@ def test_the_redlist_follows_the_top_grade_with_logged_start_and_end(engine: Eng
     with engine.connect() as conn:
         subject = conn.execute(select(Subject.id).where(Subject.id_number == hero)).scalar_one()
         [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
-        score_id = conn.execute(select(Score.id).where(Score.subject_id == subject)).scalar_one()
-    assert (entry.list_id, entry.start_date, entry.end_date) == ("rongcheng-trustworthy", date(2025, 3, 1), None)
-    assert entry.decision_record_id == score_id  # the score, and through it the records, behind the entry
+        held = ScoreInterval.holds(date(2025, 3, 1))
+        score_id = conn.execute(select(ScoreInterval.id).where(ScoreInterval.subject_id == subject, held)).scalar_one()
+    # from the day the second act made it AAA to the day the first stops counting, known at once
+    assert (entry.list_id, entry.start_date, entry.end_date) == (
+        "rongcheng-trustworthy",
+        date(2025, 2, 10),
+        date(2027, 1, 10),
+    )
+    assert entry.decision_record_id == score_id  # the score interval, and through it the records, behind the entry
     with engine.connect() as conn:
         explained = explain(conn, SCHEMES, subject, as_of=date(2025, 3, 1), known_at=reg.now)
     [listing] = explained.listings
@@ -219,8 +228,8 @@ def test_the_redlist_follows_the_top_grade_with_logged_start_and_end(engine: Eng
         [entry] = conn.execute(select(Listing).where(Listing.subject_id == subject)).all()
         tags = conn.execute(select(Event.tag).where(Event.subject_id == subject, Event.tag.like("listing.%"))).all()
     assert (entry.start_date, entry.end_date, entry.end_reason) == (
-        date(2025, 3, 1),
+        date(2025, 2, 10),
         date(2027, 1, 10),
         "grade_below_redlist",
     )
-    assert [t for (t,) in tags] == ["listing.start", "listing.end"]
+    assert [t for (t,) in tags] == ["listing.start", "listing.end"]  # both by the first refresh, once

@@ -16,7 +16,7 @@ from credence.store.orm import (
     ExemptionHistory,
     ListingHistory,
     Record,
-    Score,
+    ScoreInterval,
     ScoreIntervalHistory,
 )
 from tests.common.engines import store_scores
@@ -41,10 +41,12 @@ event = st.tuples(
 )
 
 
-def stored(engine: Engine) -> dict[str, dict[object, tuple[int, str | None]]]:
+def stored(engine: Engine, *, day: date) -> dict[str, dict[object, tuple[int, str | None]]]:
+    """The stored scores of ``day``: the score intervals that hold it."""
     out: dict[str, dict[object, tuple[int, str | None]]] = {}
+    held = select(ScoreInterval.scheme, ScoreInterval.subject_id, ScoreInterval.score, ScoreInterval.grade)
     with engine.connect() as conn:
-        for row in conn.execute(select(Score.scheme, Score.subject_id, Score.score, Score.grade)):
+        for row in conn.execute(held.where(ScoreInterval.holds(day))):
             out.setdefault(row.scheme, {})[row.subject_id] = (row.score, row.grade)
     return out
 
@@ -85,7 +87,7 @@ def test_rebuild_equals_incremental(
             )
         for source, rows in by_source.items():
             reg.feed(source, rows, as_of=date(2026, 11, 27))
-    incremental = stored(engine)
+    incremental = stored(engine, day=date(2026, 11, 27))
     with engine.connect() as conn:
         snap = duckdb.take(conn, known_at=reg.now)
     rebuilt = state.scores(snap, SCHEMES, as_of=date(2026, 11, 27))

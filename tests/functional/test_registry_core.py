@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select, text
 from stdnum.cn import ric
 
 from credence.screening.check import check
-from credence.store.orm import Event, Listing, Quarantine, Score, Subject
+from credence.store.orm import Event, Listing, Quarantine, ScoreInterval, Subject
 from tests.common.feeds import Registry, person_id
 
 ADULT = person_id(date(1980, 5, 17))
@@ -23,12 +23,13 @@ def registered(id_number: str, region: str = "320505", since: str = "2020-01-01"
     }
 
 
-def score_of(engine: Engine, id_number: str, scheme: str) -> int | None:
+def score_of(engine: Engine, id_number: str, scheme: str, *, day: date) -> int | None:
+    """The stored score on ``day``: the score interval that holds it."""
     with engine.connect() as conn:
         return conn.execute(
-            select(Score.score)
-            .join(Subject, Subject.id == Score.subject_id)
-            .where(Subject.id_number == id_number, Score.scheme == scheme)
+            select(ScoreInterval.score)
+            .join(Subject, Subject.id == ScoreInterval.subject_id)
+            .where(Subject.id_number == id_number, ScoreInterval.scheme == scheme, ScoreInterval.holds(day))
         ).scalar()
 
 
@@ -59,7 +60,7 @@ def test_suzhou_134_from_raw_records_and_never_more(engine: Engine, tmp_path: Pa
             },
         ],
     )
-    assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
+    assert score_of(engine, ADULT, "suzhou-osmanthus", day=reg.now.date()) == 134
     reg.feed(
         "blood_bank",
         [
@@ -82,7 +83,7 @@ def test_suzhou_134_from_raw_records_and_never_more(engine: Engine, tmp_path: Pa
             }
         ],
     )
-    assert score_of(engine, ADULT, "suzhou-osmanthus") == 134
+    assert score_of(engine, ADULT, "suzhou-osmanthus", day=reg.now.date()) == 134
 
 
 def decision(

@@ -19,10 +19,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 
+from credence.cli.context import today
 from credence.exc import WriterBusyError
 from credence.store.db import alembic_config, make_engine
 from credence.store.lock import writer
-from credence.store.orm import Event, Listing, Quarantine, Record, Score, Source, Subject
+from credence.store.orm import Event, Listing, Quarantine, Record, ScoreInterval, Source, Subject
 from credence.store.registry import catalogue
 from tests.conftest import STORES, WORKER, _pg_admin, _pg_url, fresh_engine
 
@@ -113,7 +114,7 @@ def state(url: str) -> dict[str, object]:
         with engine.connect() as conn:
             counted = {
                 table.__tablename__: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in (Record, Subject, Quarantine, Event, Listing, Score, Source)
+                for table in (Record, Subject, Quarantine, Event, Listing, ScoreInterval, Source)
             }
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         tables = sorted(inspect(engine).get_table_names())
@@ -184,10 +185,17 @@ def test_two_upgrades_started_together_migrate_once(blank: list[str]) -> None:
 
 def test_readers_work_while_a_writer_holds_the_lock(migrated: Engine, feeds: Path) -> None:
     url = url_of(migrated)
+    first = today()
     ok(credence("ingest", "--feeds", str(feeds), url=url))
+    # scored on the legal date the ingest ran: held on the days it started and ended, whichever it was
+    held = ScoreInterval.holds(first) & ScoreInterval.holds(today())
     with migrated.connect() as conn:
         number = conn.execute(
-            select(Subject.id_number).join(Score, Score.subject_id == Subject.id).order_by(Subject.id_number).limit(1)
+            select(Subject.id_number)
+            .join(ScoreInterval, ScoreInterval.subject_id == Subject.id)
+            .where(held)
+            .order_by(Subject.id_number)
+            .limit(1)
         ).scalar_one()
     before = state(url)
     with writer(migrated, command="credence ingest", wait=0):
