@@ -31,8 +31,9 @@ def explain(
     example: Annotated[
         Example | None,
         typer.Option(
-            help="explain a subject the registry picks: listed (today), bound (by an organisation's listing), "
-            "top (highest suzhou-osmanthus score), low (lowest rongcheng-credit score)"
+            help="explain a subject the registry picks: listed, bound (by an organisation's listing), "
+            "top (highest suzhou-osmanthus score), low (lowest rongcheng-credit score), "
+            "on the day asked (--as-of, default today)"
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
@@ -75,7 +76,7 @@ def explain(
     with engine().connect() as conn:
         subject: uuid.UUID | None
         if example is not None:
-            subject = examples.pick(conn, example, day=today())
+            subject = examples.pick(conn, example, day=day)
             if not as_json and (shown := resolve.number_of(conn, subject)) is not None:
                 console.print(f"example {example}: {masked(shown)}, {examples.FOUND[example]}")
         else:
