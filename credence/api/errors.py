@@ -60,6 +60,8 @@ async def _credence(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)  # noqa: S101
+    if exc.status_code == 400:  # FastAPI could not read the body at all (bytes that are not UTF-8 JSON)
+        return error(422, "body: expected a JSON object, in UTF-8", "body")
     return error(exc.status_code, str(exc.detail), None, dict(exc.headers or {}))
 
 

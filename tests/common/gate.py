@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from tests.common.feeds import Registry, listed_debtor, person_id
@@ -35,15 +36,33 @@ def build(engine: Engine, tmp: Path) -> Registry:
     return listed_debtor(engine, tmp, DEBTOR)
 
 
-def credence(engine: Engine, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The installed ``credence`` command against ``engine``'s registry."""
-    env = {**os.environ, "CREDENCE_DATABASE_URL": url_of(engine), "COLUMNS": "200"}
-    done = subprocess.run(  # noqa: S603 - our own entry point, fixed arguments
-        [str(CREDENCE), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def credence(engine: Engine, *args: str, check: bool = True) -> Ran:
+    """The ``credence`` command against ``engine``'s registry, in-process through Typer's
+    CliRunner (the command group's error handling included): a subprocess costs seconds of
+    imports per call on these machines."""
+    from typer.testing import CliRunner
+
+    from credence.cli import app
+    from credence.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CREDENCE_DATABASE_URL", url_of(engine))
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, list(args))
+        finally:
+            get_settings.cache_clear()
+    ran = Ran(result.exit_code, result.stdout, result.stderr)
     if check:
-        assert done.returncode == 0, done.stdout + done.stderr
-    return done
+        assert ran.returncode == 0, ran.stdout + ran.stderr + repr(result.exception)
+    return ran
 
 
 def add_provider(engine: Engine, name: str, actions: str, *, rate: str = "1000/s") -> str:
