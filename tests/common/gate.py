@@ -24,7 +24,7 @@ CREDENCE = Path(sys.executable).parent / "credence"
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 STRANGER = person_id(date(1990, 1, 1), seq=5)
 KEY = re.compile(r"^cr_[0-9a-f]{10}_[A-Za-z0-9_-]{43}$", re.MULTILINE)
-START_TIMEOUT = 90.0  # seconds: two workers importing FastAPI on a busy two-core machine
+START_TIMEOUT = 180.0  # seconds: two workers importing FastAPI on a busy two-core machine, maybe twice over under xdist
 
 
 def url_of(engine: Engine) -> str:
