@@ -50,10 +50,12 @@ def credence(engine: Engine, *args: str, check: bool = True) -> Ran:
     from typer.testing import CliRunner
 
     from credence.cli import app
+    from credence.cli.context import console
     from credence.settings import get_settings
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CREDENCE_DATABASE_URL", url_of(engine))
+        patch.setattr(console, "width", 400)  # keep Rich from cutting table cells, whatever the terminal
         get_settings.cache_clear()
         try:
             result = CliRunner().invoke(app, list(args))
