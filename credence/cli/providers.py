@@ -53,8 +53,12 @@ def add(
 @providers.command("list")
 def list_() -> None:
     """Every key issued, its scope, rate, expiry and state (never the key itself)."""
-    with engine().connect() as conn:
-        found = keys.rows(conn)
+    made = engine()
+    try:
+        with made.connect() as conn:
+            found = keys.rows(conn)
+    finally:
+        made.dispose()  # closes the pooled connection now, not when the engine is collected
     at = now()
     table = Table("provider", "key", "actions", "rate", "created", "expires", "state", title="providers")
     for row in found:

@@ -109,18 +109,16 @@ def test_an_unknown_subject_is_allowed_in_the_same_shape(gate: Gate) -> None:
 
 
 def test_known_and_unknown_subjects_take_comparable_time(gate: Gate) -> None:
-    def median(subject: str) -> float:
-        taken = []
-        with httpx.Client(base_url=gate.served.base, headers={"Authorization": f"Bearer {gate.airline}"}) as client:
-            for _ in range(30):
+    taken: dict[str, list[float]] = {DEBTOR: [], STRANGER: []}
+    with httpx.Client(base_url=gate.served.base, headers={"Authorization": f"Bearer {gate.airline}"}) as client:
+        for _ in range(30):
+            for subject in (DEBTOR, STRANGER):  # alternated, so a busy moment of the machine hits both
                 started = time.perf_counter()
                 assert client.post("/v1/checks", json=flight(subject)).status_code == 200
-                taken.append(time.perf_counter() - started)
-        return statistics.median(taken)
-
-    known, unknown = median(DEBTOR), median(STRANGER)
+                taken[subject].append(time.perf_counter() - started)
+    known, unknown = statistics.median(taken[DEBTOR]), statistics.median(taken[STRANGER])
     # the same statement runs for both; a loose bound, as the machine is shared
-    assert abs(known - unknown) < max(0.005, 0.5 * max(known, unknown)), (known, unknown)
+    assert abs(known - unknown) < max(0.01, 0.5 * max(known, unknown)), (known, unknown)
 
 
 @pytest.mark.parametrize(
