@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     debug: bool = False
     # 0: a writer finding another at work stops at once (what a cron job wants: no pile-up).
     writer_wait: float = 0.0
+    # the gate (credence serve): a check's body is a few hundred bytes
+    gate_max_body: int = Field(default=16384, ge=256)
+    # seconds a gate process trusts its cached key table: a revoked key is refused within this
+    gate_key_poll: float = Field(default=0.5, gt=0, le=1.0)
+    # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
+    gate_shared_dir: str = ""
 
 
 @lru_cache

@@ -12,3 +12,5 @@ class EventTag(StrEnum):
     LISTING_END = "listing.end"
     RULEBOOK_LOADED = "rulebook.loaded"
     SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh
+    PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
+    PROVIDER_KEY_REVOKED = "provider.key_revoked"

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import demo, inspect, registry
+from credence.cli import demo, inspect, providers, registry, serve
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -55,6 +55,8 @@ app.command("check")(inspect.check)
 app.command("report")(inspect.report)
 app.command("quarantine")(inspect.quarantine)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.add_typer(providers.providers, name="providers")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -295,3 +296,27 @@ class Exemption(ExemptionColumns, Derived, Base):
 class ExemptionHistory(ExemptionColumns, Superseded, Base):
     __tablename__ = "exemption_history"
     __table_args__ = (Index("ix_exemption_history_subject", "subject_id", "day"),)
+
+
+class Provider(Base):
+    """A service provider's API key: who may ask the gate about which actions, and how often.
+
+    The key itself is never stored: only its public prefix (to find the row) and its SHA-256.
+    ``seq`` is the registry-wide change counter of this table: issuing or revoking a key sets it
+    above every other row's, so a gate process knows its cached key table is stale by reading
+    ``max(seq)`` alone.
+    """
+
+    __tablename__ = "providers"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    actions: Mapped[list[str]] = mapped_column(JSON)
+    rate: Mapped[float] = mapped_column(Float)  # checks per second
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_providers_name", "name"), Index("ix_providers_seq", "seq"))

@@ -31,6 +31,8 @@ def test_the_stored_tags_never_change() -> None:
         "LISTING_END": "listing.end",
         "RULEBOOK_LOADED": "rulebook.loaded",
         "SCORE_INTERVAL": "score.interval",
+        "PROVIDER_KEY_ISSUED": "provider.key_issued",
+        "PROVIDER_KEY_REVOKED": "provider.key_revoked",
     }
 
 

@@ -1,0 +1,70 @@
+"""``create_app(settings)``: the gate's FastAPI application.
+
+``credence serve`` runs it through uvicorn's factory import string, once per worker. Each worker
+opens the store as a reader (the serve command migrated it before starting them), keeps its own
+key table, and shares rate-limit buckets with its siblings through ``CREDENCE_GATE_SHARED_DIR``.
+The OpenAPI page's scripts and styles are served by the app itself (fastapi-offline ships them):
+registries run on closed networks.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+import credence
+from credence import logs
+from credence.api import errors
+from credence.api.deps import Gate
+from credence.api.limits import BodyLimits
+from credence.api.metrics import Measured, Metrics
+from credence.api.ratelimit import Buckets
+from credence.api.routers import checks, health
+from credence.screening.gate import TableLookup
+from credence.screening.providers import KeyTable
+from credence.settings import Settings, get_settings
+from credence.store.registry import connect
+
+DESCRIPTION = (
+    "The point of service: may this subject do this action now? Providers (airlines, the railway, "
+    "hotels, schools, carriers, banks) ask with a key scoped to their actions and learn only "
+    "allowed or restricted, a reference, the legal basis and where to appeal."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The gate's application for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    logs.configure(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = connect(settings.database_url)
+        shared = Path(settings.gate_shared_dir) / "buckets" if settings.gate_shared_dir else None
+        buckets = Buckets(shared)
+        keys = KeyTable(engine, poll=settings.gate_key_poll)
+        app.state.gate = Gate(settings, engine, keys, buckets, TableLookup(engine), metrics)
+        try:
+            yield
+        finally:
+            buckets.close()
+            engine.dispose()
+
+    app = FastAPIOffline(
+        title="Credence gate",
+        version=credence.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        static_url="/docs-assets",
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(checks.router)
+    app.add_middleware(BodyLimits, max_body=settings.gate_max_body)
+    app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
+    return app

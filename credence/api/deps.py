@@ -1,0 +1,57 @@
+"""What a route needs, as dependencies: the gate's state and the caller's grant."""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from credence.api.errors import RateLimitedError
+from credence.api.metrics import Metrics
+from credence.api.ratelimit import Buckets
+from credence.screening.gate import Lookup
+from credence.screening.providers import Grant, KeyTable
+from credence.settings import Settings
+
+
+@dataclass
+class Gate:
+    """One process's state: the store, the key table, the buckets, the lookup, the metrics."""
+
+    settings: Settings
+    engine: Engine
+    keys: KeyTable
+    buckets: Buckets
+    lookup: Lookup
+    metrics: Metrics
+
+
+def gate(request: Request) -> Gate:
+    found: Gate = request.app.state.gate
+    return found
+
+
+GateDep = Annotated[Gate, Depends(gate)]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="provider key",
+    description="The provider's API key, `Authorization: Bearer cr_<prefix>_<secret>` (`credence providers add`).",
+)
+
+
+def authenticated(
+    state: GateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Grant:
+    """The caller's grant: a live key (401 otherwise) within its rate (429 otherwise)."""
+    grant = state.keys.authenticate(credentials.credentials if credentials else None, now=datetime.now(UTC))
+    wait = state.buckets.take(grant.provider, grant.rate, time.monotonic())
+    if wait > 0:
+        raise RateLimitedError(wait)
+    return grant
+
+
+GrantDep = Annotated[Grant, Depends(authenticated)]

@@ -1,0 +1,66 @@
+"""Refuse a body too large (413) or not JSON (415) before anything reads it.
+
+Pure ASGI, so an oversized body is never buffered whole: the declared ``Content-Length`` is
+refused at once, and a chunked body is counted as it arrives and refused at the first byte past
+the limit. A body that passes is handed on as it was read.
+"""
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+JSON_TYPES = (b"application/json",)
+WITH_BODY = ("POST", "PUT", "PATCH")
+
+
+async def refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail, "field": None}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimits:
+    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"").strip()
+        if declared and (not declared.isdigit() or int(declared) > self.max_body):
+            await refuse(send, 413, f"body: expected at most {self.max_body} bytes")
+            return
+        kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if kind not in JSON_TYPES:
+            await refuse(send, 415, "content-type: expected application/json")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await refuse(send, 413, f"body: expected at most {self.max_body} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            out: dict[str, Any] = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return out
+
+        await self.app(scope, replay, send)

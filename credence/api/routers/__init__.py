@@ -1,0 +1,1 @@
+"""The gate's routes, one module per concern."""

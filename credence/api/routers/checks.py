@@ -1,0 +1,77 @@
+"""``POST /v1/checks``: may this subject do this action now? Allowed or restricted, and nothing
+a provider may not see (DESIGN P8)."""
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter
+
+from credence import logs
+from credence.api.deps import GateDep, GrantDep
+from credence.api.schemas import CheckAnswer, CheckRequest, ErrorResponse
+from credence.exc import FieldError
+from credence.lists.measures import Effect, default_measures, default_requests
+from credence.model.time import SHANGHAI
+from credence.screening.check import Decision, Outcome
+
+router = APIRouter(tags=["gate"])
+log = logs.get_logger(__name__)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "No key, or an unknown, revoked or expired one"},
+    403: {"model": ErrorResponse, "description": "The key is not scoped to this action"},
+    413: {"model": ErrorResponse, "description": "The body is too large"},
+    415: {"model": ErrorResponse, "description": "The body is not application/json"},
+    422: {"model": ErrorResponse, "description": "A malformed subject, action, attribute or instant; names the field"},
+    429: {
+        "model": ErrorResponse,
+        "description": "Over the key's rate limit",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    },
+    503: {"model": ErrorResponse, "description": "The registry's store is unavailable"},
+}
+
+
+def instant(at: datetime | None, now: datetime) -> datetime:
+    """The request's instant in UTC: without a zone it is Asia/Shanghai legal time, as in the CLI."""
+    if at is None:
+        return now
+    try:
+        zoned = at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
+        zoned.astimezone(SHANGHAI)  # its legal date must exist too
+        return zoned.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise FieldError("at", "expected an instant between 0001-01-02 and 9999-12-30") from None
+
+
+@cache
+def _notice_bases() -> dict[str, str]:
+    """A caller notice's text -> the law it applies, from the catalogue."""
+    return {m.title: m.legal_basis for m in default_measures() if m.effect is Effect.NOTICE}
+
+
+def answer(decision: Decision) -> CheckAnswer:
+    """The wire answer: an allowed one says nothing of a listing (an exemption included)."""
+    restricted = decision.outcome is Outcome.RESTRICTED
+    notice = decision.notices[0] if decision.notices else None
+    basis = decision.legal_basis if restricted else _notice_bases().get(notice or "")
+    return CheckAnswer(
+        decision="restricted" if restricted else "allowed",
+        reference=decision.reference,
+        legal_basis_title=basis,
+        appeal=decision.appeal if restricted else None,
+        caller_notice=notice,
+    )
+
+
+@router.post("/v1/checks", response_model=CheckAnswer, responses=ERRORS)
+def post_check(request: CheckRequest, grant: GrantDep, state: GateDep) -> CheckAnswer:
+    """May this subject do this action now? The answer is allowed or restricted, with a reference,
+    the legal basis and where to appeal; the same shape for a subject the registry has never seen."""
+    if request.action in default_requests():  # an unknown action is the vocabulary's 422, not a 403
+        grant.require(request.action)
+    at = instant(request.at, datetime.now(UTC))
+    decision = state.lookup(request.subject, request.action, dict(request.attributes), at=at)
+    log.info("gate.check", provider=str(grant.provider), action=request.action, decision=str(decision.outcome))
+    return answer(decision)

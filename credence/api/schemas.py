@@ -1,0 +1,114 @@
+"""The gate's wire models. Each is whitelisted (``extra="forbid"``): an answer carries exactly
+these fields and nothing of the library's full ``Decision`` (DESIGN P8)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Value = Annotated[str, StringConstraints(max_length=64)] | bool | int
+
+NAIVE_TIME = (
+    "An instant, ISO 8601. With a zone or offset (`Z`, `+08:00`) it is that instant; without one "
+    "it is Asia/Shanghai legal time, whatever the server's zone (`2026-03-01T08:00` is "
+    "`2026-03-01T00:00Z`), as the CLI reads it. Default: the time the request arrives."
+)
+
+
+class CheckRequest(BaseModel):
+    """One subject, by its exact ID number, and what it wants to do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=32,
+            description="The subject's resident ID (GB 11643, 18 characters; the 15-digit form is upgraded) "
+            "or unified social credit code (GB 32100), exactly: never a name.",
+            examples=["320505198103094113"],
+        ),
+    ]
+    action: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="An action of the measure catalogue, e.g. flight, rail_ticket, venue, property, phone_call; "
+            "the key must be scoped to it.",
+            examples=["rail_ticket"],
+        ),
+    ]
+    attributes: Annotated[
+        dict[Name, Value],
+        Field(
+            max_length=16,
+            description="What the action's vocabulary asks for (catalogue `requests`), e.g. a rail ticket's "
+            "train_type and seat_class. An attribute the action does not have, or a value not in its "
+            "list, is refused with 422 naming it.",
+            examples=[{"train_type": "G", "seat_class": "second"}],
+        ),
+    ] = Field(default_factory=dict)
+    at: Annotated[datetime | None, Field(description=NAIVE_TIME, examples=["2026-03-01T08:00+08:00"])] = None
+
+
+class CheckAnswer(BaseModel):
+    """Allowed or restricted, a reference, and where a restriction comes from and how to appeal it.
+    Nothing else: no score, record, listing or list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Annotated[Literal["allowed", "restricted"], Field(description="Whether a measure stops the action.")]
+    reference: Annotated[
+        str,
+        Field(
+            description="A random reference for this answer (quote it in a dispute); it says nothing of the subject.",
+            examples=["7f1c2f0e-3b7a-4a55-9e0e-2f3c4d5e6f70"],
+        ),
+    ]
+    legal_basis_title: Annotated[
+        str | None, Field(description="The law the restriction (or the caller notice) applies; null when allowed.")
+    ]
+    appeal: Annotated[
+        str | None,
+        Field(description="Where the subject can contest a restriction (court and case); null when allowed."),
+    ]
+    caller_notice: Annotated[
+        str | None,
+        Field(description="For phone_call: the notice a carrier plays to a caller, when one applies; else null."),
+    ]
+
+
+class ErrorResponse(BaseModel):
+    """A refused request: one line naming what was wrong and what was expected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: Annotated[str, Field(examples=["subject: expected 18 characters"])]
+    field: Annotated[str | None, Field(description="The request field at fault, when one is.", examples=["subject"])]
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The store answered; the versions of what this process reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ready"]
+    schema_revision: Annotated[str, Field(description="The store's migration revision.")]
+    registry_version: Annotated[int, Field(description="Sequence number of the registry's newest event.")]
+    keys_version: Annotated[int | None, Field(description="The provider key table this process holds.")]
+
+
+class NotReady(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["unavailable"]
+    detail: str

@@ -1,0 +1,85 @@
+"""``credence providers add|list|revoke``: service providers and their API keys."""
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from credence.cli.context import console, engine, now, writing
+from credence.exc import CredenceError
+from credence.screening import providers as keys
+
+providers = typer.Typer(help="Service providers and their API keys for the gate.", no_args_is_help=True)
+RATE = re.compile(r"\s*(?P<n>\d+(\.\d+)?)\s*(/\s*s)?\s*")
+
+
+def parse_rate(value: str) -> float:
+    found = RATE.fullmatch(value)
+    if found is None or float(found["n"]) <= 0:
+        raise CredenceError(f"--rate {value!r}: expected checks per second, e.g. 50/s")
+    return float(found["n"])
+
+
+@providers.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="the provider, e.g. an airline")],
+    actions: Annotated[str, typer.Option(help="the actions it may ask about, comma-separated, e.g. flight")],
+    rate: Annotated[str, typer.Option(help="checks per second, e.g. 50/s")] = f"{keys.DEFAULT_RATE:g}/s",
+    expires: Annotated[int, typer.Option(help="days until the key expires", min=1)] = keys.DEFAULT_DAYS,
+) -> None:
+    """Issue a provider's API key; it is printed once and never stored."""
+    per_second = parse_rate(rate)
+    with writing("providers add") as made, made.begin() as conn:
+        issued = keys.issue(
+            conn,
+            name,
+            actions.split(","),
+            rate=per_second,
+            expires_in=timedelta(days=expires),
+            actor="credence providers add",
+            now=now(),
+        )
+    grant = issued.grant
+    until = f"{grant.expires_at:%Y-%m-%d %H:%M} UTC" if grant.expires_at else "never"
+    console.print(
+        f"provider {grant.name}: actions {', '.join(sorted(grant.actions))}, {grant.rate:g} checks/s, expires {until}"
+    )
+    console.print("the key is shown this once; store it now:")
+    print(issued.key)
+
+
+@providers.command("list")
+def list_() -> None:
+    """Every key issued, its scope, rate, expiry and state (never the key itself)."""
+    made = engine()
+    try:
+        with made.connect() as conn:
+            found = keys.rows(conn)
+    finally:
+        made.dispose()  # closes the pooled connection now, not when the engine is collected
+    at = now()
+    table = Table("provider", "key", "actions", "rate", "created", "expires", "state", title="providers")
+    for row in found:
+        expires = f"{row.expires_at:%Y-%m-%d}" if row.expires_at else "never"
+        table.add_row(
+            row.name,
+            row.prefix,
+            ", ".join(row.actions),
+            f"{row.rate:g}/s",
+            f"{row.created_at:%Y-%m-%d}",
+            expires,
+            row.state(at),
+        )
+    console.print(table)
+
+
+@providers.command("revoke")
+def revoke(name: Annotated[str, typer.Argument(help="the provider whose live key ends now")]) -> None:
+    """Revoke a provider's key: every gate process refuses it within a second."""
+    with writing("providers revoke") as made, made.begin() as conn:
+        count = keys.revoke(conn, name, actor="credence providers revoke", now=now())
+    if not count:
+        raise CredenceError(f"provider {name!r} has no live key")
+    console.print(f"revoked {count} key(s) of {name}")
