@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from credence.exc import CredenceError, WriterBusyError
 from credence.ingest.mapping import Mapping, load_mappings
@@ -34,6 +34,18 @@ def engine() -> Engine:
     """The registry's engine, migrated to the newest schema and with the source catalogue. A
     reader: writes (and waits) only if a migration is due."""
     return open_registry(get_settings().database_url)
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection to the registry for a command that only reads. The engine goes with it, so a
+    command run in-process (a test, the demo) leaves no connection open behind it."""
+    made = engine()
+    try:
+        with made.connect() as conn:
+            yield conn
+    finally:
+        made.dispose()
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
 from credence.cli import examples, inspect
-from credence.cli.context import console, engine, feeds_dir, mappings, now, rule, schemes, today, writing
+from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
@@ -66,7 +66,7 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool) -> None
     inspect.report()
     rule("4. three explanations")
     books, day = schemes(), today()
-    with engine().connect() as conn:
+    with reading() as conn:
         found = {which: examples.find(conn, which, day=day) for which in Example}
         picks = [which for which in (Example.TOP, Example.LISTED, Example.BOUND, Example.LOW) if found[which]][:3]
         for which in picks:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from credence import resolve
 from credence.cli import examples
-from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, engine, instant, now, schemes, today
+from credence.cli.context import DAY_HELP, INSTANT_HELP, calendar_day, console, instant, now, reading, schemes, today
 from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
@@ -73,7 +73,7 @@ def explain(
     day = as_of or today()
     known = known_at or now()
     books = schemes(rulebook)  # a bad rulebook is refused before the registry is opened
-    with engine().connect() as conn:
+    with reading() as conn:
         subject: uuid.UUID | None
         if example is not None:
             subject = examples.pick(conn, example, day=day)
@@ -155,7 +155,7 @@ def check(
     """May this subject do this action now? Answers allowed or restricted, and why."""
     attrs = dict(_key_value(a) for a in attributes or [])
     when = at or now()
-    with engine().connect() as conn:
+    with reading() as conn:
         decision = check_subject(conn, id_number, action, attrs, at=when)
     if as_json:
         print(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
@@ -183,7 +183,7 @@ BAR_WIDTH = 40
 def report() -> None:
     """Subjects listed, removed after fulfilment, restricted from flights and trains, by year and district."""
     day = today()
-    with engine().connect() as conn:
+    with reading() as conn:
         rows = report_rows(conn, as_of=day)
     by_year: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rows:
@@ -230,7 +230,7 @@ def quarantine(
     """Quarantined rows with their id (for `ingest --replay --fixes`), file, line and reason.
 
     The raw row is not printed: it holds ID numbers and names."""
-    with engine().connect() as conn:
+    with reading() as conn:
         rows = held(conn, source=source, replayed=everything, limit=limit)
     table = Table("id", "source", "file", "line", "field", "reason", "replayed", title="quarantine")
     for q in rows:
