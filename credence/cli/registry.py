@@ -44,7 +44,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     with progress() as bar:
         task = bar.add_task("people", total=people)
-        counts = make(out, people=people, seed=seed, today=today(), progress=lambda n: bar.advance(task, n))
+        counts = make(out, people=people, seed=seed, today=today(), progress=lambda n: bar.update(task, completed=n))
     table = Table("feed", "rows", title=f"feeds in {out}")
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")

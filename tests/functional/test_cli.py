@@ -285,3 +285,10 @@ def test_the_demo_runs_end_to_end_on_a_small_city(tmp_path: Path, monkeypatch: p
     assert "counts people, not refused purchases" in out
     # each explanation is headed by a command that runs as printed, and the ID masked as the SPC publishes it
     assert re.search(r"credence explain --example (top|listed|bound|low): \d{10}\*{4}\w{4}", out)
+
+
+def test_generate_counts_each_person_once_on_its_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator reports a running count; the bar ends at the people asked for, not their sum."""
+    monkeypatch.setattr(console, "width", 400)
+    out = invoke("generate", "--people", "2500", "--out", str(tmp_path / "feeds"))
+    assert "2500/2500" in out, out
