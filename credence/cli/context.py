@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from credence.exc import CredenceError, WriterBusyError
 from credence.ingest.mapping import Mapping, load_mappings
-from credence.model.time import SHANGHAI, legal_date
+from credence.model.time import legal_date, legal_instant
 from credence.rules.loader import Scheme, group, load_file, shipped
 from credence.settings import get_settings
 from credence.store.lock import writer
@@ -117,10 +117,7 @@ def instant(option: str) -> Callable[[str], datetime]:
 
     def parse(value: str) -> datetime:
         try:
-            given = datetime.fromisoformat(value.strip())
-            zoned = given if given.tzinfo is not None else given.replace(tzinfo=SHANGHAI)
-            zoned.astimezone(SHANGHAI)  # its legal date must exist too (not at the ends of year 1 or 9999)
-            return zoned.astimezone(UTC)
+            return legal_instant(datetime.fromisoformat(value.strip()))
         except ValueError:
             raise CredenceError(
                 f"{option} {value!r}: expected an ISO 8601 time, e.g. 2026-03-01T08:00 "

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from credence.cli.context import console, engine, now, writing
+from credence.cli.context import console, now, reading, writing
 from credence.exc import CredenceError
 from credence.screening import providers as keys
 
@@ -53,12 +53,8 @@ def add(
 @providers.command("list")
 def list_() -> None:
     """Every key issued, its scope, rate, expiry and state (never the key itself)."""
-    made = engine()
-    try:
-        with made.connect() as conn:
-            found = keys.rows(conn)
-    finally:
-        made.dispose()  # closes the pooled connection now, not when the engine is collected
+    with reading() as conn:
+        found = keys.rows(conn)
     at = now()
     table = Table("provider", "key", "actions", "rate", "created", "expires", "state", title="providers")
     for row in found:

@@ -12,7 +12,7 @@ from credence.api.deps import GateDep, GrantDep
 from credence.api.schemas import CheckAnswer, CheckRequest, ErrorResponse
 from credence.exc import FieldError
 from credence.lists.measures import Effect, default_measures, default_requests
-from credence.model.time import SHANGHAI
+from credence.model.time import legal_instant
 from credence.screening.check import Decision, Outcome
 
 router = APIRouter(tags=["gate"])
@@ -38,9 +38,7 @@ def instant(at: datetime | None, now: datetime) -> datetime:
     if at is None:
         return now
     try:
-        zoned = at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
-        zoned.astimezone(SHANGHAI)  # its legal date must exist too
-        return zoned.astimezone(UTC)
+        return legal_instant(at)
     except (OverflowError, ValueError):
         raise FieldError("at", "expected an instant between 0001-01-02 and 9999-12-30") from None
 
