@@ -70,12 +70,14 @@ def refresh(
     now: datetime,
     scope: Sequence[uuid.UUID] | None,
     measures: Sequence[Measure] | None = None,
-) -> int:
+) -> set[uuid.UUID]:
     """Re-derive the active measures of ``scope`` (by listed subject; everyone if None) from the
-    current listings and score intervals; returns how many rows changed."""
+    current listings and score intervals; returns the subjects whose rows changed (a person
+    bound by an organisation's listing is one of them when the organisation is in scope)."""
     where, graded = versioned.among("listed_subject_id", scope), versioned.among("subject_id", scope)
     catalogue = measures if measures is not None else default_measures()
     rows = through_listings(versioned.current(conn, Listing, where).values(), catalogue)
     if any(m.effect is Effect.REWARD for m in catalogue):
         rows += through_grades(versioned.current(conn, ScoreInterval, graded).values(), catalogue)
-    return len(versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now))
+    changes = versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now)
+    return {row["subject_id"] for change in changes for row in (change.old, change.new) if row is not None}

@@ -17,7 +17,7 @@ from credence import audit, resolve
 from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend, Row
-from credence.lists import active, redlist
+from credence.lists import active, changes, redlist
 from credence.lists import derive as decided
 from credence.lists.rows import ListingRow
 from credence.model.ids import derived_id
@@ -106,16 +106,19 @@ def write(
     any instant stays readable. The caller registers the rulebooks (``pipeline.rulebooks``)."""
     for name, values in derived.intervals.items():
         scheme_of = versioned.among("subject_id", scope, scheme=[name])
-        changes = versioned.replace(
+        moved = versioned.replace(
             conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now, keyed=True
         )
-        audit.record_many(conn, [_changed(change) for change in changes], now=now)
+        audit.record_many(conn, [_changed(change) for change in moved], now=now)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, derived.redlisted, now=now, scope=scope)
-    active.refresh(conn, now=now, scope=scope)
+    measured = active.refresh(conn, now=now, scope=scope)
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
-    versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=versioned.among("subject_id", scope), now=now)
+    where = versioned.among("subject_id", scope)
+    excused = versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=where, now=now)
+    measured.update(row["subject_id"] for change in excused for row in (change.old, change.new) if row is not None)
+    changes.journal(conn, measured, now=now)
     scored = sum(len(by_subject) for by_subject in derived.scores.values())  # on ``as_of``, as the CLI says
     return Written(scores=scored, started=started + red_started, ended=ended + red_ended)
 

@@ -298,6 +298,24 @@ class ExemptionHistory(ExemptionColumns, Superseded, Base):
     __table_args__ = (Index("ix_exemption_history_subject", "subject_id", "day"),)
 
 
+class MeasureChange(Base):
+    """The journal the gate's in-memory index follows: one row per transaction that changed the
+    active measures or exemptions of some subjects, numbered in commit order.
+
+    Writers are serialised by the registry's writer lock (``store.lock``), so ``seq`` (the
+    previous maximum plus one) is taken by one transaction at a time and a reader that has seen
+    ``seq`` N has seen every change up to N. ``subjects`` lists the subject ids whose rows
+    changed, or is NULL when so many did that a reader should reload everything.
+    """
+
+    __tablename__ = "measure_changes"
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    changed_at: Mapped[datetime]
+    subjects: Mapped[list[str] | None] = mapped_column(JSON)
+
+
 class Provider(Base):
     """A service provider's API key: who may ask the gate about which actions, and how often.
 
