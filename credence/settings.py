@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     gate_max_body: int = Field(default=16384, ge=256)
     # seconds a gate process trusts its cached key table: a revoked key is refused within this
     gate_key_poll: float = Field(default=0.5, gt=0, le=1.0)
+    # seconds between a gate process's reads of the measure-change journal: a change is answered
+    # within about this plus the time to re-read the subjects it names (the goal is under 1 s)
+    gate_index_poll: float = Field(default=0.2, gt=0, le=0.5)
     # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
     gate_shared_dir: str = ""
 

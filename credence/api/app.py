@@ -2,7 +2,9 @@
 
 ``credence serve`` runs it through uvicorn's factory import string, once per worker. Each worker
 opens the store as a reader (the serve command migrated it before starting them), keeps its own
-key table, and shares rate-limit buckets with its siblings through ``CREDENCE_GATE_SHARED_DIR``.
+key table and its own in-memory index of active measures (``screening.index``, following the
+store's measure-change journal in a thread), and shares rate-limit buckets with its siblings
+through ``CREDENCE_GATE_SHARED_DIR``.
 The OpenAPI page's scripts and styles are served by the app itself (fastapi-offline ships them):
 registries run on closed networks.
 """
@@ -22,7 +24,7 @@ from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
 from credence.api.routers import checks, health
-from credence.screening.gate import TableLookup
+from credence.screening.index import open_index
 from credence.screening.providers import KeyTable
 from credence.settings import Settings, get_settings
 from credence.store.registry import connect
@@ -46,10 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shared = Path(settings.gate_shared_dir) / "buckets" if settings.gate_shared_dir else None
         buckets = Buckets(shared)
         keys = KeyTable(engine, poll=settings.gate_key_poll)
-        app.state.gate = Gate(settings, engine, keys, buckets, TableLookup(engine), metrics)
+        index, follower = open_index(engine, poll=settings.gate_index_poll, on_current=metrics.index)
+        app.state.gate = Gate(settings, engine, keys, buckets, index, follower, metrics)
         try:
             yield
         finally:
+            follower.close()
             buckets.close()
             engine.dispose()
 

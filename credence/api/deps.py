@@ -12,20 +12,22 @@ from sqlalchemy import Engine
 from credence.api.errors import RateLimitedError
 from credence.api.metrics import Metrics
 from credence.api.ratelimit import Buckets
-from credence.screening.gate import Lookup
+from credence.screening.index import Follower, Index
 from credence.screening.providers import Grant, KeyTable
 from credence.settings import Settings
 
 
 @dataclass
 class Gate:
-    """One process's state: the store, the key table, the buckets, the lookup, the metrics."""
+    """One process's state: the store, the key table, the buckets, the index and what keeps it
+    current, the metrics."""
 
     settings: Settings
     engine: Engine
     keys: KeyTable
     buckets: Buckets
-    lookup: Lookup
+    lookup: Index
+    follower: Follower
     metrics: Metrics
 
 

@@ -9,9 +9,11 @@ its numbers to that folder and ``/metrics`` adds up every worker's.
 import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from credence.screening.index import Snapshot
 
 # a label never takes a client's string as it came
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -35,6 +37,40 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+
+        # each worker holds its own index: in multiprocess mode the worst worker is what counts
+        self.index_subjects = Gauge(
+            "credence_gate_index_subjects",
+            "Restricted or noticed subjects the index holds (the smallest among live workers).",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+        self.index_bytes = Gauge(
+            "credence_gate_index_bytes",
+            "Bytes of the index's arrays (the largest among live workers).",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
+        self.index_version = Gauge(
+            "credence_gate_index_version",
+            "The newest measure-change journal entry the index has applied (the oldest among live workers).",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+        self.index_current = Gauge(
+            "credence_gate_index_current_timestamp_seconds",
+            "When the index last knew it was current (Unix time; the oldest among live workers): "
+            "its age is time() minus this.",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+
+    def index(self, snapshot: Snapshot) -> None:
+        """Publish the state of this worker's index."""
+        self.index_subjects.set(snapshot.subjects)
+        self.index_bytes.set(snapshot.people.nbytes)
+        self.index_version.set(snapshot.seq)
+        self.index_current.set(time.time())
 
     def exposition(self) -> tuple[bytes, str]:
         folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

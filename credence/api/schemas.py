@@ -97,7 +97,7 @@ class Health(BaseModel):
 
 
 class Ready(BaseModel):
-    """The store answered; the versions of what this process reads."""
+    """The store answered and the index is loaded; the versions of what this process reads."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +105,13 @@ class Ready(BaseModel):
     schema_revision: Annotated[str, Field(description="The store's migration revision.")]
     registry_version: Annotated[int, Field(description="Sequence number of the registry's newest event.")]
     keys_version: Annotated[int | None, Field(description="The provider key table this process holds.")]
+    index_version: Annotated[
+        int, Field(description="The newest measure-change journal entry this process's index has applied.")
+    ]
+    index_subjects: Annotated[int, Field(description="Restricted or noticed subjects this process's index holds.")]
+    index_age_seconds: Annotated[
+        float, Field(description="Seconds since this process's index last knew it was current.")
+    ]
 
 
 class NotReady(BaseModel):

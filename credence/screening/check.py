@@ -4,6 +4,7 @@ start date and only once its decision was recorded), and the deciding court's on
 A request is checked against the catalogue's vocabulary before the subject is looked up."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -36,6 +37,7 @@ class Decision:
     appeal: str | None = None
     exemption: str | None = None
     notices: tuple[str, ...] = ()
+    notice_legal_bases: tuple[str, ...] = ()  # the law each notice applies, in the order of ``notices``
     rewards: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,49 +75,45 @@ def _require(action: str, attributes: dict[str, Any], vocabulary: Vocabulary) ->
     return out
 
 
-def check(
-    conn: Connection,
-    id_number: str,
+def applicable(
     action: str,
-    attributes: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None,
     *,
-    at: datetime,
     measures: tuple[Measure, ...] | None = None,
     requests: Vocabulary | None = None,
-) -> Decision:
-    """Answer for one subject, by exact ID number, at the instant ``at``: from the active measures
-    (through listings and grade intervals) in force on the legal date of ``at``, as the registry
-    knew them at ``at``. Reads tables only: no rule runs here.
-
-    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; ``measures``
-    decides which of the measures in force a request falls under (the table holds the catalogue
-    the last refresh put in force, see ``lists.active.refresh``); an action only ``measures``
-    names takes the attributes they name, with any value."""
+) -> tuple[dict[str, str], list[Measure]]:
+    """The request's attributes checked against the vocabulary, and the measures it falls under
+    (catalogue order). ``measures`` and ``requests`` default to the shipped catalogue; an action
+    only ``measures`` names takes the attributes they name, with any value."""
     if requests is None:
         requests = {**inferred(measures or ()), **default_requests()}
     measures = measures if measures is not None else default_measures()
-    attributes = _require(action, attributes or {}, requests)
-    day = legal_date(at)
+    checked = _require(action, attributes or {}, requests)
+    return checked, [m for m in measures if m.applies_to(action, checked)]
+
+
+def decide(action: str, measures: Sequence[Measure], in_force: Sequence[Mapping[str, Any]]) -> Decision:
+    """The decision for a request falling under ``measures`` (catalogue order) when ``in_force``
+    are the subject's active measures for the action on the day (oldest listing first, each with
+    ``measure_id``, ``effect``, ``court``, ``case_number``, ``list_id``, ``listing_id`` and
+    ``exemption``). The first restriction no exemption lifts decides; the library check and the
+    gate's index both answer through here, so they cannot disagree."""
     # random, so a reference cannot be used to confirm a guessed ID number
-    reference = uuid.uuid4()
-    # a number the registry has never seen has no measures: allowed, like anyone without any
-    number = parse_subject(id_number, field="subject").number
-    applicable = [m for m in measures if m.applies_to(action, attributes)]
-    in_force = known.measures_in_force(conn, number, action=action, day=day, known_at=at) if applicable else []
-    notices: list[str] = []
+    reference = str(uuid.uuid4())
+    notices: list[Measure] = []
     exempted: Decision | None = None
-    for measure in (m for m in applicable if m.effect is not Effect.REWARD):
+    for measure in (m for m in measures if m.effect is not Effect.REWARD):
         for active in in_force:
             if active["measure_id"] != measure.id:
                 continue
             if measure.effect is Effect.NOTICE:
-                notices.append(measure.title)
+                notices.append(measure)
                 continue
             case, exemption = active["case_number"], active["exemption"]
             decision = Decision(
                 outcome=Outcome.ALLOWED if exemption else Outcome.RESTRICTED,
                 action=action,
-                reference=str(reference),
+                reference=reference,
                 measure=measure.id,
                 measure_title=measure.title,
                 list_id=active["list_id"],
@@ -129,13 +127,42 @@ def check(
             exempted = exempted or decision
     # rewards hold over the stored grade intervals of the day asked, as the registry knew them
     rewarded = {active["measure_id"] for active in in_force if active["effect"] == Effect.REWARD.value}
-    rewards = [m.title for m in applicable if m.effect is Effect.REWARD and m.id in rewarded]
+    rewards = tuple(m.title for m in measures if m.effect is Effect.REWARD and m.id in rewarded)
+    titles, bases = tuple(m.title for m in notices), tuple(m.legal_basis for m in notices)
     if exempted:
-        return replace(exempted, notices=tuple(notices), rewards=tuple(rewards))
+        return replace(exempted, notices=titles, notice_legal_bases=bases, rewards=rewards)
     return Decision(
         outcome=Outcome.ALLOWED,
         action=action,
-        reference=str(reference),
-        notices=tuple(notices),
-        rewards=tuple(rewards),
+        reference=reference,
+        notices=titles,
+        notice_legal_bases=bases,
+        rewards=rewards,
     )
+
+
+def check(
+    conn: Connection,
+    id_number: str,
+    action: str,
+    attributes: dict[str, Any] | None = None,
+    *,
+    at: datetime,
+    known_at: datetime | None = None,
+    measures: tuple[Measure, ...] | None = None,
+    requests: Vocabulary | None = None,
+) -> Decision:
+    """Answer for one subject, by exact ID number, at the instant ``at``: from the active measures
+    (through listings and grade intervals) in force on the legal date of ``at``, as the registry
+    knew them at ``known_at`` (default ``at``). Reads tables only: no rule runs here.
+
+    ``measures`` and ``requests`` (the vocabulary) default to the shipped catalogue; ``measures``
+    decides which of the measures in force a request falls under (the table holds the catalogue
+    the last refresh put in force, see ``lists.active.refresh``); an action only ``measures``
+    names takes the attributes they name, with any value."""
+    _, under = applicable(action, attributes, measures=measures, requests=requests)
+    # a number the registry has never seen has no measures: allowed, like anyone without any
+    number = parse_subject(id_number, field="subject").number
+    day, knowing = legal_date(at), known_at or at
+    in_force = known.measures_in_force(conn, number, action=action, day=day, known_at=knowing) if under else []
+    return decide(action, under, in_force)

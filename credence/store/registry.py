@@ -57,7 +57,7 @@ def holds_records(conn: Connection) -> bool:
 
 
 @cache
-def _heads() -> frozenset[str]:
+def shipped_heads() -> frozenset[str]:
     """The newest migrations shipped (read from the migration files once per process)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -68,7 +68,7 @@ def is_current(engine: Engine) -> bool:
     """Whether the schema is at the newest migration and ``sources`` holds the shipped catalogue
     (read only)."""
     with engine.connect() as conn:
-        if set(MigrationContext.configure(conn).get_current_heads()) != _heads():
+        if set(MigrationContext.configure(conn).get_current_heads()) != shipped_heads():
             return False
         stored = {
             row.id: {"name": row.name, "kinds": row.kinds, "jurisdictions": row.jurisdictions}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from credence.audit.tags import EventTag
+from credence.store import registry
 from credence.store.orm import Event
 from tests.common.gate import (
     DEBTOR,
@@ -237,11 +238,18 @@ def test_health_readiness_and_metrics(gate: Gate) -> None:
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/readyz").json()
     assert ready["status"] == "ready"
-    assert ready["schema_revision"] == "0005"
+    assert ready["schema_revision"] == ",".join(sorted(registry.shipped_heads()))
     assert ready["registry_version"] > 0
     assert ready["keys_version"] >= 4
+    assert ready["index_version"] > 0  # the registry's build wrote the measure-change journal
+    assert ready["index_subjects"] >= 1  # DEBTOR
+    assert 0 <= ready["index_age_seconds"] < 5
     gate.served.post(flight(), key=gate.airline)
     text = httpx.get(f"{base}/metrics").text
+    assert re.search(r"credence_gate_index_subjects(\{[^}]*\})? [1-9]", text), text
+    current = re.search(r"^credence_gate_index_current_timestamp_seconds(?:\{[^}]*\})? (\S+)$", text, re.MULTILINE)
+    assert current is not None
+    assert abs(float(current[1]) - time.time()) < 60
     assert re.search(r'credence_gate_requests_total\{method="POST",route="/v1/checks",status="200"\} \d', text)
     assert "credence_gate_request_seconds_bucket" in text
     assert DEBTOR not in text

@@ -65,6 +65,7 @@ def test_a_listed_subject_is_restricted_with_every_field(listed: Engine) -> None
     assert decision["appeal"] == f"{listing.court}, case {listing.case_number}"
     assert decision["exemption"] is None
     assert decision["notices"] == []
+    assert decision["notice_legal_bases"] == []
     assert decision["rewards"] == []
 
 
@@ -84,5 +85,6 @@ def test_an_unlisted_subject_is_allowed_with_every_field(listed: Engine) -> None
         "appeal": None,
         "exemption": None,
         "notices": [],
+        "notice_legal_bases": [],
         "rewards": [],
     }

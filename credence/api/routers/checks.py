@@ -2,7 +2,6 @@
 a provider may not see (DESIGN P8)."""
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,7 +10,7 @@ from credence import logs
 from credence.api.deps import GateDep, GrantDep
 from credence.api.schemas import CheckAnswer, CheckRequest, ErrorResponse
 from credence.exc import FieldError
-from credence.lists.measures import Effect, default_measures, default_requests
+from credence.lists.measures import default_requests
 from credence.model.time import legal_instant
 from credence.screening.check import Decision, Outcome
 
@@ -43,17 +42,11 @@ def instant(at: datetime | None, now: datetime) -> datetime:
         raise FieldError("at", "expected an instant between 0001-01-02 and 9999-12-30") from None
 
 
-@cache
-def _notice_bases() -> dict[str, str]:
-    """A caller notice's text -> the law it applies, from the catalogue."""
-    return {m.title: m.legal_basis for m in default_measures() if m.effect is Effect.NOTICE}
-
-
 def answer(decision: Decision) -> CheckAnswer:
     """The wire answer: an allowed one says nothing of a listing (an exemption included)."""
     restricted = decision.outcome is Outcome.RESTRICTED
     notice = decision.notices[0] if decision.notices else None
-    basis = decision.legal_basis if restricted else _notice_bases().get(notice or "")
+    basis = decision.legal_basis if restricted else (decision.notice_legal_bases or (None,))[0]
     return CheckAnswer(
         decision="restricted" if restricted else "allowed",
         reference=decision.reference,

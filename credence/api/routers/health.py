@@ -31,7 +31,16 @@ def readyz(state: GateDep) -> Ready | JSONResponse:
     except SQLAlchemyError:
         body = NotReady(status="unavailable", detail="the registry's store is unreachable")
         return JSONResponse(body.model_dump(), status_code=503)
-    return Ready(status="ready", schema_revision=schema, registry_version=registry, keys_version=state.keys.version)
+    snapshot = state.lookup.snapshot
+    return Ready(
+        status="ready",
+        schema_revision=schema,
+        registry_version=registry,
+        keys_version=state.keys.version,
+        index_version=snapshot.seq,
+        index_subjects=snapshot.subjects,
+        index_age_seconds=round(state.follower.age, 3),
+    )
 
 
 @router.get(
