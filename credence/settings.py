@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     writer_wait: float = 0.0
     # the gate (credence serve): a check's body is a few hundred bytes
     gate_max_body: int = Field(default=16384, ge=256)
+    # a manifest of 100,000 entries is about 10 MB
+    gate_max_manifest_body: int = Field(default=16 * 1024 * 1024, ge=256)
     # seconds a gate process trusts its cached key table: a revoked key is refused within this
     gate_key_poll: float = Field(default=0.5, gt=0, le=1.0)
     # seconds between a gate process's reads of the measure-change journal: a change is answered

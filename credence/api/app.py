@@ -23,7 +23,7 @@ from credence.api.deps import Gate
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
-from credence.api.routers import checks, health
+from credence.api.routers import checks, health, screenings
 from credence.screening.index import open_index
 from credence.screening.providers import KeyTable
 from credence.settings import Settings, get_settings
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(checks.router)
-    app.add_middleware(BodyLimits, max_body=settings.gate_max_body)
+    app.include_router(screenings.router)
+    manifests = {"/v1/screenings": settings.gate_max_manifest_body}
+    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests)
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

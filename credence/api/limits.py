@@ -22,18 +22,22 @@ async def refuse(send: Send, status: int, detail: str) -> None:
 
 
 class BodyLimits:
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+    """``max_body`` bytes for every route but those ``paths`` give a limit of their own (a manifest)."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WITH_BODY:
             await self.app(scope, receive, send)
             return
         headers: dict[bytes, bytes] = dict(scope["headers"])
+        limit = self.paths.get(scope["path"], self.max_body)
         declared = headers.get(b"content-length", b"").strip()
-        if declared and (not declared.isdigit() or int(declared) > self.max_body):
-            await refuse(send, 413, f"body: expected at most {self.max_body} bytes")
+        if declared and (not declared.isdigit() or int(declared) > limit):
+            await refuse(send, 413, f"body: expected at most {limit} bytes")
             return
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
         if kind not in JSON_TYPES:
@@ -47,8 +51,8 @@ class BodyLimits:
                 return  # the client went away
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                await refuse(send, 413, f"body: expected at most {self.max_body} bytes")
+            if size > limit:
+                await refuse(send, 413, f"body: expected at most {limit} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

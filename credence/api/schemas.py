@@ -16,6 +16,85 @@ NAIVE_TIME = (
 )
 
 
+class ErrorResponse(BaseModel):
+    """A refused request: one line naming what was wrong and what was expected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: Annotated[str, Field(examples=["subject: expected 18 characters"])]
+    field: Annotated[str | None, Field(description="The request field at fault, when one is.", examples=["subject"])]
+
+
+MAX_ENTRIES = 100_000
+
+SUBJECT = Field(
+    min_length=1,
+    max_length=32,
+    description="The subject's resident ID (GB 11643, 18 characters; the 15-digit form is upgraded) "
+    "or unified social credit code (GB 32100), exactly: never a name.",
+    examples=["320505198103094113"],
+)
+
+
+class ScreeningEntry(BaseModel):
+    """One entry of a manifest: a subject by its exact ID number, and what it wants to do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Annotated[str, SUBJECT]
+    action: Annotated[
+        str, Field(min_length=1, max_length=64, description="As in a check; the key must be scoped to it.")
+    ]
+    attributes: Annotated[dict[Name, Value], Field(max_length=16, description="As in a check.")] = Field(
+        default_factory=dict
+    )
+
+
+class ScreeningRequest(BaseModel):
+    """A manifest: a flight's passengers, a train's, a hotel's night. Up to 100,000 entries,
+    answered one by one in the same order; all at one instant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: Annotated[
+        list[ScreeningEntry],
+        Field(
+            description=f"At most {MAX_ENTRIES:,} entries; more is refused with 413.",
+            examples=[[{"subject": "320505198103094113", "action": "flight"}]],
+        ),
+    ]
+    at: Annotated[datetime | None, Field(description=NAIVE_TIME, examples=["2026-03-01T08:00+08:00"])] = None
+
+
+class ScreenedEntry(BaseModel):
+    """One entry's answer: a check's answer, or the error that entry alone was refused with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: Annotated[int, Field(description="The entry's position in the manifest, from 0.")]
+    decision: Annotated[Literal["allowed", "restricted"] | None, Field(description="null when refused.")]
+    reference: Annotated[str | None, Field(description="As in a check; null when refused.")]
+    legal_basis_title: str | None
+    appeal: str | None
+    caller_notice: str | None
+    error: Annotated[
+        ErrorResponse | None,
+        Field(
+            description="Why this entry was refused (422-like: a malformed ID, an unknown action or "
+            "attribute; or an action outside the key's scope); null when answered."
+        ),
+    ]
+
+
+class ScreeningAnswer(BaseModel):
+    """Every entry's answer, in manifest order. With ``Accept: application/x-ndjson`` the same
+    answers come as one JSON object per line, streamed: ask for that for large manifests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: list[ScreenedEntry]
+
+
 class CheckRequest(BaseModel):
     """One subject, by its exact ID number, and what it wants to do."""
 
@@ -79,15 +158,6 @@ class CheckAnswer(BaseModel):
         str | None,
         Field(description="For phone_call: the notice a carrier plays to a caller, when one applies; else null."),
     ]
-
-
-class ErrorResponse(BaseModel):
-    """A refused request: one line naming what was wrong and what was expected."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    detail: Annotated[str, Field(examples=["subject: expected 18 characters"])]
-    field: Annotated[str | None, Field(description="The request field at fault, when one is.", examples=["subject"])]
 
 
 class Health(BaseModel):

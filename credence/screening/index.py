@@ -51,7 +51,7 @@ log = logs.get_logger(__name__)
 
 OPEN = np.iinfo(np.int32).max  # an ``ends`` value: until further notice
 NO_SERIAL = np.iinfo(np.uint32).max  # a case number kept whole in its pattern
-_SERIAL = re.compile(r"^(.*\D|)([1-9]\d{0,8})(\D*)$")  # the last run of digits, without a leading zero
+_SERIAL = re.compile(r"^(.*\D|)(0|[1-9]\d{0,8})(\D*)$")  # the last run of digits, without a leading zero
 GATED = (Effect.RESTRICT.value, Effect.NOTICE.value)
 
 
@@ -88,7 +88,9 @@ def keyed(number: str) -> bool:
     """Whether a canonical number is held in the arrays: one whose 18th character is the resident
     ID check character of the first 17, so that the key alone gives back the number (a credit
     code may be all digits, and one sharing a person's first 17 digits must not share their key)."""
-    return len(number) == 18 and number[:17].isdigit() and number[17] == ric.calc_check_digit(number[:17])
+    return (
+        len(number) == 18 and number[:17].isdigit() and number[17] == ric.calc_check_digit(number)
+    )  # stdnum drops the last character
 
 
 class Interner:
@@ -384,7 +386,7 @@ def changed(conn: Connection, subjects: frozenset[uuid.UUID]) -> dict[str, Held]
     numbers = {}
     s = Subject.__table__.c
     for condition in bulk.matching(s.id, scope, conn):
-        numbers.update(dict(conn.execute(select(s.id, s.id_number).where(condition)).tuples().all()))
+        numbers.update({row.id: row.id_number for row in conn.execute(select(s.id, s.id_number).where(condition))})
     listed: dict[str, list[Listed]] = defaultdict(list)
     for number, entry in _listed_rows(conn, scope):
         listed[number].append(entry)
