@@ -31,11 +31,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.sql.functions import aggregate_strings
 from stdnum.cn import ric
 
 from credence import logs
@@ -53,6 +55,7 @@ OPEN = np.iinfo(np.int32).max  # an ``ends`` value: until further notice
 NO_SERIAL = np.iinfo(np.uint32).max  # a case number kept whole in its pattern
 _SERIAL = re.compile(r"^(.*\D|)(0|[1-9]\d{0,8})(\D*)$")  # the last run of digits, without a leading zero
 GATED = (Effect.RESTRICT.value, Effect.NOTICE.value)
+UNIT, RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: never in a catalogue identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,52 +292,30 @@ class Index:
 def _listed_rows(conn: Connection, subjects: Sequence[uuid.UUID] | None) -> Iterator[tuple[str, Listed]]:
     """(number, listing) for the restrictions and notices of ``subjects`` (everyone if
     None), in number order and each number's listings oldest first: one row per subject and
-    listing, its measures gathered."""
+    listing, its measures gathered by the store (a listing carries a dozen measures, and
+    fetching a row costs more than anything done with it)."""
     a, s = ActiveMeasure.__table__.c, Subject.__table__.c
+    head = (s.id_number, a.list_id, a.valid_from, a.valid_to, a.court, a.case_number)
     query = (
-        select(
-            s.id_number,
-            a.listing_id,
-            a.listing_start,
-            a.list_id,
-            a.valid_from,
-            a.valid_to,
-            a.court,
-            a.case_number,
-            a.measure_id,
-            a.action,
-        )
+        select(*head, aggregate_strings(a.measure_id + UNIT + a.action, RECORD).label("measures"))
         .join(Subject.__table__, s.id == a.subject_id)
         .where(a.effect.in_(GATED))
-        .order_by(s.id_number, a.listing_start, a.list_id, a.listing_id, a.measure_id)
+        .group_by(*head, a.listing_start, a.listing_id)
+        .order_by(s.id_number, a.listing_start, a.list_id, a.listing_id)
     )
     conditions = [None] if subjects is None else list(bulk.matching(a.subject_id, subjects, conn))
     for condition in conditions:
-        found = conn.execute(query if condition is None else query.where(condition))
-        current: tuple[Any, ...] | None = None
-        pairs: set[tuple[str, str]] = set()
-        for row in found:
-            head = (
-                row.id_number,
-                row.listing_id,
-                row.listing_start,
-                row.list_id,
-                row.valid_from,
-                row.valid_to,
-            )
-            if current is not None and head != current[:6]:
-                yield _emit(current, pairs)
-                pairs = set()
-            current = (*head, row.court, row.case_number)
-            pairs.add((row.measure_id, row.action))
-        if current is not None:
-            yield _emit(current, pairs)
+        for number, list_id, valid_from, valid_to, court, case, measures in conn.execute(
+            query if condition is None else query.where(condition)
+        ):
+            ends = OPEN if valid_to is None else _ordinal(valid_to)
+            yield number, Listed(_ordinal(valid_from), ends, _pairs(measures), list_id, court, case)
 
 
-def _emit(head: tuple[Any, ...], pairs: set[tuple[str, str]]) -> tuple[str, Listed]:
-    number, _, _, list_id, valid_from, valid_to, court, case = head
-    ends = OPEN if valid_to is None else _ordinal(valid_to)
-    return number, Listed(_ordinal(valid_from), ends, frozenset(pairs), list_id, court, case)
+@lru_cache(maxsize=4096)
+def _pairs(gathered: str) -> frozenset[tuple[str, str]]:
+    """The (measure, action) pairs of one listing, from the store's aggregate (a few distinct)."""
+    return frozenset(tuple(pair.split(UNIT, 1)) for pair in gathered.split(RECORD))  # type: ignore[misc]
 
 
 def _ordinal(day: date | datetime) -> int:
