@@ -223,6 +223,13 @@ class Snapshot:
     overlay: Mapping[str, Held]
     seq: int  # the newest journal entry applied
     built_at: float  # time.monotonic() of the arrays' load
+    # the keys of the people in the overlay or with an exemption, sorted: what a manifest must
+    # look at besides the arrays
+    loose: npt.NDArray[np.int64] = field(init=False)
+
+    def __post_init__(self) -> None:
+        people = {person_key(n) for n in (*self.overlay, *self.exempted) if keyed(n)}
+        object.__setattr__(self, "loose", np.asarray(sorted(people), dtype=np.int64))
 
     def held(self, number: str) -> Held:
         """What the index holds of the subject of ``number`` (canonical)."""

@@ -11,7 +11,7 @@ number check refuses gets its own error in place; the rest of the manifest is an
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,72 +62,94 @@ class Screened:
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def _requests(entries: Sequence[Entry], index: Index) -> tuple[list[Any], dict[int, FieldError]]:
-    """Per entry, the measures it falls under (None if the request is refused), computed once
-    per distinct action and attributes."""
-    seen: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
-    under: list[Any] = []
-    errors: dict[int, FieldError] = {}
-    for i, entry in enumerate(entries):
-        shape = (entry.action, tuple(sorted((str(k), str(v)) for k, v in entry.attributes.items())))
-        found = seen.get(shape)
-        if found is None:
-            try:
-                found = applicable(entry.action, entry.attributes, measures=index.measures, requests=index.requests)[1]
-            except FieldError as error:
-                found = error
-            seen[shape] = found
-        if isinstance(found, FieldError):
-            errors[i] = found
-            under.append(None)
-        else:
-            under.append(found)
-    return under, errors
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A manifest by columns: each entry's subject, and the code of its request (action and
+    attributes) among the manifest's distinct requests (a train's passengers ask few)."""
+
+    subjects: Sequence[str]
+    codes: npt.NDArray[np.int32]
+    requests: Sequence[tuple[str, dict[str, Any]]]
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> "Manifest":
+        subjects: list[str] = []
+        codes: list[int] = []
+        seen: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        requests: list[tuple[str, dict[str, Any]]] = []
+        for entry in entries:
+            shape = (entry.action, tuple(sorted((str(k), str(v)) for k, v in entry.attributes.items())))
+            code = seen.get(shape)
+            if code is None:
+                code = seen[shape] = len(requests)
+                requests.append((entry.action, entry.attributes))
+            subjects.append(entry.subject)
+            codes.append(code)
+        return cls(subjects, np.asarray(codes, dtype=np.int32), requests)
+
+    def __len__(self) -> int:
+        return len(self.subjects)
 
 
-def screen(index: Index, entries: Sequence[Entry], *, at: datetime) -> Screened:
+def _members(keys: npt.NDArray[np.int64], query: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of ``query`` the sorted ``keys`` hold."""
+    if not keys.size or not query.size:
+        return np.zeros(query.size, dtype=bool)
+    at = np.searchsorted(keys, query)
+    at[at == keys.size] = 0
+    found: npt.NDArray[np.bool_] = keys[at] == query
+    return found
+
+
+def screen(index: Index, manifest: Manifest | Sequence[Entry], *, at: datetime) -> Screened:
     """Answer every entry of a manifest on the legal day of ``at`` from the index's snapshot
     (one snapshot for the whole manifest, so a change landing meanwhile applies to all or none)."""
+    if not isinstance(manifest, Manifest):
+        manifest = Manifest.of(manifest)
     snapshot = index.snapshot
     day = legal_date(at).toordinal()
-    count = len(entries)
+    count = len(manifest)
     outcomes = np.zeros(count, dtype=np.int8)
-    under, errors = _requests(entries, index)
-    numbers = [e.subject for e in entries]
-    keys, decided = person_keys(numbers)
-    # one searchsorted for every fast-path key: which of them the arrays hold
-    held_in_arrays = np.zeros(count, dtype=bool)
-    people = snapshot.people.keys
-    if people.size and decided.any():
-        at_key = np.searchsorted(people, keys[decided])
-        inside = at_key < people.size
-        found = np.zeros(at_key.size, dtype=bool)
-        found[inside] = people[at_key[inside]] == keys[decided][inside]
-        held_in_arrays[decided] = found
+    errors: dict[int, FieldError] = {}
+    # the vocabulary once per distinct request
+    under: list[list[Any] | None] = []
+    refusals: dict[int, FieldError] = {}
+    for code, (action, attributes) in enumerate(manifest.requests):
+        try:
+            under.append(applicable(action, attributes, measures=index.measures, requests=index.requests)[1])
+        except FieldError as error:
+            under.append(None)
+            refusals[code] = error
+    codes = manifest.codes
+    refused = np.isin(codes, list(refusals)) if refusals else np.zeros(count, dtype=bool)
+    measured = np.asarray([bool(u) for u in under], dtype=bool)[codes] if count else np.zeros(0, dtype=bool)
+    keys, decided = person_keys(manifest.subjects)
+    held = _members(snapshot.people.keys, keys) | _members(snapshot.loose, keys)
+    # one by one: the refused, the numbers the fast path could not decide, and the people held
+    slow = refused | ~decided | (held & measured)
     decisions: dict[int, Decision] = {}
-    overlay, exempted = snapshot.overlay, snapshot.exempted
-    for i in range(count):
-        measures = under[i]
-        if measures is None:
+    for i in np.flatnonzero(slow).tolist():
+        code = int(codes[i])
+        if code in refusals:
+            errors[i] = refusals[code]
             outcomes[i] = REFUSED
             continue
-        if decided[i]:
-            number = numbers[i]
-            if not (held_in_arrays[i] or number in overlay or number in exempted):
-                continue  # nothing held: allowed, with nothing to say
-        else:
+        number = manifest.subjects[i]
+        if not decided[i]:
             try:
-                number = parse_subject(numbers[i], field="subject").number
+                number = parse_subject(number, field="subject").number
             except FieldError as error:
                 errors[i] = error
                 outcomes[i] = REFUSED
                 continue
+        measures = under[code]
         if not measures:
             continue
-        held = snapshot.held(number)
-        if held is NOTHING:
+        found = snapshot.held(number)
+        if found is NOTHING:
             continue
-        decision = decide(entries[i].action, measures, in_force(held, measures, entries[i].action, day))
+        action = manifest.requests[code][0]
+        decision = decide(action, measures, in_force(found, measures, action, day))
         decisions[i] = decision
         outcomes[i] = RESTRICTED if decision.outcome == "restricted" else ALLOWED
     return Screened(outcomes=outcomes, decisions=decisions, errors=errors, randoms=os.urandom(16 * count))
