@@ -64,7 +64,16 @@ def build(cache: Path, people: int, rebuild: bool) -> tuple[dict[str, str], str]
         run([str(BIN / "credence"), "generate", "--people", str(people)], env)
         run([str(BIN / "credence"), "ingest"], env)
         out = run(
-            [str(BIN / "credence"), "providers", "add", "bench", "--actions", "flight,rail_ticket", "--rate", "1000000/s"],
+            [
+                str(BIN / "credence"),
+                "providers",
+                "add",
+                "bench",
+                "--actions",
+                "flight,rail_ticket",
+                "--rate",
+                "1000000/s",
+            ],
             env,
         )
         found = KEY.search(out)
@@ -86,7 +95,7 @@ def ids(env: dict[str, str], share: float | None, count: int, seed: int) -> tupl
     with open_registry(env["CREDENCE_DATABASE_URL"]).connect() as conn:
         listed, unlisted = people(conn, listed=True, day=now), people(conn, listed=False, day=now)
     share = share if share is not None else len(listed) / (len(listed) + len(unlisted))
-    chooser = random.Random(seed)  # noqa: S311 - a benchmark's draw, not a secret
+    chooser = random.Random(seed)
     return [chooser.choice(listed if chooser.random() < share else unlisted) for _ in range(count)], share
 
 
@@ -124,7 +133,9 @@ def wrk(port: int, script: Path, duration: int) -> dict[str, float]:
             "non2xx": float(bad.group(1)) if bad else 0.0, "socket_errors": 1.0 if errors else 0.0}  # fmt: skip
 
 
-def measure(server: str, target: str, workers: int, env: dict[str, str], script: Path, duration: int) -> dict[str, float]:
+def measure(
+    server: str, target: str, workers: int, env: dict[str, str], script: Path, duration: int
+) -> dict[str, float]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="credence-gate-") as shared:
         env = {**env, "CREDENCE_GATE_SHARED_DIR": shared, "PYTHONPATH": str(HERE)}
@@ -162,22 +173,24 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install -y wrk")
-    print("loadavg at start:", Path("/proc/loadavg").read_text().strip())  # noqa: T201
+    print("loadavg at start:", Path("/proc/loadavg").read_text().strip())
     env, key = build(args.cache.resolve(), args.people, args.rebuild)
     numbers, share = ids(env, args.listed_share, 2000, seed=1)
     bodies = ",".join(json.dumps(json.dumps({"subject": n, "action": "flight"})) for n in numbers)
     script = args.cache.resolve() / "checks.lua"
     script.write_text(LUA % (bodies, key))
-    print(f"{len(numbers)} bodies, listed share {share:.4f}; wrk -t2 -c64 on the same 2 cores")  # noqa: T201
-    print("server   workers target  req/s     p50 ms  p99 ms  non2xx")  # noqa: T201
+    print(f"{len(numbers)} bodies, listed share {share:.4f}; wrk -t2 -c64 on the same 2 cores")
+    print("server   workers target  req/s     p50 ms  p99 ms  non2xx")
     for server in args.server.split(","):
         for workers in map(int, args.workers.split(",")):
             got = {t: measure(server, t, workers, env, script, args.duration) for t in ("bare", "gate")}
             for t, r in got.items():
-                print(f"{server:8} {workers:7} {t:6} {r['rps']:9.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['non2xx']:6.0f}")  # noqa: T201
-            print(f"  ratios: rps gate/bare {got['gate']['rps'] / max(got['bare']['rps'], 1):.3f}, "  # noqa: T201
+                print(
+                    f"{server:8} {workers:7} {t:6} {r['rps']:9.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['non2xx']:6.0f}"
+                )
+            print(f"  ratios: rps gate/bare {got['gate']['rps'] / max(got['bare']['rps'], 1):.3f}, "
                   f"p99 gate/bare {got['gate']['p99'] / got['bare']['p99']:.2f}")  # fmt: skip
-    print("loadavg at end:", Path("/proc/loadavg").read_text().strip())  # noqa: T201
+    print("loadavg at end:", Path("/proc/loadavg").read_text().strip())
 
 
 if __name__ == "__main__":
