@@ -31,7 +31,7 @@ class Gate:
     metrics: Metrics
 
 
-def gate(request: Request) -> Gate:
+async def gate(request: Request) -> Gate:
     found: Gate = request.app.state.gate
     return found
 
@@ -45,10 +45,14 @@ bearer = HTTPBearer(
 )
 
 
-def authenticated(
+async def authenticated(
     state: GateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Grant:
-    """The caller's grant: a live key (401 otherwise) within its rate (429 otherwise)."""
+    """The caller's grant: a live key (401 otherwise) within its rate (429 otherwise).
+
+    Async, like the check route: everything here is in memory but for the key table's change
+    counter, one indexed read every ``CREDENCE_GATE_KEY_POLL``; a sync dependency would cost a
+    hop to the thread pool on every request, more than the check itself."""
     grant = state.keys.authenticate(credentials.credentials if credentials else None, now=datetime.now(UTC))
     wait = state.buckets.take(grant.provider, grant.rate, time.monotonic())
     if wait > 0:

@@ -57,9 +57,10 @@ def answer(decision: Decision) -> CheckAnswer:
 
 
 @router.post("/v1/checks", response_model=CheckAnswer, responses=ERRORS)
-def post_check(request: CheckRequest, grant: GrantDep, state: GateDep) -> CheckAnswer:
+async def post_check(request: CheckRequest, grant: GrantDep, state: GateDep) -> CheckAnswer:
     """May this subject do this action now? The answer is allowed or restricted, with a reference,
-    the legal basis and where to appeal; the same shape for a subject the registry has never seen."""
+    the legal basis and where to appeal; the same shape for a subject the registry has never seen.
+    (Async: the index is in memory, and the thread pool's hop would cost more than the check.)"""
     if request.action in default_requests():  # an unknown action is the vocabulary's 422, not a 403
         grant.require(request.action)
     at = instant(request.at, datetime.now(UTC))
