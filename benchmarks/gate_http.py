@@ -9,7 +9,7 @@ with the server: say so with the figures. A run with any non-2xx answer is inval
         [--server uvicorn,granian] [--cache DIR] [--rebuild]
 
 The registry, its feeds and the provider key are kept in ``--cache`` and reused (cheap re-runs).
-STATUS: written at the deadline and not yet run end to end; see BENCHMARKS.md.
+Figures and what they mean: BENCHMARKS.md, "The gate".
 """
 
 import argparse
