@@ -44,8 +44,8 @@ test: install ## the whole suite: lint, SQLite, then PostgreSQL
 	@echo "== SQLite store" && $(MAKE) --no-print-directory test-sqlite
 	@echo "== PostgreSQL store" && $(MAKE) --no-print-directory test-postgres
 
-demo: install ## generate a city, ingest, score, list, report and explain on SQLite
-	$(RUN)/credence demo --people $(PEOPLE)
+demo: install ## generate a city, ingest, score, list, report and explain on SQLite, then serve the gate (Ctrl-C stops it)
+	$(RUN)/credence demo --people $(PEOPLE) --serve
 
 bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/full_recompute.py

@@ -1,5 +1,6 @@
 """``credence demo``: a synthetic city end to end, then commands to try that run as printed."""
 
+import json
 import re
 import shlex
 import time
@@ -14,12 +15,14 @@ from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
 from credence.cli import examples, inspect
+from credence.cli import serve as served
 from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
 from credence.rules.loader import SHIPPED, load_text
+from credence.screening import providers as keys
 from credence.settings import get_settings
 from credence.store.registry import holds_records
 
@@ -42,13 +45,22 @@ def demo(
         bool,
         typer.Option(help="start from an empty registry: deletes an embedded SQLite one; any other must be empty"),
     ] = True,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="then serve the gate, with a demo provider key and curl lines to try")
+    ] = False,
+    port: Annotated[int, typer.Option(help="the gate's port with --serve", min=1, max=65535)] = 8000,
 ) -> None:
     """Generate a city, ingest every feed, score, list, report, and explain three subjects."""
     with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
-        _demo(held, people=people, feeds=feeds, fresh=fresh)
+        gate = _demo(held, people=people, feeds=feeds, fresh=fresh, port=port if serve else None)
+    if gate is not None:
+        for line in gate:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        served.serve(port=port)  # becomes the server: Ctrl-C stops it
 
 
-def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool) -> None:
+def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: int | None) -> list[str] | None:
+    """The demo; with ``port``, also a demo provider key, and the lines that say how to use it."""
     started = time.perf_counter()
     feeds = feeds_dir(feeds)
     if not CONNECTORS.is_dir():  # before generating a city it could not load
@@ -89,6 +101,44 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool) -> None
     console.print("Try next (a synthetic city: its ID numbers are generated and belong to no one):")
     for command, why in tries:
         console.print(f"  {CLI} {command}   # {why}", markup=False, highlight=False, soft_wrap=True)
+    if port is None:
+        return None
+    return _gate_lines(held, port, restricted=_listed_number(held, restricted), free=_listed_number(held, free))
+
+
+def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:
+    if subject is None:
+        return None
+    with held.connect() as conn:
+        return _number(conn, subject)
+
+
+DEMO_PROVIDER = "demo-airline-and-railway"
+
+
+def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | None) -> list[str]:
+    """A fresh demo key (any earlier demo key revoked) and ready-to-paste curl lines."""
+    with held.begin() as conn:
+        keys.revoke(conn, DEMO_PROVIDER, actor="credence demo", now=now())
+        issued = keys.issue(conn, DEMO_PROVIDER, ["flight", "rail_ticket"], rate=100, actor="credence demo", now=now())
+    base = f"http://127.0.0.1:{port}"
+    lines = [
+        "",
+        f"The gate: {base} (docs at {base}/docs). A demo provider key (flight, rail_ticket; shown once):",
+        f"  {issued.key}",
+        "Try (in another terminal):",
+    ]
+    for number, why in ((restricted, "on a list today: restricted"), (free, "on no list: allowed")):
+        if number is None:
+            continue
+        attributes = {"train_type": "G", "seat_class": "second"}
+        body = json.dumps({"subject": number, "action": "rail_ticket", "attributes": attributes})
+        lines.append(f"  # {why}")
+        lines.append(
+            f"  curl -s {base}/v1/checks -H 'Authorization: Bearer {issued.key}' "
+            f"-H 'Content-Type: application/json' -d '{body}'"
+        )
+    return lines
 
 
 def _start_fresh(url: URL, held: Engine) -> None:

@@ -250,3 +250,53 @@ def test_demo_fresh_on_postgres_starts_on_an_empty_database_and_refuses_a_full_o
             assert conn.execute(select(func.count()).select_from(Record)).scalar_one() == records
     finally:
         engine.dispose()
+
+
+def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path: Path) -> None:
+    """``make demo`` runs ``demo --serve``: after the city, a demo key and curl lines for a listed
+    and an unlisted resident, then the gate itself; each line answers as its comment says."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.common.gate import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CREDENCE_DEBUG")}
+    env["CREDENCE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.db'}"
+    argv = [
+        str(CREDENCE),
+        "demo",
+        "--people",
+        "300",
+        "--feeds",
+        str(tmp_path / "feeds"),
+        "--serve",
+        "--port",
+        str(port),
+    ]
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        printed = log.read_text()
+        assert f"http://127.0.0.1:{port}" in printed
+        curls = re.findall(r"^  # (.*)\n  (curl .*)$", printed, re.MULTILINE)
+        assert [why for why, _ in curls] == ["on a list today: restricted", "on no list: allowed"], printed
+        for why, line in curls:
+            done = subprocess.run(shlex.split(line), capture_output=True, text=True, timeout=30, check=True)  # noqa: S603
+            assert json.loads(done.stdout)["decision"] == why.rsplit(" ", 1)[1]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
