@@ -8,6 +8,7 @@ its numbers to that folder and ``/metrics`` adds up every worker's.
 
 import os
 import time
+from typing import Literal
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -38,32 +39,27 @@ class Metrics:
             registry=self.registry,
         )
 
-        # each worker holds its own index: in multiprocess mode the worst worker is what counts
-        self.index_subjects = Gauge(
-            "credence_gate_index_subjects",
-            "Restricted or noticed subjects the index holds (the smallest among live workers).",
-            registry=self.registry,
-            multiprocess_mode="livemin",
+        # each worker holds its own index: in multiprocess mode the worst live worker is what counts
+        self.index_subjects = self._gauge(
+            "subjects", "Restricted or noticed subjects the index holds (the smallest among live workers).", "livemin"
         )
-        self.index_bytes = Gauge(
-            "credence_gate_index_bytes",
-            "Bytes of the index's arrays (the largest among live workers).",
-            registry=self.registry,
-            multiprocess_mode="livemax",
+        self.index_bytes = self._gauge(
+            "bytes", "Bytes of the index's arrays (the largest among live workers).", "livemax"
         )
-        self.index_version = Gauge(
-            "credence_gate_index_version",
+        self.index_version = self._gauge(
+            "version",
             "The newest measure-change journal entry the index has applied (the oldest among live workers).",
-            registry=self.registry,
-            multiprocess_mode="livemin",
+            "livemin",
         )
-        self.index_current = Gauge(
-            "credence_gate_index_current_timestamp_seconds",
+        self.index_current = self._gauge(
+            "current_timestamp_seconds",
             "When the index last knew it was current (Unix time; the oldest among live workers): "
             "its age is time() minus this.",
-            registry=self.registry,
-            multiprocess_mode="livemin",
+            "livemin",
         )
+
+    def _gauge(self, name: str, documentation: str, mode: Literal["livemin", "livemax"]) -> Gauge:
+        return Gauge(f"credence_gate_index_{name}", documentation, registry=self.registry, multiprocess_mode=mode)
 
     def index(self, snapshot: Snapshot) -> None:
         """Publish the state of this worker's index."""

@@ -52,7 +52,7 @@ class CreditCode:
 
 
 @cache
-def _address_ever_assigned(code: str) -> bool:
+def address_ever_assigned(code: str) -> bool:
     try:
         results = numdb.get("cn/loc").info(code)
     except Exception:
@@ -102,7 +102,7 @@ def parse_resident_id(value: str, *, field: str = "id_number") -> ResidentId:
         raise FieldError(field, "bad check character (ISO 7064 MOD 11-2)") from None
     except (InvalidComponent, ValueError):
         raise FieldError(field, f"impossible birth date {number[6:14]}") from None
-    if not _address_ever_assigned(number[:6]):
+    if not address_ever_assigned(number[:6]):
         raise FieldError(field, f"address code {number[:6]} was never assigned in GB/T 2260")
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return ResidentId(number=number, birth_date=birth, sex=sex, address_code=number[:6])

@@ -29,20 +29,20 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 from sqlalchemy.sql.functions import aggregate_strings
 from stdnum.cn import ric
 
 from credence import logs
 from credence.lists import changes
-from credence.lists.measures import Effect, Measure, Vocabulary
+from credence.lists.measures import Effect, Measure
 from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
 from credence.screening.check import Decision, applicable, decide
@@ -277,20 +277,16 @@ class Index:
 
     def __init__(self, snapshot: Snapshot, *, measures: tuple[Measure, ...] | None = None) -> None:
         self.snapshot = snapshot
-        self.measures = measures
-        self.requests: Vocabulary | None = None
+        self.measures = measures  # the catalogue a request falls under (default: the shipped one)
 
     def __call__(self, id_number: str, action: str, attributes: dict[str, Any], *, at: datetime) -> Decision:
         """The decision for ``id_number`` (exact) on the legal day of ``at``, from what the
         registry knows now (the library ``check(..., known_at=now)``)."""
-        _, under = applicable(action, attributes, measures=self.measures, requests=self.requests)
-        subject = parse_subject(id_number, field="subject")
-        if not under:
-            return decide(action, under, [])
-        held = self.snapshot.held(subject.number)
-        if held is NOTHING:
-            return decide(action, under, [])
-        return decide(action, under, in_force(held, under, action, legal_date(at).toordinal()))
+        _, under = applicable(action, attributes, measures=self.measures)
+        number = parse_subject(id_number, field="subject").number
+        held = self.snapshot.held(number) if under else NOTHING
+        found = in_force(held, under, action, legal_date(at).toordinal()) if held is not NOTHING else []
+        return decide(action, under, found)
 
 
 # loading ----------------------------------------------------------------------------------------
@@ -310,13 +306,21 @@ def _listed_rows(conn: Connection, subjects: Sequence[uuid.UUID] | None) -> Iter
         .group_by(*head, a.listing_start, a.listing_id)
         .order_by(s.id_number, a.listing_start, a.list_id, a.listing_id)
     )
-    conditions = [None] if subjects is None else list(bulk.matching(a.subject_id, subjects, conn))
-    for condition in conditions:
-        for number, list_id, valid_from, valid_to, court, case, measures in conn.execute(
-            query if condition is None else query.where(condition)
-        ):
-            ends = OPEN if valid_to is None else _ordinal(valid_to)
-            yield number, Listed(_ordinal(valid_from), ends, _pairs(measures), list_id, court, case)
+    for number, list_id, valid_from, valid_to, court, case, measures in _scoped(conn, query, a.subject_id, subjects):
+        ends = OPEN if valid_to is None else _ordinal(valid_to)
+        yield number, Listed(_ordinal(valid_from), ends, _pairs(measures), list_id, court, case)
+
+
+def _scoped(
+    conn: Connection, query: Select[Any], column: ColumnElement[Any], subjects: Sequence[uuid.UUID] | None
+) -> Iterator[Any]:
+    """The rows of ``query`` for everyone (``subjects`` None), or for ``subjects`` in chunks the
+    store takes as bind parameters (``bulk.matching``)."""
+    if subjects is None:
+        yield from conn.execute(query)
+        return
+    for condition in bulk.matching(column, subjects, conn):
+        yield from conn.execute(query.where(condition))
 
 
 @lru_cache(maxsize=4096)
@@ -335,14 +339,12 @@ def _exemptions(
     """number -> (action, case, day) -> the least reason, of the current exemptions."""
     e, s = Exemption.__table__.c, Subject.__table__.c
     query = select(s.id_number, e.action, e.case_number, e.day, e.reason).join(Subject.__table__, s.id == e.subject_id)
-    conditions = [None] if subjects is None else list(bulk.matching(e.subject_id, subjects, conn))
     found: dict[str, dict[tuple[str, str | None, int], str | None]] = defaultdict(dict)
-    for condition in conditions:
-        for number, action, case, day, reason in conn.execute(query if condition is None else query.where(condition)):
-            key = (action, case, _ordinal(day))
-            before = found[number].get(key)
-            # the store's lookup takes MIN(reason), which passes over NULL
-            found[number][key] = reason if before is None else before if reason is None else min(before, reason)
+    for number, action, case, day, reason in _scoped(conn, query, e.subject_id, subjects):
+        key = (action, case, _ordinal(day))
+        before = found[number].get(key)
+        # the store's lookup takes MIN(reason), which passes over NULL
+        found[number][key] = reason if before is None else before if reason is None else min(before, reason)
     return dict(found)
 
 
@@ -371,10 +373,8 @@ def load(conn: Connection) -> Snapshot:
 def changed(conn: Connection, subjects: frozenset[uuid.UUID]) -> dict[str, Held]:
     """What the index should hold now for each of ``subjects`` (by number)."""
     scope = sorted(subjects)
-    numbers = {}
     s = Subject.__table__.c
-    for condition in bulk.matching(s.id, scope, conn):
-        numbers.update({row.id: row.id_number for row in conn.execute(select(s.id, s.id_number).where(condition))})
+    numbers = {row.id: row.id_number for row in _scoped(conn, select(s.id, s.id_number), s.id, scope)}
     listed: dict[str, list[Listed]] = defaultdict(list)
     for number, entry in _listed_rows(conn, scope):
         listed[number].append(entry)
@@ -446,15 +446,7 @@ class Follower:
             else:
                 if len(snapshot.overlay) + len(subjects) <= self.rebuild_at:
                     overlay = {**snapshot.overlay, **changed(conn, frozenset(subjects))}
-                    fresh = Snapshot(
-                        people=snapshot.people,
-                        organisations=snapshot.organisations,
-                        exempted=snapshot.exempted,
-                        overlay=overlay,
-                        seq=entries[-1].seq,
-                        built_at=snapshot.built_at,
-                    )
-                    self.index.snapshot = fresh
+                    self.index.snapshot = replace(snapshot, overlay=overlay, seq=entries[-1].seq)
                     return len(entries)
             self.index.snapshot = load(conn)
             log.info("index.reloaded", seq=self.index.snapshot.seq, subjects=self.index.snapshot.subjects)

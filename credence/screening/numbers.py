@@ -10,7 +10,7 @@ spaces, non-ASCII, organisations, errors) is left undecided for the caller's exa
 which also owns the precise error message. The rules mirror
 ``credence.model.identifiers.parse_resident_id``: ASCII digits, ISO 7064 MOD 11-2 check
 character, a birth date ``datetime.date`` accepts (years 0001-9999, no future check), and an
-address code ``_address_ever_assigned`` accepts.
+address code ``address_ever_assigned`` accepts.
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from itertools import compress
 import numpy as np
 from stdnum import numdb
 
-from credence.model.identifiers import _address_ever_assigned
+from credence.model.identifiers import address_ever_assigned
 
 # ISO 7064 MOD 11-2 weights 2**(17-i) mod 11 for the 17 body digits.
 _WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int32)
@@ -47,7 +47,7 @@ def _candidates(prefixes: list, prefix: str, found: set[str]) -> None:  # type: 
 
 @cache
 def assigned_table() -> np.ndarray:
-    """A boolean table over 000000..999999: True where ``_address_ever_assigned`` accepts.
+    """A boolean table over 000000..999999: True where ``address_ever_assigned`` accepts.
 
     Every accepted code has a numdb level carrying ``county``, so walking the tree's county
     nodes gives a superset; each candidate is then confirmed by the model's own function, so
@@ -56,7 +56,7 @@ def assigned_table() -> np.ndarray:
     found: set[str] = set()
     _candidates(numdb.get("cn/loc").prefixes, "", found)
     table = np.zeros(1_000_000, dtype=bool)
-    table[[int(code) for code in found if _address_ever_assigned(code)]] = True
+    table[[int(code) for code in found if address_ever_assigned(code)]] = True
     return table
 
 

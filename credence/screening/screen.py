@@ -11,7 +11,7 @@ number check refuses gets its own error in place; the rest of the manifest is an
 """
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -101,9 +101,17 @@ def _members(keys: npt.NDArray[np.int64], query: npt.NDArray[np.int64]) -> npt.N
     return found
 
 
-def screen(index: Index, manifest: Manifest | Sequence[Entry], *, at: datetime) -> Screened:
+def screen(
+    index: Index,
+    manifest: Manifest | Sequence[Entry],
+    *,
+    at: datetime,
+    refused: Mapping[int, FieldError] | None = None,
+) -> Screened:
     """Answer every entry of a manifest on the legal day of ``at`` from the index's snapshot
-    (one snapshot for the whole manifest, so a change landing meanwhile applies to all or none)."""
+    (one snapshot for the whole manifest, so a change landing meanwhile applies to all or none).
+    ``refused`` holds entries the caller refuses before any lookup (an action outside the
+    provider's scope), by position, with their errors."""
     if not isinstance(manifest, Manifest):
         manifest = Manifest.of(manifest)
     snapshot = index.snapshot
@@ -116,22 +124,26 @@ def screen(index: Index, manifest: Manifest | Sequence[Entry], *, at: datetime) 
     refusals: dict[int, FieldError] = {}
     for code, (action, attributes) in enumerate(manifest.requests):
         try:
-            under.append(applicable(action, attributes, measures=index.measures, requests=index.requests)[1])
+            under.append(applicable(action, attributes, measures=index.measures)[1])
         except FieldError as error:
             under.append(None)
             refusals[code] = error
     codes = manifest.codes
-    refused = np.isin(codes, list(refusals)) if refusals else np.zeros(count, dtype=bool)
+    vocabulary_refused = np.isin(codes, list(refusals)) if refusals else np.zeros(count, dtype=bool)
     measured = np.asarray([bool(u) for u in under], dtype=bool)[codes] if count else np.zeros(0, dtype=bool)
     keys, decided = person_keys(manifest.subjects)
     held = _members(snapshot.people.keys, keys) | _members(snapshot.loose, keys)
     # one by one: the refused, the numbers the fast path could not decide, and the people held
-    slow = refused | ~decided | (held & measured)
+    slow = vocabulary_refused | ~decided | (held & measured)
+    refused = refused or {}
+    if refused:
+        slow[list(refused)] = True
     decisions: dict[int, Decision] = {}
     for i in np.flatnonzero(slow).tolist():
         code = int(codes[i])
-        if code in refusals:
-            errors[i] = refusals[code]
+        refusal = refused.get(i) or refusals.get(code)  # the caller's refusal first, as a check's 403 would be
+        if refusal is not None:
+            errors[i] = refusal
             outcomes[i] = REFUSED
             continue
         number = manifest.subjects[i]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from credence.exc import FieldError
-from credence.model.identifiers import ResidentId, _address_ever_assigned, parse_subject
+from credence.model.identifiers import ResidentId, address_ever_assigned, parse_subject
 from credence.screening.numbers import assigned_table, person_key, person_keys
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
@@ -79,7 +79,7 @@ def test_table_agrees_with_the_model_on_every_listed_code_and_random_ones() -> N
     sample = {int(c) for c in CODES} | {int(c) + d for c in CODES for d in (-1, 1) if 0 < int(c) < 999_999}
     sample |= {rng.randrange(1_000_000) for _ in range(20_000)}
     for code in sample:
-        assert table[code] == _address_ever_assigned.__wrapped__(f"{code:06d}"), code
+        assert table[code] == address_ever_assigned.__wrapped__(f"{code:06d}"), code
 
 
 @PROPERTY

@@ -103,11 +103,7 @@ def post_screening(body: ScreeningRequest, request: Request, grant: GrantDep, st
             scope = ", ".join(sorted(grant.actions))
             out_of_scope[i] = FieldError(f"entries.{i}.action", f"this key may ask about {scope}, not {given.action!r}")
         entries.append(Entry(given.subject, given.action, dict(given.attributes)))
-    screened = screen(state.lookup, entries, at=at)
-    for i, error in out_of_scope.items():
-        screened.outcomes[i] = REFUSED
-        screened.errors[i] = error
-        screened.decisions.pop(i, None)
+    screened = screen(state.lookup, entries, at=at, refused=out_of_scope)
     for i, error in list(screened.errors.items()):
         if not error.field.startswith("entries."):
             screened.errors[i] = FieldError(f"entries.{i}.{error.field}", error.reason)
