@@ -48,3 +48,9 @@ class WriterBusyError(CredenceError):
             " or set CREDENCE_WRITER_WAIT=SECONDS to wait for it"
         )
         self.holder = holder
+
+
+class UnavailableError(CredenceError):
+    """The service cannot answer now and a retry may succeed (HTTP 503 with Retry-After)."""
+
+    status = 503

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # seconds between a gate process's reads of the measure-change journal: a change is answered
     # within about this plus the time to re-read the subjects it names (the goal is under 1 s)
     gate_index_poll: float = Field(default=0.2, gt=0, le=0.5)
+    # seconds between a gate process's flushes of its inquiry log: a crash loses at most this much
+    gate_inquiry_flush: float = Field(default=0.1, gt=0, le=0.1)
+    # answers a gate process may hold unrecorded (the store away or slow) before it answers 503
+    gate_inquiry_backlog: int = Field(default=1_000_000, ge=1_000)
     # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
     gate_shared_dir: str = ""
 

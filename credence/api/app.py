@@ -2,8 +2,9 @@
 
 ``credence serve`` runs it through uvicorn's factory import string, once per worker. Each worker
 opens the store as a reader (the serve command migrated it before starting them), keeps its own
-key table and its own in-memory index of active measures (``screening.index``, following the
-store's measure-change journal in a thread), and shares rate-limit buckets with its siblings
+key table, its own in-memory index of active measures (``screening.index``, following the
+store's measure-change journal in a thread) and its own inquiry log (``screening.inquiries``,
+flushed in a thread), and shares rate-limit buckets with its siblings
 through ``CREDENCE_GATE_SHARED_DIR``.
 The OpenAPI page's scripts and styles are served by the app itself (fastapi-offline ships them):
 registries run on closed networks.
@@ -25,6 +26,7 @@ from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
 from credence.api.routers import checks, health, screenings
 from credence.screening.index import open_index
+from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import KeyTable
 from credence.settings import Settings, get_settings
 from credence.store.registry import connect
@@ -49,10 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         buckets = Buckets(shared)
         keys = KeyTable(engine, poll=settings.gate_key_poll)
         index, follower = open_index(engine, poll=settings.gate_index_poll, on_current=metrics.index)
-        app.state.gate = Gate(settings, engine, keys, buckets, index, follower, metrics)
+        inquiries = InquiryLog(
+            engine, flush=settings.gate_inquiry_flush, backlog=settings.gate_inquiry_backlog, on_flush=metrics.flushed
+        )
+        inquiries.start()
+        app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
         try:
             yield
         finally:
+            inquiries.close()  # first: it writes what this process answered
             follower.close()
             buckets.close()
             engine.dispose()

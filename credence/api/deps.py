@@ -13,6 +13,7 @@ from credence.api.errors import RateLimitedError
 from credence.api.metrics import Metrics
 from credence.api.ratelimit import Buckets
 from credence.screening.index import Follower, Index
+from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import Grant, KeyTable
 from credence.settings import Settings
 
@@ -20,7 +21,7 @@ from credence.settings import Settings
 @dataclass
 class Gate:
     """One process's state: the store, the key table, the buckets, the index and what keeps it
-    current, the metrics."""
+    current, the inquiry log, the metrics."""
 
     settings: Settings
     engine: Engine
@@ -28,6 +29,7 @@ class Gate:
     buckets: Buckets
     lookup: Index
     follower: Follower
+    inquiries: InquiryLog
     metrics: Metrics
 
 

@@ -2,7 +2,8 @@
 
 401 unknown, revoked or expired key; 403 an action outside the key's scope; 413 and 415 come
 from ``limits``; 422 a malformed request (pydantic's or the catalogue's vocabulary, through
-``FieldError``); 429 over the provider's rate, with ``Retry-After``; 503 the store is down.
+``FieldError``); 429 over the provider's rate, with ``Retry-After``; 503 the store is down or
+the inquiry log cannot keep up (an answer is never given unrecorded).
 """
 
 import math
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from credence.exc import CredenceError, FieldError
+from credence.exc import CredenceError, FieldError, UnavailableError
 from credence.screening.providers import KeyRefusedError
 
 
@@ -53,6 +54,8 @@ async def _credence(_request: Request, exc: Exception) -> JSONResponse:
         return error(401, exc.detail, None, {"WWW-Authenticate": "Bearer"})
     if isinstance(exc, RateLimitedError):
         return error(429, exc.detail, None, {"Retry-After": str(max(1, math.ceil(exc.wait)))})
+    if isinstance(exc, UnavailableError):
+        return error(503, exc.detail, None, {"Retry-After": "1"})
     if exc.status < 500:
         return error(exc.status, exc.detail, "action" if exc.status == 403 else None)
     raise exc  # a bug: let the server log it

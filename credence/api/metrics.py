@@ -58,6 +58,23 @@ class Metrics:
             "livemin",
         )
 
+        self.inquiries_written = Counter(
+            "credence_gate_inquiries_written",
+            "Answers recorded in the inquiry log (checks and manifest entries).",
+            registry=self.registry,
+        )
+        self.inquiries_waiting = Gauge(
+            "credence_gate_inquiries_waiting",
+            "Answers given and not yet recorded in the inquiry log (the sum over live workers).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.inquiry_flush_failures = Counter(
+            "credence_gate_inquiry_flush_failures",
+            "Flushes of the inquiry log the store refused (their rows are kept and retried).",
+            registry=self.registry,
+        )
+
     def _gauge(self, name: str, documentation: str, mode: Literal["livemin", "livemax"]) -> Gauge:
         return Gauge(f"credence_gate_index_{name}", documentation, registry=self.registry, multiprocess_mode=mode)
 
@@ -67,6 +84,13 @@ class Metrics:
         self.index_bytes.set(snapshot.people.nbytes)
         self.index_version.set(snapshot.seq)
         self.index_current.set(time.time())
+
+    def flushed(self, written: int, waiting: int, failed: bool) -> None:
+        """Publish a flush of this worker's inquiry log."""
+        self.inquiries_written.inc(written)
+        self.inquiries_waiting.set(waiting)
+        if failed:
+            self.inquiry_flush_failures.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -182,6 +182,9 @@ class Ready(BaseModel):
     index_age_seconds: Annotated[
         float, Field(description="Seconds since this process's index last knew it was current.")
     ]
+    inquiries_waiting: Annotated[
+        int, Field(description="Answers this process gave that its inquiry log has not yet recorded.")
+    ]
 
 
 class NotReady(BaseModel):

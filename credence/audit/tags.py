@@ -14,3 +14,4 @@ class EventTag(StrEnum):
     SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh
     PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
     PROVIDER_KEY_REVOKED = "provider.key_revoked"
+    INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -30,6 +30,7 @@ from credence import audit
 from credence.audit.tags import EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.lists.measures import default_requests
+from credence.store.db import stored_instant
 from credence.store.orm import Provider
 
 KEY = re.compile(r"cr_(?P<prefix>[0-9a-f]{10})_(?P<secret>[A-Za-z0-9_-]{43})")
@@ -91,13 +92,8 @@ class ProviderRow:
         return "active"
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands a stored instant back without its zone; every instant here is written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else stored_instant(value)
 
 
 def digest(key: str) -> str:
@@ -187,7 +183,7 @@ def rows(conn: Connection) -> list[ProviderRow]:
             f"cr_{r.key_prefix}_…",
             tuple(r.actions),
             r.rate,
-            _utc(r.created_at),
+            stored_instant(r.created_at),
             _utc_or_none(r.expires_at),
             _utc_or_none(r.revoked_at),
         )

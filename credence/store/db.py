@@ -1,5 +1,6 @@
 """Engines and dialect helpers. SQLite gets WAL and foreign keys on every connection."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,12 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def stored_instant(value: datetime) -> datetime:
+    """An instant read back from the store, UTC-aware: SQLite hands it back without its zone
+    (every instant here is written in UTC), PostgreSQL in the session's zone."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def dialect_of(engine: Engine) -> str:

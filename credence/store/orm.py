@@ -338,3 +338,30 @@ class Provider(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_providers_name", "name"), Index("ix_providers_seq", "seq"))
+
+
+class Inquiry(Base):
+    """The gate's inquiry log: which provider asked about which subject, when, for what action,
+    and what it was told. Append-only (the database refuses UPDATE and DELETE, as for events).
+
+    The subject is kept as the SHA-256 of its canonical number, the key a subject's own look-up
+    (``credence inquiries``, the portal) finds their rows by, whether or not the registry held
+    them when they were asked about. It is a look-up key, not anonymisation: an ID number's space
+    is small enough to search, so this table is as sensitive as ``subjects``. ``number_sha256``
+    is NULL for a manifest entry whose number could not be read. Each flush of a gate process
+    writes one ``batch`` and one ``inquiry.batch`` event naming it.
+    """
+
+    __tablename__ = "inquiries"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    batch: Mapped[uuid.UUID] = mapped_column(Uuid)
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    number_sha256: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]]
+    decision: Mapped[str] = mapped_column(String(16))  # allowed | restricted | refused
+    reference: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime]  # the instant asked about
+    asked_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_inquiries_number_sha256", "number_sha256"),)

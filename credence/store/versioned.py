@@ -11,12 +11,13 @@ nothing writes nothing, and no version is ever rewritten.
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Connection, Table, bindparam, delete, select, union_all
 
 from credence.store import bulk
+from credence.store.db import stored_instant
 from credence.store.orm import Base
 
 Row = dict[str, Any]
@@ -36,10 +37,6 @@ def _table(model: type[Base]) -> Table:
     if not isinstance(table, Table):  # pragma: no cover - every model maps one table
         raise TypeError(f"{model.__name__} does not map a table")
     return table
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def columns(model: type[Base]) -> tuple[str, ...]:
@@ -107,7 +104,7 @@ def replace(
     stale = [c.old for c in changes if c.old is not None]
     if stale:
         # a version derived at this very instant was never visible to anyone: it is not history
-        kept = [(*(r[n] for n in names), r["derived_at"], now) for r in stale if _utc(r["derived_at"]) != now]
+        kept = [(*(r[n] for n in names), r["derived_at"], now) for r in stale if stored_instant(r["derived_at"]) != now]
         bulk.insert_rows(conn, history, (*names, "derived_at", "superseded_at"), kept)
         conn.execute(delete(table).where(table.c.id == bindparam("b_id")), [{"b_id": r["id"]} for r in stale])
     bulk.insert_rows(conn, model, (*names, "derived_at"), [(*(r[n] for n in names), now) for r in fresh])

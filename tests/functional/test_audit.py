@@ -33,6 +33,7 @@ def test_the_stored_tags_never_change() -> None:
         "SCORE_INTERVAL": "score.interval",
         "PROVIDER_KEY_ISSUED": "provider.key_issued",
         "PROVIDER_KEY_REVOKED": "provider.key_revoked",
+        "INQUIRY_BATCH": "inquiry.batch",
     }
 
 

@@ -28,7 +28,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Over the key's rate limit",
         "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
     },
-    503: {"model": ErrorResponse, "description": "The registry's store is unavailable"},
+    503: {
+        "model": ErrorResponse,
+        "description": "The registry's store is unavailable, or the inquiry log cannot keep up",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    },
 }
 
 
@@ -60,10 +64,14 @@ def answer(decision: Decision) -> CheckAnswer:
 async def post_check(request: CheckRequest, grant: GrantDep, state: GateDep) -> CheckAnswer:
     """May this subject do this action now? The answer is allowed or restricted, with a reference,
     the legal basis and where to appeal; the same shape for a subject the registry has never seen.
+    Every answer is recorded in the inquiry log (who asked, about whom, the answer).
     (Async: the index is in memory, and the thread pool's hop would cost more than the check.)"""
     if request.action in default_requests():  # an unknown action is the vocabulary's 422, not a 403
         grant.require(request.action)
-    at = instant(request.at, datetime.now(UTC))
-    decision = state.lookup(request.subject, request.action, dict(request.attributes), at=at)
+    now = datetime.now(UTC)
+    at = instant(request.at, now)
+    attributes = dict(request.attributes)
+    decision = state.lookup(request.subject, request.action, attributes, at=at)
+    state.inquiries.record(grant.provider, request.subject, request.action, attributes, decision, at=at, asked_at=now)
     log.info("gate.check", provider=str(grant.provider), action=request.action, decision=str(decision.outcome))
     return answer(decision)

@@ -40,6 +40,7 @@ def readyz(state: GateDep) -> Ready | JSONResponse:
         index_version=snapshot.seq,
         index_subjects=snapshot.subjects,
         index_age_seconds=round(state.follower.age, 3),
+        inquiries_waiting=state.inquiries.waiting,
     )
 
 

@@ -21,7 +21,7 @@ from credence.api.routers.checks import ERRORS, instant
 from credence.api.schemas import MAX_ENTRIES, ScreeningAnswer, ScreeningRequest
 from credence.exc import CredenceError, FieldError
 from credence.lists.measures import default_requests
-from credence.screening.screen import REFUSED, RESTRICTED, Entry, Screened, screen
+from credence.screening.screen import REFUSED, RESTRICTED, Entry, Manifest, Screened, screen
 
 router = APIRouter(tags=["gate"])
 log = logs.get_logger(__name__)
@@ -90,10 +90,12 @@ def _lines(screened: Screened) -> Iterator[bytes]:
 def post_screening(body: ScreeningRequest, request: Request, grant: GrantDep, state: GateDep) -> Response:
     """Screen a manifest (up to 100,000 entries) at one instant: each entry is answered as
     `POST /v1/checks` would answer it, in the same order, in the same shape for known and
-    unknown subjects. The whole manifest counts as one request against the key's rate."""
+    unknown subjects. The whole manifest counts as one request against the key's rate; every
+    entry is recorded in the inquiry log, the refused ones included."""
     if len(body.entries) > MAX_ENTRIES:
         raise ManifestTooLargeError(f"entries: expected at most {MAX_ENTRIES:,}, got {len(body.entries):,}")
-    at = instant(body.at, datetime.now(UTC))
+    now = datetime.now(UTC)
+    at = instant(body.at, now)
     vocabulary = default_requests()
     out_of_scope: dict[int, FieldError] = {}
     entries: list[Entry] = []
@@ -103,10 +105,12 @@ def post_screening(body: ScreeningRequest, request: Request, grant: GrantDep, st
             scope = ", ".join(sorted(grant.actions))
             out_of_scope[i] = FieldError(f"entries.{i}.action", f"this key may ask about {scope}, not {given.action!r}")
         entries.append(Entry(given.subject, given.action, dict(given.attributes)))
-    screened = screen(state.lookup, entries, at=at, refused=out_of_scope)
+    manifest = Manifest.of(entries)
+    screened = screen(state.lookup, manifest, at=at, refused=out_of_scope)
     for i, error in list(screened.errors.items()):
         if not error.field.startswith("entries."):
             screened.errors[i] = FieldError(f"entries.{i}.{error.field}", error.reason)
+    state.inquiries.record_screening(grant.provider, manifest, screened, at=at, asked_at=now)
     restricted = int((screened.outcomes == RESTRICTED).sum())
     log.info("gate.screening", provider=str(grant.provider), entries=len(screened), restricted=restricted)
     if NDJSON in request.headers.get("accept", ""):

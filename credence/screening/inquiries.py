@@ -1,0 +1,307 @@
+"""The gate's inquiry log: every check and every manifest entry, which provider asked about whom,
+when, for what, and the answer and reference it was given (issue 8, DESIGN P8).
+
+Written off the request path: a route hands its answers to ``InquiryLog.record`` or
+``record_screening`` (an append under a lock, nothing more; a manifest is kept whole and turned
+into rows later), and a thread flushes what has gathered at least every ``flush`` seconds, and
+once more on ``close``. A flush is one transaction: the rows, in one bulk insert, and one
+``inquiry.batch`` event naming the batch with counts only (never a number). The work of a flush
+(canonical numbers, their SHA-256, the rows) is done in that thread, not the request's.
+
+What a crash loses: a process killed outright (SIGKILL, power) loses what it answered since its
+last flush, at most ``flush`` seconds of answers plus the flush under way; a process stopped
+(SIGTERM, the server's shutdown) loses nothing, since ``close`` flushes. A flush that fails (the
+store away, SQLite busy past its timeout) keeps its rows and is retried on the next tick; when
+``backlog`` entries wait unwritten, the gate refuses to answer (503) rather than answer
+unrecorded.
+
+The log takes no writer lock: it touches no derived state, and a load holding the lock for
+minutes must not stop the gate recording. On SQLite its inserts wait on the database's own write
+lock, as any writer's do.
+"""
+
+import hashlib
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from credence import audit, logs
+from credence.audit.tags import EventTag
+from credence.exc import FieldError, UnavailableError
+from credence.model.identifiers import parse_subject
+from credence.screening.check import Decision, Outcome
+from credence.screening.numbers import person_keys
+from credence.screening.screen import REFUSED, RESTRICTED, Manifest, Screened
+from credence.store import bulk
+from credence.store.db import stored_instant
+from credence.store.orm import Inquiry, Provider
+
+log = logs.get_logger(__name__)
+ACTOR = "credence serve (inquiry log)"
+COLUMNS = (
+    "batch",
+    "provider_id",
+    "number_sha256",
+    "action",
+    "attributes",
+    "decision",
+    "reference",
+    "at",
+    "asked_at",
+)
+DECISIONS = {0: "allowed", RESTRICTED: "restricted", REFUSED: "refused"}
+
+
+class InquiryLogFullError(UnavailableError):
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"the inquiry log cannot keep up ({waiting:,} answers wait to be recorded); try again")
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    provider: uuid.UUID
+    subject: str
+    action: str
+    attributes: dict[str, Any]
+    decision: str
+    reference: str
+    at: datetime
+    asked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Screening:
+    provider: uuid.UUID
+    manifest: Manifest
+    screened: Screened
+    at: datetime
+    asked_at: datetime
+
+
+def digest(number: str) -> str:
+    """The look-up key of a canonical subject number."""
+    return hashlib.sha256(number.encode("ascii")).hexdigest()
+
+
+def number_of(subject: str) -> str | None:
+    """The canonical number of a subject as asked, or None when it cannot be read."""
+    try:
+        return parse_subject(subject, field="subject").number
+    except FieldError:
+        return None
+
+
+def _digests(subjects: Sequence[str]) -> list[str | None]:
+    """Each subject's look-up key; the canonical resident IDs of a manifest (nearly all of it)
+    are recognised in one numpy pass, the rest parsed one by one."""
+    _, decided = person_keys(subjects)
+    found: list[str | None] = []
+    for subject, canonical in zip(subjects, decided.tolist(), strict=True):
+        number = subject if canonical else number_of(subject)
+        found.append(digest(number) if number is not None else None)
+    return found
+
+
+def _rows(piece: _Check | _Screening, batch: uuid.UUID) -> Iterator[tuple[Any, ...]]:
+    if isinstance(piece, _Check):
+        number = number_of(piece.subject)
+        yield (
+            batch,
+            piece.provider,
+            digest(number) if number is not None else None,
+            piece.action,
+            piece.attributes,
+            piece.decision,
+            piece.reference,
+            piece.at,
+            piece.asked_at,
+        )
+        return
+    manifest, screened = piece.manifest, piece.screened
+    digests = _digests(manifest.subjects)
+    for i, (code, outcome) in enumerate(zip(manifest.codes.tolist(), screened.outcomes.tolist(), strict=True)):
+        action, attributes = manifest.requests[code]
+        refused = outcome == REFUSED
+        yield (
+            batch,
+            piece.provider,
+            digests[i],
+            action,
+            attributes,
+            DECISIONS[outcome],
+            None if refused else screened.reference(i),
+            piece.at,
+            piece.asked_at,
+        )
+
+
+def _size(piece: _Check | _Screening) -> int:
+    return 1 if isinstance(piece, _Check) else len(piece.manifest)
+
+
+@dataclass
+class InquiryLog:
+    """One gate process's inquiry log (``start`` it; ``close`` flushes what is left)."""
+
+    engine: Engine
+    flush: float = 0.1
+    backlog: int = 1_000_000
+    written: int = 0  # entries recorded in the store by this process
+    batches: int = 0
+    failures: int = 0  # flushes that failed and were retried
+    # called after every flush with (entries written, entries waiting, whether it failed)
+    on_flush: Callable[[int, int, bool], None] | None = None
+    _pending: list[_Check | _Screening] = field(default_factory=list)
+    _waiting: int = 0  # entries in _pending and in the flush under way
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Answers given and not yet recorded."""
+        return self._waiting
+
+    def record(
+        self,
+        provider: uuid.UUID,
+        subject: str,
+        action: str,
+        attributes: dict[str, Any],
+        decision: Decision,
+        *,
+        at: datetime,
+        asked_at: datetime,
+    ) -> None:
+        """Log one check's answer (the route's call; never blocks on the store)."""
+        answer = "restricted" if decision.outcome is Outcome.RESTRICTED else "allowed"
+        self._add(_Check(provider, subject, action, attributes, answer, decision.reference, at, asked_at))
+
+    def record_screening(
+        self, provider: uuid.UUID, manifest: Manifest, screened: Screened, *, at: datetime, asked_at: datetime
+    ) -> None:
+        """Log every entry of a screened manifest, the refused ones included."""
+        self._add(_Screening(provider, manifest, screened, at, asked_at))
+
+    def _add(self, piece: _Check | _Screening) -> None:
+        size = _size(piece)
+        with self._lock:
+            if self._waiting + size > self.backlog:
+                raise InquiryLogFullError(self._waiting)
+            self._pending.append(piece)
+            self._waiting += size
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="credence-inquiries", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread and write what is left (the server's shutdown)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if not self.flush_now() and self._waiting:
+            log.error("inquiries.lost_at_shutdown", entries=self._waiting)
+
+    def _run(self) -> None:
+        while True:
+            started = time.monotonic()
+            self.flush_now()
+            if self._stop.wait(max(0.0, self.flush - (time.monotonic() - started))):
+                return
+
+    def flush_now(self) -> bool:
+        """Write what has gathered in one transaction; False if the store refused (kept for
+        the next try)."""
+        with self._lock:
+            pieces, self._pending = self._pending, []
+        if not pieces:
+            return True
+        try:
+            count = self._write(pieces)
+        except Exception as error:  # the store away or busy: keep the rows, in order, for the next tick
+            with self._lock:
+                self._pending[:0] = pieces
+            self.failures += 1
+            log.warning("inquiries.flush_failed", error=type(error).__name__, waiting=self._waiting)
+            self._flushed(0, failed=True)
+            return False
+        with self._lock:
+            self._waiting -= count
+        self.written += count
+        self.batches += 1
+        self._flushed(count, failed=False)
+        return True
+
+    def _flushed(self, count: int, *, failed: bool) -> None:
+        if self.on_flush is not None:
+            self.on_flush(count, self._waiting, failed)
+
+    def _write(self, pieces: list[_Check | _Screening]) -> int:
+        batch = uuid.uuid4()
+        rows = [row for piece in pieces for row in _rows(piece, batch)]
+        decisions = Counter(row[5] for row in rows)
+        providers = Counter(str(row[1]) for row in rows)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            bulk.insert_rows(conn, Inquiry, COLUMNS, rows)
+            audit.record(
+                conn,
+                tag=EventTag.INQUIRY_BATCH,
+                subject=None,
+                actor=ACTOR,
+                data={
+                    "batch": str(batch),
+                    "inquiries": len(rows),
+                    "decisions": dict(sorted(decisions.items())),
+                    "providers": dict(sorted(providers.items())),
+                    "first_asked_at": min(piece.asked_at for piece in pieces).isoformat(),
+                    "last_asked_at": max(piece.asked_at for piece in pieces).isoformat(),
+                },
+                now=now,
+            )
+        return len(rows)
+
+
+# reading ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One inquiry about a subject, as the subject is shown it."""
+
+    asked_at: datetime
+    provider: str
+    action: str
+    attributes: dict[str, Any]
+    decision: str
+    reference: str | None
+    at: datetime
+
+
+def about(conn: Connection, subject: str, *, limit: int | None = None) -> list[Asked]:
+    """Who asked about ``subject`` (an exact ID number or credit code), newest first.
+
+    Raises:
+        FieldError: ``subject`` is not a valid number.
+    """
+    number = parse_subject(subject, field="id_number").number
+    i, p = Inquiry.__table__.c, Provider.__table__.c
+    query = (
+        select(i.asked_at, p.name, i.action, i.attributes, i.decision, i.reference, i.at)
+        .join_from(Inquiry, Provider, i.provider_id == p.id)
+        .where(i.number_sha256 == digest(number))
+        .order_by(i.asked_at.desc(), i.id.desc())
+        .limit(limit)
+    )
+    return [
+        Asked(stored_instant(asked_at), provider, action, attributes, decision, reference, stored_instant(at))
+        for asked_at, provider, action, attributes, decision, reference, at in conn.execute(query)
+    ]
