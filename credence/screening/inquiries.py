@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -124,22 +125,22 @@ def _rows(piece: _Check | _Screening, batch: uuid.UUID) -> Iterator[tuple[Any, .
             piece.asked_at,
         )
         return
+    # column by column, zipped: a Python loop per entry cost more than the manifest's screening
     manifest, screened = piece.manifest, piece.screened
-    digests = _digests(manifest.subjects)
-    for i, (code, outcome) in enumerate(zip(manifest.codes.tolist(), screened.outcomes.tolist(), strict=True)):
-        action, attributes = manifest.requests[code]
-        refused = outcome == REFUSED
-        yield (
-            batch,
-            piece.provider,
-            digests[i],
-            action,
-            attributes,
-            DECISIONS[outcome],
-            None if refused else screened.reference(i),
-            piece.at,
-            piece.asked_at,
-        )
+    requests = [manifest.requests[code] for code in manifest.codes.tolist()]
+    outcomes = screened.outcomes.tolist()
+    references = screened.references()
+    yield from zip(
+        repeat(batch),
+        repeat(piece.provider),
+        _digests(manifest.subjects),
+        (action for action, _ in requests),
+        (attributes for _, attributes in requests),
+        map(DECISIONS.__getitem__, outcomes),
+        (None if outcome == REFUSED else reference for outcome, reference in zip(outcomes, references, strict=True)),
+        repeat(piece.at),
+        repeat(piece.asked_at),
+    )
 
 
 def _size(piece: _Check | _Screening) -> int:

@@ -27,6 +27,8 @@ from credence.screening.index import NOTHING, Index, in_force
 from credence.screening.numbers import person_keys
 
 ALLOWED, RESTRICTED, REFUSED = 0, 1, 2
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_DASHES = [8, 12, 16, 20]  # where a UUID's text puts its dashes, among its 32 hex digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +52,21 @@ class Screened:
     def __len__(self) -> int:
         return int(self.outcomes.size)
 
-    def reference(self, i: int) -> str:
-        """Entry ``i``'s reference: its decision's, or a random UUID (version 4) of its own."""
-        decided = self.decisions.get(i)
-        if decided is not None:
-            return decided.reference
-        raw = bytearray(self.randoms[16 * i : 16 * i + 16])
-        raw[6] = (raw[6] & 0x0F) | 0x40
-        raw[8] = (raw[8] & 0x3F) | 0x80
-        text = raw.hex()
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    def references(self) -> list[str]:
+        """Every entry's reference: its decision's, or a random UUID (version 4) of its own, made
+        for the whole manifest at once (one string format per entry cost more than screening)."""
+        raw = np.frombuffer(self.randoms, dtype=np.uint8).reshape(-1, 16)
+        version = raw.copy()
+        version[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+        version[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+        digits = np.empty((len(raw), 32), dtype=np.uint8)
+        digits[:, 0::2] = _HEX[version >> 4]
+        digits[:, 1::2] = _HEX[version & 0x0F]
+        text = np.insert(digits, _DASHES, ord("-"), axis=1).tobytes().decode("ascii")
+        found = [text[36 * i : 36 * i + 36] for i in range(len(raw))]
+        for i, decided in self.decisions.items():
+            found[i] = decided.reference
+        return found
 
 
 @dataclass(frozen=True, slots=True)

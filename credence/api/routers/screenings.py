@@ -45,7 +45,7 @@ def _refused(i: int, error: FieldError) -> dict[str, Any]:
     }
 
 
-def entry_answer(screened: Screened, i: int) -> dict[str, Any]:
+def entry_answer(screened: Screened, references: list[str], i: int) -> dict[str, Any]:
     """Entry ``i``'s answer as ``ScreenedEntry`` says: only what a check may say."""
     outcome = int(screened.outcomes[i])
     if outcome == REFUSED:
@@ -59,7 +59,7 @@ def entry_answer(screened: Screened, i: int) -> dict[str, Any]:
     return {
         "index": i,
         "decision": "restricted" if restricted else "allowed",
-        "reference": screened.reference(i),
+        "reference": references[i],
         "legal_basis_title": basis,
         "appeal": decided.appeal if restricted and decided is not None else None,
         "caller_notice": notice,
@@ -68,9 +68,12 @@ def entry_answer(screened: Screened, i: int) -> dict[str, Any]:
 
 
 def _lines(screened: Screened) -> Iterator[bytes]:
+    references = screened.references()
     for start in range(0, len(screened), CHUNK):
         stop = min(start + CHUNK, len(screened))
-        text = "".join(json.dumps(entry_answer(screened, i), ensure_ascii=False) + "\n" for i in range(start, stop))
+        text = "".join(
+            json.dumps(entry_answer(screened, references, i), ensure_ascii=False) + "\n" for i in range(start, stop)
+        )
         yield text.encode()
 
 
@@ -115,5 +118,8 @@ def post_screening(body: ScreeningRequest, request: Request, grant: GrantDep, st
     log.info("gate.screening", provider=str(grant.provider), entries=len(screened), restricted=restricted)
     if NDJSON in request.headers.get("accept", ""):
         return StreamingResponse(_lines(screened), media_type=NDJSON)
-    results = ",".join(json.dumps(entry_answer(screened, i), ensure_ascii=False) for i in range(len(screened)))
+    references = screened.references()
+    results = ",".join(
+        json.dumps(entry_answer(screened, references, i), ensure_ascii=False) for i in range(len(screened))
+    )
     return Response(f'{{"results":[{results}]}}'.encode(), media_type="application/json")
