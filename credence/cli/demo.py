@@ -138,6 +138,9 @@ def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | 
             f"  curl -s {base}/v1/checks -H 'Authorization: Bearer {issued.key}' "
             f"-H 'Content-Type: application/json' -d '{body}'"
         )
+    if restricted is not None:
+        lines.append("  # then, who asked the gate about that resident (the inquiry log):")
+        lines.append(f"  {CLI} inquiries {restricted}")
     return lines
 
 

@@ -254,7 +254,8 @@ def test_demo_fresh_on_postgres_starts_on_an_empty_database_and_refuses_a_full_o
 
 def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path: Path) -> None:
     """``make demo`` runs ``demo --serve``: after the city, a demo key and curl lines for a listed
-    and an unlisted resident, then the gate itself; each line answers as its comment says."""
+    and an unlisted resident, then the gate itself; each line answers as its comment says, and
+    the printed ``credence inquiries`` line shows the check."""
     import signal
     import time
 
@@ -297,6 +298,14 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
         for why, line in curls:
             done = subprocess.run(shlex.split(line), capture_output=True, text=True, timeout=30, check=True)  # noqa: S603
             assert json.loads(done.stdout)["decision"] == why.rsplit(" ", 1)[1]
+        asked = re.search(r"^  # then, who asked .*\n  (\S+credence inquiries \S+)$", printed, re.MULTILINE)
+        assert asked, printed
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+    # the gate recorded the listed resident's check; the printed line shows it
+    shown = subprocess.run(  # noqa: S603
+        shlex.split(asked[1]), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "demo-airline-and-railway" in shown
+    assert "restricted" in shown
