@@ -168,6 +168,9 @@ class RulebookSpec(Strict):
     rules: list[Rule] = []
     redlist: Redlist | None = None
     lists: list[ListRule] = []
+    # the legal profiles (rules/profiles/<name>.yaml) it must satisfy: `credence rulebook lint`
+    # checks them; loading does not, so a rulebook that fails one still loads and scores
+    profiles: list[Slug] = []
 
     @model_validator(mode="after")
     def _bands_tile_the_scale(self) -> "RulebookSpec":
