@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import demo, inquiries, inspect, providers, registry, serve
+from credence.cli import demo, inquiries, inspect, providers, registry, rulebook, serve
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -58,6 +58,7 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
 app.command("inquiries")(inquiries.inquiries)
+app.add_typer(rulebook.rulebook, name="rulebook")
 
 
 def main() -> None:

@@ -197,13 +197,14 @@ def obsolescence(book: LoadedRulebook, ctx: Context, params: Obsolescence) -> It
         extra = _extension_months(listing, ctx.catalogue)
         for duration in listing.durations:
             if duration.term is None or extra is None:
-                counts = "until a deletion event, with no end date" if duration.term is None else "with no end"
+                counts = "until a deletion event, with no end date" if duration.term is None else "with no end date"
             elif duration.term.total_months + extra > 12 * years:
                 counts = f"for up to {_years(duration.term.total_months + extra)} with extensions"
             else:
                 continue
             yield Finding(
-                f"list {listing.id}", {"counts": f"{counts} where {duration.when}", "limit": f"{years} years"}
+                f"list {listing.id}",
+                {"counts": f"{counts} (listings where {duration.when})", "limit": f"{years} years"},
             )
 
 
