@@ -58,8 +58,14 @@ def evaluate(node: exp.Expr, row: Mapping[str, Any]) -> Any:
         case exp.Not():
             value = evaluate(node.this, row)
             return None if value is None else not value
-        case exp.Is():
-            return evaluate(node.this, row) is None
+        case exp.Is():  # IS NULL, IS TRUE, IS FALSE: never NULL itself
+            value, against = evaluate(node.this, row), evaluate(node.expression, row)
+            return value is against
+        case exp.If():  # IF(condition, then, else); CASE's branches are read by CASE below
+            if evaluate(node.this, row) is True:
+                return evaluate(node.args["true"], row)
+            otherwise = node.args.get("false")
+            return evaluate(otherwise, row) if otherwise is not None else None
         case exp.Between():
             value, low, high = (evaluate(node.args[k], row) for k in ("this", "low", "high"))
             return None if None in (value, low, high) else bool(low <= value <= high)

@@ -70,12 +70,12 @@ def driven(book: LoadedRulebook, measures: tuple[MeasureLike, ...]) -> list[Driv
     spec = book.book
     lists = {rule.id for rule in spec.lists}
     found = []
-    for measure in measures:
+    for measure in measures:  # one measure may follow from several: each is checked
         if attached := sorted(measure.lists & lists):
             found.append(Driven(measure, f"list {', '.join(attached)}", automated=False))
-        elif spec.redlist and spec.redlist.id in measure.lists:
+        if spec.redlist and spec.redlist.id in measure.lists:
             found.append(Driven(measure, f"redlist {spec.redlist.id} (grades {', '.join(spec.redlist.grades)})", True))
-        elif grades := sorted(measure.grades.get(spec.scheme, ())):
+        if grades := sorted(measure.grades.get(spec.scheme, ())):
             found.append(Driven(measure, f"grade {', '.join(grades)}", automated=True))
     return found
 
@@ -327,7 +327,8 @@ def legal_basis_everywhere(book: LoadedRulebook, ctx: Context, params: LegalBasi
     parts += [(f"list {r.id}", "the list", r.legal_basis) for r in spec.lists]
     if spec.redlist:
         parts.append((f"list {spec.redlist.id}", "the redlist", spec.redlist.legal_basis))
-    parts += [(f"measure {d.measure.id}", "the measure", d.measure.legal_basis) for d in driven(book, ctx.measures)]
+    measures = {d.measure.id: d.measure for d in driven(book, ctx.measures)}
+    parts += [(f"measure {m.id}", "the measure", m.legal_basis) for m in measures.values()]
     for where, part, basis in parts:
         if basis.strip().lower() in missing:
             yield Finding(where, {"part": part, "legal_basis": basis})

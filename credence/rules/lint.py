@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from credence.exc import RulebookError
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.rules.checks import Context, MeasureLike
 from credence.rules.loader import LoadedRulebook
-from credence.rules.profiles import Profile, named
+from credence.rules.profiles import Profile, shipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,14 @@ class Violation:
 
 
 def declared(book: LoadedRulebook) -> list[Profile]:
-    """The profiles a rulebook names in ``profiles:``."""
-    return [named(name) for name in book.book.profiles]
+    """The profiles a rulebook names in ``profiles:``; an unknown name is refused with the file."""
+    known = shipped()
+    for name in book.book.profiles:
+        if name not in known:
+            raise RulebookError(
+                f"{book.file}: profiles: unknown legal profile {name!r}; expected one of {', '.join(known)}"
+            )
+    return [known[name] for name in book.book.profiles]
 
 
 def lint(

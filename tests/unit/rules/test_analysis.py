@@ -53,6 +53,12 @@ def value(text: str, **row: Any) -> Any:
         ("x + 1", {}, None),
         ("kind = 'traffic_offence'", {"kind": "traffic_offence"}, True),
         ("TRUE AND NULL", {}, None),
+        ("full_security IS TRUE", {"full_security": True}, True),
+        ("full_security IS TRUE", {}, False),
+        ("full_security IS NOT NULL", {}, False),
+        ("IF(ground = 1, 10, 20)", {"ground": 2}, 20),
+        ("IF(ground = 1, 10)", {"ground": 2}, None),
+        ("IF(ground = 1, 10)", {"ground": 1}, 10),
     ],
 )
 def test_evaluate(text: str, row: dict[str, Any], expected: Any) -> None:

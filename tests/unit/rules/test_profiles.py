@@ -147,6 +147,21 @@ def test_a_restriction_on_a_redlist_fails_gdpr() -> None:
     ]
 
 
+def test_a_measure_on_a_list_and_a_grade_is_checked_on_both() -> None:
+    both = Measure(
+        "both",
+        "notice",
+        "civic",
+        legal_basis="none",
+        lists=frozenset({"dishonest-judgment-defaulters"}),
+        grades={"national-defaulters": frozenset({"D"})},
+    )
+    assert [v.message for v in violations(NATIONAL, "gdpr", measures=(both,))] == [
+        "both (notice) follows from grade D, computed without a deciding authority's decision or a human review step"
+    ]
+    assert [v.where for v in violations(NATIONAL, "credence", measures=(both,))] == ["measure both"]  # once
+
+
 def test_restrictions_from_a_court_decision_and_rewards_from_a_grade_pass_gdpr() -> None:
     assert violations(NATIONAL, "gdpr") == []
     assert violations(RONGCHENG, "gdpr") == []
@@ -433,6 +448,19 @@ def test_a_good_profile_file_loads_and_an_unknown_name_is_refused() -> None:
     assert profiles.load_text(PROFILE, file="demo.yaml").checks[0].spec.id == "limit"
     with pytest.raises(RulebookError, match="unknown legal profile 'eu'; expected one of credence, eu-ai-act"):
         profiles.named("eu")
+
+
+def test_a_rulebook_naming_an_unknown_profile_is_refused_by_lint_not_by_load() -> None:
+    def typo(data: dict[str, Any]) -> None:
+        data["profiles"] = ["gdpr", "eu-ai"]
+
+    loaded = book(RONGCHENG, typo)
+    with pytest.raises(RulebookError) as refused:
+        declared(loaded)
+    assert str(refused.value) == (
+        "rongcheng-credit/1.0.yaml: profiles: unknown legal profile 'eu-ai'; "
+        "expected one of credence, eu-ai-act, fcra, gdpr, spc-2017"
+    )
 
 
 def test_loading_does_not_lint() -> None:
