@@ -64,15 +64,16 @@ class Driven:
     measure: MeasureLike
     via: str
     automated: bool
+    listing: ListRule | None = None  # the list it attaches to, when it follows from one
 
 
 def driven(book: LoadedRulebook, measures: tuple[MeasureLike, ...]) -> list[Driven]:
     spec = book.book
-    lists = {rule.id for rule in spec.lists}
     found = []
     for measure in measures:  # one measure may follow from several: each is checked
-        if attached := sorted(measure.lists & lists):
-            found.append(Driven(measure, f"list {', '.join(attached)}", automated=False))
+        for listing in spec.lists:
+            if listing.id in measure.lists:
+                found.append(Driven(measure, f"list {listing.id}", automated=False, listing=listing))
         if spec.redlist and spec.redlist.id in measure.lists:
             found.append(Driven(measure, f"redlist {spec.redlist.id} (grades {', '.join(spec.redlist.grades)})", True))
         if grades := sorted(measure.grades.get(spec.scheme, ())):
@@ -149,17 +150,26 @@ def same_context(book: LoadedRulebook, ctx: Context, _params: NoParams) -> Itera
 
 class LegalEffect(Params):
     effects: list[str] = Field(["restrict", "notice"], min_length=1)
+    # the record kinds that are a deciding authority's decision on one case: a list made from
+    # any other kind (every traffic offence, say) is as automatic as a grade
+    decision_kinds: list[str] = Field(["defaulter_listing_decision"], min_length=1)
 
 
 @check("human_decision_for_legal_effect", LegalEffect, "measure", "effect", "via")
 def human_decision(book: LoadedRulebook, ctx: Context, params: LegalEffect) -> Iterator[Finding]:
-    """A measure with legal effect follows from the score, not from a decision record."""
+    """A measure with legal effect follows from the score, or from a list whose entries come from
+    records that are no one's decision."""
     for link in driven(book, ctx.measures):
-        if link.automated and link.measure.effect in params.effects:
-            yield Finding(
-                f"measure {link.measure.id}",
-                {"measure": link.measure.id, "effect": str(link.measure.effect), "via": link.via},
-            )
+        if link.measure.effect not in params.effects:
+            continue
+        via = link.via
+        if link.listing is not None:
+            if link.listing.decision_kind in params.decision_kinds:
+                continue
+            via = f"{link.via} (from {link.listing.decision_kind} records, which are no one's decision)"
+        yield Finding(
+            f"measure {link.measure.id}", {"measure": link.measure.id, "effect": str(link.measure.effect), "via": via}
+        )
 
 
 class Obsolescence(Params):

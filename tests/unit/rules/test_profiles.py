@@ -147,6 +147,25 @@ def test_a_restriction_on_a_redlist_fails_gdpr() -> None:
     ]
 
 
+def test_a_list_made_from_records_that_are_no_ones_decision_fails_gdpr() -> None:
+    def from_fare_evasion(data: dict[str, Any]) -> None:  # every fare dodger listed, with no one deciding
+        listing(data).update(
+            decision_kind="fare_evasion", key="train_number", ground="train_number", court="train_number"
+        )
+        listing(data)["excluded_when"] = None
+        listing(data)["durations"] = [{"when": "TRUE", "term": {"years": 1}}]
+        listing(data)["extension"] = None
+        listing(data)["binds"] = []
+
+    found = violations(NATIONAL, "gdpr", from_fare_evasion)
+    assert len(found) == len([m for m in default_measures() if m.effect in ("restrict", "notice")])
+    assert found[0].line() == (
+        "national-defaulters/2017.yaml: measure no-flights: gdpr/automated-decision (GDPR, Art. 22(1)): "
+        "no-flights (restrict) follows from list dishonest-judgment-defaulters (from fare_evasion records, "
+        "which are no one's decision), computed without a deciding authority's decision or a human review step"
+    )
+
+
 def test_a_measure_on_a_list_and_a_grade_is_checked_on_both() -> None:
     both = Measure(
         "both",
