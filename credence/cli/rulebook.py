@@ -51,16 +51,25 @@ def _profiles(book: LoadedRulebook, given: list[Profile]) -> list[Profile]:
 def lint(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="rulebook files or folders of them; default: the shipped rulebooks", show_default=False),
+        typer.Argument(
+            metavar="[PATH]...",
+            help="rulebook files or folders of them (default: the shipped rulebooks)",
+            show_default=False,
+        ),
     ] = None,
     profile: Annotated[
         list[str] | None,
-        typer.Option(help="a legal profile, by name or file; repeatable; default: those each rulebook names"),
+        typer.Option(
+            metavar="NAME", help="a legal profile, by name or file; repeatable (default: those each rulebook names)"
+        ),
     ] = None,
     day: Annotated[
         date | None,
         typer.Option(
-            "--today", parser=calendar_day("--today"), help=f"the day of the check ({DAY_HELP}); default: today"
+            "--today",
+            parser=calendar_day("--today"),
+            metavar="DAY",
+            help=f"the day of the check, {DAY_HELP} (default today)",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the rulebooks, profiles and violations as JSON")] = False,
