@@ -52,7 +52,7 @@ def lint(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             help="rulebook files or folders of them (default: the shipped rulebooks)",
             show_default=False,
         ),
