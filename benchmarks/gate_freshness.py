@@ -327,6 +327,7 @@ def run(kind: str, people: int, count: int, workers: int, probes: int) -> Figure
                     if (n + 1) % 100 == 0:
                         print(f"[{kind}] {n + 1} changes, p99 so far {quantile(figures.both, 0.99):.3f} s")
                 figures.load_end = loadavg()
+                gate.client.close()
         finally:
             engine.dispose()
     return figures

@@ -85,7 +85,11 @@ def gate(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gate]:
         key = add_provider(engine, "property", ACTIONS, rate="100000/s")
         with serve(engine, tmp_path, workers=2) as served:
             # one clock for every example: transaction times keep moving forward in the shared store
-            yield Gate(served, key, Registry(engine, tmp_path, now=FEED_START))
+            made = Gate(served, key, Registry(engine, tmp_path, now=FEED_START))
+            try:
+                yield made
+            finally:
+                made.client.close()
 
 
 def person(number: str, serial: int) -> str:
