@@ -65,7 +65,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from stdnum.cn import ric
 
 from credence.ingest.mapping import load_mapping
@@ -242,8 +243,19 @@ class Figures:
     probe: list[float] = field(default_factory=list)
     flips: int = 0
     violations: int = 0
+    logged: int | None = None  # rows in the gate's inquiry log at the end (None: no such table)
     load_start: str = ""
     load_end: str = ""
+
+
+def inquiries(engine: Engine) -> int | None:
+    """Rows in the gate's inquiry log (table ``inquiries``, from migration 0007), so a run says
+    whether the gate it measured was recording every check."""
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM inquiries")).scalar_one())
+    except SQLAlchemyError:
+        return None
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -328,6 +340,7 @@ def run(kind: str, people: int, count: int, workers: int, probes: int) -> Figure
                         print(f"[{kind}] {n + 1} changes, p99 so far {quantile(figures.both, 0.99):.3f} s")
                 figures.load_end = loadavg()
                 gate.client.close()
+            figures.logged = inquiries(engine)  # the server has stopped: its log is flushed
         finally:
             engine.dispose()
     return figures
@@ -359,6 +372,8 @@ def main() -> None:
             f"{statistics.median(f.probe) * 1000:7.1f}/{rt99 * 1000:<7.1f}  {p99 / poll:8.2f} {p99 / rt99:10.1f}  "
             f"{statistics.median(f.ingest) * 1000:13.1f} {f.flips:6} {f.violations:4}  {f.load_start} -> {f.load_end}"
         )
+    for kind, f in results.items():
+        print(f"{kind}: inquiry log {'absent' if f.logged is None else f'{f.logged:,} rows'}")
     print(f"loadavg at end: {loadavg()}")
     if any(f.violations for f in results.values()):
         raise SystemExit("a check answered restricted after both workers had followed the change")
