@@ -3,9 +3,10 @@ screening and the library's ``check()`` agree, on SQLite and on PostgreSQL.
 
 One ``credence serve --workers 2`` per store serves every example of the test. Each example is a
 generated history (``test_gate_index.gate_histories``: listings, extensions, deletions,
-amendments, retractions, court exemptions, an organisation binding its legal representative)
-written through the real ingest path under ID numbers, credit code and record ids of its own, so
-examples do not interfere in the shared registry. After every batch the test waits until the
+amendments, retractions, court exemptions, an organisation binding its legal representative;
+only those in which some row decides a listing) written through the real ingest path under ID
+numbers, credit code and record ids of its own, so examples do not interfere in the shared
+registry (800 examples at most per server: a shrink that long would stop on running out). After every batch the test waits until the
 gate's oldest live worker has applied the newest journal entry (``/metrics``,
 ``credence_gate_index_version``, the least among live workers); then, at instants around the
 batches and on the days the history names, every subject and request is asked three ways: one
