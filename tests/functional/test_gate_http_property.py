@@ -6,15 +6,15 @@ generated history (``test_gate_index.gate_histories``: listings, extensions, del
 amendments, retractions, court exemptions, an organisation binding its legal representative;
 only those in which some row decides a listing) written through the real ingest path under ID
 numbers, credit code and record ids of its own, so examples do not interfere in the shared
-registry (800 examples at most per server: a shrink that long would stop on running out). After every batch the test waits until the
-gate's oldest live worker has applied the newest journal entry (``/metrics``,
-``credence_gate_index_version``, the least among live workers); then, at instants around the
-batches and on the days the history names, every subject and request is asked three ways: one
-``POST /v1/checks`` each (a fresh connection each, so both workers answer), one
-``POST /v1/screenings`` manifest per instant, and ``check(..., at=..., known_at=now)`` in
-process. The wire answers (decision, legal basis title, appeal, caller notice; not the random
-reference) must be the same, and the same as the library decision rendered as the gate renders
-it (``routers.checks.answer``).
+registry (800 examples at most per server: a shrink that long would stop on running out). After
+every batch the test waits until the gate's oldest live worker has applied the newest journal
+entry (``/metrics``, ``credence_gate_index_version``, the least among live workers); then, at
+instants around the batches and on the days the history names, every subject and request is
+asked three ways: one ``POST /v1/checks`` each (a fresh connection each, so both workers
+answer), one ``POST /v1/screenings`` manifest per instant, and ``check(..., at=...,
+known_at=now)`` in process. The wire answers (decision, legal basis title, appeal, caller
+notice; not the random reference) must be the same, and the same as the library decision
+rendered as the gate renders it (``routers.checks.answer``).
 """
 
 import itertools
