@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shared = Path(settings.gate_shared_dir) / "buckets" if settings.gate_shared_dir else None
         buckets = Buckets(shared)
         keys = KeyTable(engine, poll=settings.gate_key_poll)
+        keys.start()
         index, follower = open_index(engine, poll=settings.gate_index_poll, on_current=metrics.index)
         inquiries = InquiryLog(
             engine, flush=settings.gate_inquiry_flush, backlog=settings.gate_inquiry_backlog, on_flush=metrics.flushed
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             inquiries.close()  # first: it writes what this process answered
+            keys.close()
             follower.close()
             buckets.close()
             engine.dispose()

@@ -26,12 +26,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from credence import audit
+from credence import audit, logs
 from credence.audit.tags import EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.lists.measures import default_requests
 from credence.store.db import stored_instant
 from credence.store.orm import Provider
+
+log = logs.get_logger(__name__)
 
 KEY = re.compile(r"cr_(?P<prefix>[0-9a-f]{10})_(?P<secret>[A-Za-z0-9_-]{43})")
 DEFAULT_RATE = 100.0  # checks per second
@@ -214,10 +216,13 @@ class _Key:
 class KeyTable:
     """Every key the registry holds, cached in this process and refreshed when it may be stale.
 
-    Before answering, the table reads ``max(seq)`` of ``providers`` if it last did so more than
-    ``poll`` seconds ago, and reloads the keys only when that number moved. So each gate process
-    costs the store one indexed read per ``poll`` seconds while busy (none while idle), and a key
-    revoked in any process is refused by every process within ``poll`` seconds of the commit.
+    Started (``start``, as the gate does), a thread reads ``max(seq)`` of ``providers`` every
+    ``poll`` seconds and reloads the keys only when that number moved, so ``authenticate`` reads
+    memory alone and never waits on the store on the event loop: each gate process costs the store
+    one indexed read per ``poll`` seconds, and a key revoked in any process is refused by every
+    process within ``poll`` seconds (plus that read) of the commit. If the store does not answer,
+    the table keeps the keys it has and the thread tries again at the next poll. Not started (a
+    table used once), ``authenticate`` refreshes first when ``poll`` seconds have passed.
     Expiry needs no refresh: it is compared with the request's time.
     """
 
@@ -229,14 +234,37 @@ class KeyTable:
         self._keys: dict[str, _Key] = {}
         self._checked = float("-inf")
         self._lock = threading.Lock()
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def refresh(self) -> None:
-        """Re-read the keys if ``poll`` seconds have passed and the table changed."""
-        if self.clock() - self._checked < self.poll:
+    def start(self) -> None:
+        """Load the keys now, then keep them current in a background thread."""
+        self.refresh(force=True)
+        self._thread = threading.Thread(target=self._run, name="credence-keys", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.refresh(force=True)
+            except Exception as error:  # the store may be briefly away; the keys held keep answering
+                self.failures += 1
+                log.warning("keys.refresh_failed", error=type(error).__name__)
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-read the keys if the table changed, when ``poll`` seconds have passed (or ``force``)."""
+        if not force and self.clock() - self._checked < self.poll:
             return
         with self._lock:
             started = self.clock()
-            if started - self._checked < self.poll:
+            if not force and started - self._checked < self.poll:
                 return  # another thread refreshed while this one waited
             with self.engine.connect() as conn:
                 version = int(conn.execute(select(func.coalesce(func.max(Provider.seq), 0))).scalar_one())
@@ -257,7 +285,8 @@ class KeyTable:
 
     def authenticate(self, key: str | None, *, now: datetime) -> Grant:
         """The grant of a live key, or ``KeyRefusedError``."""
-        self.refresh()
+        if self._thread is None:
+            self.refresh()
         found = KEY.fullmatch(key or "")
         entry = self._keys.get(found["prefix"]) if found else None
         given = hashlib.sha256((key or "").encode("utf-8", "replace")).digest()
