@@ -21,6 +21,7 @@ import credence
 from credence import logs
 from credence.api import errors
 from credence.api.deps import Gate
+from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(checks.router)
     app.include_router(screenings.router)
+    app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     manifests = {"/v1/screenings": settings.gate_max_manifest_body}
     app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests)
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too

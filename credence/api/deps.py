@@ -52,10 +52,16 @@ async def authenticated(
 ) -> Grant:
     """The caller's grant: a live key (401 otherwise) within its rate (429 otherwise).
 
-    Async, like the check route: everything here is in memory but for the key table's change
-    counter, one indexed read every ``CREDENCE_GATE_KEY_POLL``; a sync dependency would cost a
-    hop to the thread pool on every request, more than the check itself."""
-    grant = state.keys.authenticate(credentials.credentials if credentials else None, now=datetime.now(UTC))
+    Async, like the check route: everything here is in memory (the key table is kept current by
+    its own thread); a sync dependency would cost a hop to the thread pool on every request, more
+    than the check itself."""
+    return admit(state, credentials.credentials if credentials else None)
+
+
+def admit(state: Gate, key: str | None) -> Grant:
+    """The grant of ``key`` (``KeyRefusedError`` before any of its rate is spent), then one check
+    of its rate (``RateLimitedError``); the route's dependency and ``api.fast`` both admit here."""
+    grant = state.keys.authenticate(key, now=datetime.now(UTC))
     wait = state.buckets.take(grant.provider, grant.rate, time.monotonic())
     if wait > 0:
         raise RateLimitedError(wait)

@@ -48,6 +48,11 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _credence(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CredenceError)  # noqa: S101
+    return refusal(exc)
+
+
+def refusal(exc: CredenceError) -> JSONResponse:
+    """The answer to a ``CredenceError`` (raised again if it is not a refusal but a fault)."""
     if isinstance(exc, FieldError):
         return error(422, exc.detail, exc.field)
     if isinstance(exc, KeyRefusedError):

@@ -109,6 +109,23 @@ def test_an_unknown_subject_is_allowed_in_the_same_shape(gate: Gate) -> None:
     assert unknown["reference"] != known["reference"]
 
 
+def test_the_fast_path_answers_as_the_route_does(gate: Gate) -> None:
+    """``api.fast`` takes ``Bearer <key>``; a lowercase ``bearer`` goes through FastAPI's route.
+    The two answer alike: the same status, headers and answer, and the same refusals."""
+    bodies = [flight(), flight(STRANGER), rail("G", "second"), {"subject": DEBTOR, "action": "phone_call"}]
+    keys = [gate.airline, gate.airline, gate.railway, gate.carrier]
+    for body, key in [*zip(bodies, keys, strict=True), (flight(), gate.railway), (rail("G", "galley"), gate.railway)]:
+        fast = httpx.post(f"{gate.served.base}/v1/checks", json=body, headers={"Authorization": f"Bearer {key}"})
+        route = httpx.post(f"{gate.served.base}/v1/checks", json=body, headers={"Authorization": f"bearer {key}"})
+        assert fast.status_code == route.status_code, (body, fast.text, route.text)
+        assert sorted(k for k in fast.headers if k != "date") == sorted(k for k in route.headers if k != "date")
+        assert fast.headers["content-type"] == route.headers["content-type"] == "application/json"
+        answered, routed = fast.json(), route.json()
+        answered.pop("reference", None)
+        routed.pop("reference", None)
+        assert answered == routed, body
+
+
 def test_known_and_unknown_subjects_take_comparable_time(gate: Gate) -> None:
     taken: dict[str, list[float]] = {DEBTOR: [], STRANGER: []}
     with httpx.Client(base_url=gate.served.base, headers={"Authorization": f"Bearer {gate.airline}"}) as client:

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from credence import logs
-from credence.api.deps import GateDep, GrantDep
+from credence.api.deps import Gate, GateDep, GrantDep
 from credence.api.schemas import CheckAnswer, CheckRequest, ErrorResponse
 from credence.exc import FieldError
 from credence.lists.measures import default_requests
 from credence.model.time import legal_instant
 from credence.screening.check import Decision, Outcome
+from credence.screening.providers import Grant
 
 router = APIRouter(tags=["gate"])
 log = logs.get_logger(__name__)
@@ -66,6 +67,12 @@ async def post_check(request: CheckRequest, grant: GrantDep, state: GateDep) -> 
     the legal basis and where to appeal; the same shape for a subject the registry has never seen.
     Every answer is recorded in the inquiry log (who asked, about whom, the answer).
     (Async: the index is in memory, and the thread pool's hop would cost more than the check.)"""
+    return check(state, grant, request)
+
+
+def check(state: Gate, grant: Grant, request: CheckRequest) -> CheckAnswer:
+    """The check once the caller is admitted and the body is a ``CheckRequest``: this route's and
+    ``api.fast``'s (which answers most checks without FastAPI's routing), so the two cannot differ."""
     if request.action in default_requests():  # an unknown action is the vocabulary's 422, not a 403
         grant.require(request.action)
     now = datetime.now(UTC)
