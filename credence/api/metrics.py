@@ -75,6 +75,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        # each label set's child, looked up once: ``labels()`` costs more than the count itself
+        self._counted: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request and its time."""
+        children = self._counted.get((method, route, status))
+        if children is None:
+            children = self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
+            self._counted[method, route, status] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
     def _gauge(self, name: str, documentation: str, mode: Literal["livemin", "livemax"]) -> Gauge:
         return Gauge(f"credence_gate_index_{name}", documentation, registry=self.registry, multiprocess_mode=mode)
 
@@ -126,5 +138,4 @@ class Measured:
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"] if scope["method"] in METHODS else "other"
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.metrics.observe(method, route, status, time.perf_counter() - started)
