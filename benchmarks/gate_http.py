@@ -6,7 +6,7 @@ Needs wrk (Debian: ``apt-get install -y wrk``). The load generator shares the ma
 with the server: say so with the figures. A run with any non-2xx answer is invalid.
 
     .venv/bin/python benchmarks/gate_http.py [--people N] [--duration S] [--workers 1,2]
-        [--server uvicorn,granian] [--cache DIR] [--rebuild]
+        [--server uvicorn,uvicorn-h11,granian] [--cache DIR] [--rebuild]
 
 The registry, its feeds and the provider key are kept in ``--cache`` and reused (cheap re-runs).
 Figures and what they mean: BENCHMARKS.md, "The gate".
@@ -108,9 +108,10 @@ def free_port() -> int:
 
 def command(server: str, target: str, port: int, workers: int) -> list[str]:
     app = "credence.api.app:create_app" if target == "gate" else "bare_app:create_app"
-    if server == "uvicorn":
+    if server.startswith("uvicorn"):  # uvicorn: httptools and uvloop when installed; uvicorn-h11: never
+        pure = ["--http", "h11", "--loop", "asyncio"] if server == "uvicorn-h11" else []
         return [str(BIN / "uvicorn"), app, "--factory", "--port", str(port), "--workers", str(workers),
-                "--no-access-log", "--log-level", "warning"]  # fmt: skip
+                "--no-access-log", "--log-level", "warning", *pure]  # fmt: skip
     return [str(BIN / "granian"), "--interface", "asgi", "--factory", "--port", str(port), "--workers",
             str(workers), "--no-access-log", "--log-level", "warning", app]  # fmt: skip
 
@@ -189,7 +190,8 @@ def main() -> None:
                     f"{server:8} {workers:7} {t:6} {r['rps']:9.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['non2xx']:6.0f}"
                 )
             print(f"  ratios: rps gate/bare {got['gate']['rps'] / max(got['bare']['rps'], 1):.3f}, "
-                  f"p99 gate/bare {got['gate']['p99'] / got['bare']['p99']:.2f}")  # fmt: skip
+                  f"p99 gate/bare {got['gate']['p99'] / got['bare']['p99']:.2f}; "
+                  f"loadavg {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
     print("loadavg at end:", Path("/proc/loadavg").read_text().strip())
 
 
