@@ -10,6 +10,7 @@ The OpenAPI page's scripts and styles are served by the app itself (fastapi-offl
 registries run on closed networks.
 """
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
+        # the app, the catalogue and the index are built once: out of every full collection, which
+        # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds
+        gc.freeze()
         try:
             yield
         finally:
