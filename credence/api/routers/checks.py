@@ -1,6 +1,7 @@
 """``POST /v1/checks``: may this subject do this action now? Allowed or restricted, and nothing
 a provider may not see (DESIGN P8)."""
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,5 +81,6 @@ def check(state: Gate, grant: Grant, request: CheckRequest) -> CheckAnswer:
     attributes = dict(request.attributes)
     decision = state.lookup(request.subject, request.action, attributes, at=at)
     state.inquiries.record(grant.provider, request.subject, request.action, attributes, decision, at=at, asked_at=now)
-    log.info("gate.check", provider=str(grant.provider), action=request.action, decision=str(decision.outcome))
+    if log.isEnabledFor(logging.INFO):  # structlog builds the event before the level drops it: 9 µs a check
+        log.info("gate.check", provider=str(grant.provider), action=request.action, decision=str(decision.outcome))
     return answer(decision)
