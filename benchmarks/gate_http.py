@@ -128,10 +128,26 @@ def wrk(port: int, script: Path, duration: int) -> dict[str, float]:
         return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {"rps": float(rps.group(1)) if rps else 0.0, "p50": ms("50"), "p99": ms("99"),
+            "requests": float(done.group(1)) if done else 0.0,
             "non2xx": float(bad.group(1)) if bad else 0.0, "socket_errors": 1.0 if errors else 0.0}  # fmt: skip
+
+
+def cpu_seconds(group: int) -> float:
+    """User and system CPU seconds of every live process in process group ``group`` (the server
+    and its workers): CPU per request holds on a busy machine where requests per second do not."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # after the name: state, ppid, pgrp, ...; utime and stime at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def measure(
@@ -156,7 +172,10 @@ def measure(
                     raise SystemExit(f"{server} {target} did not start")
                 time.sleep(0.3)
             wrk(port, script, 2)  # warm-up
-            return wrk(port, script, duration)
+            before = cpu_seconds(proc.pid)
+            got = wrk(port, script, duration)
+            got["cpu_us"] = (cpu_seconds(proc.pid) - before) / max(got["requests"], 1) * 1e6
+            return got
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
@@ -181,15 +200,17 @@ def main() -> None:
     script = args.cache.resolve() / "checks.lua"
     script.write_text(LUA % (bodies, key))
     print(f"{len(numbers)} bodies, listed share {share:.4f}; wrk -t2 -c64 on the same 2 cores")
-    print("server   workers target  req/s     p50 ms  p99 ms  non2xx")
+    print("server      workers target  req/s     p50 ms  p99 ms  non2xx  server CPU us/req")
     for server in args.server.split(","):
         for workers in map(int, args.workers.split(",")):
             got = {t: measure(server, t, workers, env, script, args.duration) for t in ("bare", "gate")}
             for t, r in got.items():
                 print(
-                    f"{server:8} {workers:7} {t:6} {r['rps']:9.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['non2xx']:6.0f}"
+                    f"{server:11} {workers:7} {t:6} {r['rps']:9.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['non2xx']:6.0f}"
+                    f"  {r['cpu_us']:7.0f}"
                 )
             print(f"  ratios: rps gate/bare {got['gate']['rps'] / max(got['bare']['rps'], 1):.3f}, "
+                  f"CPU per request bare/gate {got['bare']['cpu_us'] / max(got['gate']['cpu_us'], 1e-9):.3f}, "
                   f"p99 gate/bare {got['gate']['p99'] / got['bare']['p99']:.2f}; "
                   f"loadavg {Path('/proc/loadavg').read_text().split()[0]}")  # fmt: skip
     print("loadavg at end:", Path("/proc/loadavg").read_text().strip())
