@@ -22,10 +22,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from credence.exc import UnavailableError
+
 SLOT = struct.Struct("<16sdd")  # provider id, tokens, last refill (monotonic seconds)
 SLOTS = 4096
 SIZE = SLOT.size * SLOTS
 EMPTY = bytes(16)
+
+
+class ClosedError(UnavailableError):
+    """The buckets were closed: the worker is stopping, and a server may still be finishing a
+    request it had read (HTTP 503 with Retry-After)."""
 
 
 class Buckets:
@@ -67,6 +74,8 @@ class Buckets:
         the seconds until one is available."""
         burst = max(1.0, rate)
         key = provider.bytes
+        if self._map.closed:
+            raise ClosedError("the gate is stopping; try again")
         with self._held():
             offset = self._slot(key)
             stored, tokens, last = SLOT.unpack_from(self._map, offset)
