@@ -1,6 +1,6 @@
 """``create_app(settings)``: the gate's FastAPI application.
 
-``credence serve`` runs it through uvicorn's factory import string, once per worker. Each worker
+``credence serve`` runs it through the server's factory import string, once per worker. Each worker
 opens the store as a reader (the serve command migrated it before starting them), keeps its own
 key table, its own in-memory index of active measures (``screening.index``, following the
 store's measure-change journal in a thread) and its own inquiry log (``screening.inquiries``,
