@@ -110,21 +110,28 @@ def _digests(subjects: Sequence[str]) -> list[str | None]:
     return found
 
 
-def _rows(piece: _Check | _Screening, batch: uuid.UUID) -> Iterator[tuple[Any, ...]]:
-    if isinstance(piece, _Check):
-        number = number_of(piece.subject)
-        yield (
-            batch,
-            piece.provider,
-            digest(number) if number is not None else None,
-            piece.action,
-            piece.attributes,
-            piece.decision,
-            piece.reference,
-            piece.at,
-            piece.asked_at,
-        )
-        return
+def _rows(pieces: Sequence[_Check | _Screening], batch: uuid.UUID) -> Iterator[tuple[Any, ...]]:
+    """The rows of a flush, in the order the answers were given. The single checks' numbers are
+    keyed together, as a manifest's are."""
+    singles = iter(_digests([piece.subject for piece in pieces if isinstance(piece, _Check)]))
+    for piece in pieces:
+        if isinstance(piece, _Check):
+            yield (
+                batch,
+                piece.provider,
+                next(singles),
+                piece.action,
+                piece.attributes,
+                piece.decision,
+                piece.reference,
+                piece.at,
+                piece.asked_at,
+            )
+        else:
+            yield from _manifest_rows(piece, batch)
+
+
+def _manifest_rows(piece: _Screening, batch: uuid.UUID) -> Iterator[tuple[Any, ...]]:
     # column by column, zipped: a Python loop per entry cost more than the manifest's screening
     manifest, screened = piece.manifest, piece.screened
     requests = [manifest.requests[code] for code in manifest.codes.tolist()]
@@ -247,7 +254,7 @@ class InquiryLog:
 
     def _write(self, pieces: list[_Check | _Screening]) -> int:
         batch = uuid.uuid4()
-        rows = [row for piece in pieces for row in _rows(piece, batch)]
+        rows = list(_rows(pieces, batch))
         decisions = Counter(row[5] for row in rows)
         providers = Counter(str(row[1]) for row in rows)
         now = datetime.now(UTC)
