@@ -9,34 +9,40 @@ Two parts, each against a baseline measured in the same run:
    and against a Python dict of the same number of int keys to None (measured with
    ``tracemalloc`` on a tenth of them and scaled, the int objects included; a real dict would
    also hold a value per key: the issue's "about 800 MB per worker" for 10 million). Also the build time.
-2. Load from a store. ``--store-people`` (default 500,000) listed people written straight into
-   the ``subjects`` and ``active_measures`` tables of a fresh SQLite registry (seven measures
-   each, as the shipped catalogue gives a court listing), then ``screening.index.load`` timed
-   against a bare fetch of the same rows (``SELECT`` of the columns it reads, every row into
-   Python). Printed: the ratio load / bare and the load rate, from which a 10-million load is
-   extrapolated (stated as such).
+2. Load from a store. ``--store-people`` (default 10,000,000) listed people written straight
+   into the ``subjects`` and ``active_measures`` tables of a registry (bulk SQL: the registry's
+   own writers would take hours), a tenth of them on a second listing, a fifth of the listings
+   with an end day, each listing carrying the court list's first ``--measures`` measures (all
+   13 by default), and 1,000 listed organisations. The store is cached by its shape: SQLite in
+   a file under ``--cache``, PostgreSQL in the database of ``--pg`` (``--pg-drop`` drops it
+   after). Timed, best of ``--rounds``: ``screening.index.load``, against a bare fetch in the
+   same round (the DBAPI cursor's plain tuples of one row per listing, its first measure's, no
+   grouping). Printed: seconds, people per second, the ratio to the bare fetch, and the arrays'
+   bytes per person.
 
-    .venv/bin/python benchmarks/gate_index.py
-    .venv/bin/python benchmarks/gate_index.py --people 1000000 --store-people 100000
+    .venv/bin/python benchmarks/gate_index.py --people 0 --store-people 10000000 --measures 3
+    .venv/bin/python benchmarks/gate_index.py --people 0 --store-people 200000 --stores both --pg-drop
 """
 
 import argparse
+import os
 import random
-import tempfile
+import sqlite3
 import time
 import tracemalloc
-import uuid
-from datetime import UTC, date, datetime
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, Engine, text
 
 from credence.lists.measures import Effect, default_measures
 from credence.screening import index as gate_index
-from credence.store.orm import ActiveMeasure, Subject
 from credence.store.registry import open_registry
 
 console = Console()
@@ -52,8 +58,13 @@ def case(n: int, rng: random.Random) -> str:
     return f"({2015 + n % 11})苏{n % COURT_COUNT:04d}执{rng.randint(1, 99_999)}号"
 
 
-def listed_measures() -> list[tuple[str, str]]:
-    return sorted((m.id, m.action) for m in default_measures() if m.effect is not Effect.REWARD and LIST in m.lists)
+def listed_measures() -> list[tuple[str, str, str]]:
+    """(measure, action, effect) of the court's list in the shipped catalogue (13)."""
+    return sorted(
+        (m.id, m.action, m.effect.value)
+        for m in default_measures()
+        if m.effect is not Effect.REWARD and LIST in m.lists
+    )
 
 
 def keys(count: int, rng: random.Random) -> list[int]:
@@ -64,7 +75,7 @@ def keys(count: int, rng: random.Random) -> list[int]:
 
 def memory(people: int, seed: int) -> None:
     rng = random.Random(seed)
-    measures = frozenset(listed_measures())
+    measures = frozenset((m, a) for m, a, _ in listed_measures())
     start = date(2020, 1, 1).toordinal()
     chosen = keys(people, rng)
     started = time.perf_counter()
@@ -101,97 +112,262 @@ def memory(people: int, seed: int) -> None:
     )
 
 
-def store(count: int, seed: int) -> None:
-    rng = random.Random(seed)
-    measures = listed_measures()
-    with tempfile.TemporaryDirectory() as work:
-        engine = open_registry(f"sqlite:///{Path(work) / 'registry.db'}")
-        now = datetime(2026, 12, 1, tzinfo=UTC)
+# the store -------------------------------------------------------------------------------------
+
+_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_CHECKS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+NOW = "2026-12-01 00:00:00.000000"
+
+
+def resident_ids(count: int, seed: int) -> list[str]:
+    """``count`` distinct valid resident IDs (the check character computed), in random order."""
+    rng = np.random.default_rng(seed)
+    keys = np.unique(rng.integers(11 * 10**15, 66 * 10**15, size=int(count * 1.01) + 100, dtype=np.int64))
+    keys = rng.permutation(keys)[:count]
+    digits = (keys[:, None] // (10 ** np.arange(16, -1, -1, dtype=np.int64))) % 10
+    check = _CHECKS[(digits @ _WEIGHTS) % 11]
+    raw = np.concatenate([(digits + 48).astype(np.uint8), check[:, None]], axis=1).tobytes().decode()
+    return [raw[i : i + 18] for i in range(0, len(raw), 18)]
+
+
+def uuid_hex(count: int) -> list[str]:
+    raw = os.urandom(16 * count).hex()
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+
+
+def shape(people: int, measures: int, seed: int) -> str:
+    return f"people{people}-measures{measures}-seed{seed}-v1"
+
+
+def seed_sqlite(path: Path, people: int, measures: int, seed: int) -> None:
+    """A SQLite registry (migrated by ``open_registry``) of ``people`` listed people, a tenth of
+    them on a second listing, a fifth of the listings with an end day, each listing carrying the
+    court list's first ``measures`` measures; and 1,000 listed organisations."""
+    engine = open_registry(f"sqlite:///{path}")
+    engine.dispose()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4000000;")
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('subjects', 'active_measures')"
+    ).fetchall()
+    db.execute("BEGIN")
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    ids = uuid_hex(people + 1000)
+    numbers = resident_ids(people, seed) + [f"91320505MA{n:07d}X" for n in range(1000)]
+    kinds = ["person"] * people + ["organisation"] * 1000
+    db.executemany(
+        "INSERT INTO subjects (id, id_number, kind, birth_date, address_code, created_at)"
+        " VALUES (?, ?, ?, NULL, substr(?, 1, 6), ?)",
+        ((i, n, k, n, NOW) for i, n, k in zip(ids, numbers, kinds, strict=True)),
+    )
+    del ids, numbers, kinds
+    db.execute("CREATE TEMP TABLE bench_measures (measure_id TEXT, action TEXT, effect TEXT)")
+    db.executemany("INSERT INTO bench_measures VALUES (?, ?, ?)", listed_measures()[:measures])
+    listing = (
+        "SELECT id, lower(hex(randomblob(16))), date('2020-01-01', '+' || (rowid * {m} % 2000) || ' days'),"
+        " CASE WHEN rowid % 5 = {e} THEN date('2020-01-01', '+' || (rowid * {m} % 2000 + 1826) || ' days') END,"
+        f" 'People''s Court no. ' || (rowid % {COURT_COUNT}),"
+        " '(' || (2015 + rowid % 11) || ')苏' || printf('%04d', rowid % 3000) || '执'"
+        " || (abs(random()) % 99999 + 1) || '号'"
+        " FROM subjects"
+    )
+    db.execute("CREATE TEMP TABLE bench_listings (subject_id, listing_id, day, until, court, case_number)")
+    db.execute(f"INSERT INTO bench_listings {listing.format(m=1, e=0)}")
+    db.execute(f"INSERT INTO bench_listings {listing.format(m=7, e=1)} WHERE rowid % 10 = 3")
+    db.execute(
+        "INSERT INTO active_measures (id, subject_id, measure_id, action, effect, valid_from, valid_to,"
+        " listed_subject_id, listing_id, list_id, listing_start, court, case_number, legal_basis, derived_at)"
+        " SELECT lower(hex(randomblob(16))), l.subject_id, m.measure_id, m.action, m.effect, l.day, l.until,"
+        f" l.subject_id, l.listing_id, '{LIST}', l.day, l.court, l.case_number, 'benchmark', '{NOW}'"
+        " FROM bench_listings AS l CROSS JOIN bench_measures AS m"
+    )
+    for _, sql in indexes:
+        db.execute(sql)
+    db.execute("COMMIT")
+    db.close()
+
+
+def sqlite_store(cache: Path, people: int, measures: int, seed: int) -> tuple[Engine, str]:
+    """The cached SQLite store of this shape (seeded first if missing)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"gate-index-{shape(people, measures, seed)}.db"
+    note = "cached"
+    if not path.exists():
         started = time.perf_counter()
-        with engine.begin() as conn:
-            for lo in range(0, count, 50_000):
-                subjects, rows = [], []
-                for n in range(lo, min(count, lo + 50_000)):
-                    body = f"320505{1960 + n % 40}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-                    number = body + ("0123456789X"[n % 11])  # the check is not what is measured here
-                    sid, listing = uuid.uuid4(), uuid.uuid4()
-                    subjects.append(
-                        {
-                            "id": sid,
-                            "id_number": number,
-                            "kind": "person",
-                            "birth_date": None,
-                            "address_code": "320505",
-                            "created_at": now,
-                        }
-                    )
-                    day, number_of_case = date(2020, 1, 1 + n % 28), case(n, rng)
-                    for measure_id, action in measures:
-                        rows.append(
-                            {
-                                "id": uuid.uuid4(),
-                                "subject_id": sid,
-                                "measure_id": measure_id,
-                                "action": action,
-                                "effect": "restrict",
-                                "valid_from": day,
-                                "valid_to": None,
-                                "listed_subject_id": sid,
-                                "listing_id": listing,
-                                "list_id": LIST,
-                                "listing_start": day,
-                                "court": court(n),
-                                "case_number": number_of_case,
-                                "legal_basis": "benchmark",
-                                "derived_at": now,
-                            }
-                        )
-                conn.execute(insert(Subject), subjects)
-                conn.execute(insert(ActiveMeasure), rows)
-        written = time.perf_counter() - started
-        console.print(f"store: {count:,} people, {count * len(measures):,} active measures written in {written:.1f} s")
-        a = ActiveMeasure.__table__.c
-        bare_query = select(
-            Subject.id_number,
-            a.listing_id,
-            a.listing_start,
-            a.list_id,
-            a.valid_from,
-            a.valid_to,
-            a.court,
-            a.case_number,
-            a.measure_id,
-            a.action,
-        ).join(Subject, Subject.id == a.subject_id)
-        rounds = []
-        for _ in range(3):
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-                started = time.perf_counter()
-                fetched = len(conn.execute(bare_query).all())
-                bare = time.perf_counter() - started
-                started = time.perf_counter()
-                snapshot = gate_index.load(conn)
-                loaded = time.perf_counter() - started
-            rounds.append((bare, loaded))
-        bare, loaded = min(r[0] for r in rounds), min(r[1] for r in rounds)
-        engine.dispose()
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        seed_sqlite(partial, people, measures, seed)
+        partial.rename(path)
+        note = f"seeded in {time.perf_counter() - started:.0f} s"
+    return open_registry(f"sqlite:///{path}"), note
+
+
+def postgres_store(url: str, people: int, measures: int, seed: int) -> tuple[Engine, str]:
+    """The PostgreSQL store of this shape in the database of ``url`` (created, and seeded unless
+    it holds this shape already: the table ``bench_shape`` says which)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    admin = base.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    wanted = shape(people, measures, seed)
+    with psycopg.connect(admin, autocommit=True) as db:
+        if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            with psycopg.connect(f"{base.replace('postgresql+psycopg', 'postgresql')}/{name}") as found:
+                held = found.execute("SELECT to_regclass('bench_shape') IS NOT NULL").fetchone()
+                if held and held[0] and found.execute("SELECT shape FROM bench_shape").fetchone() == (wanted,):
+                    return open_registry(url), "cached"
+            db.execute(f'DROP DATABASE "{name}"')
+        db.execute(f'CREATE DATABASE "{name}"')
+    engine = open_registry(url)
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    db = raw.driver_connection
+    assert db is not None  # noqa: S101
+    with db.cursor() as cur:
+        cur.execute("CREATE TABLE bench_shape (shape text)")
+        secondary = cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('subjects', 'active_measures')"
+            " AND indexname LIKE 'ix_%%'"
+        ).fetchall()
+        for index_name, _ in secondary:
+            cur.execute(f'DROP INDEX "{index_name}"')
+        ids = uuid_hex(people + 1000)
+        numbers = resident_ids(people, seed) + [f"91320505MA{n:07d}X" for n in range(1000)]
+        with cur.copy("COPY subjects (id, id_number, kind, address_code, created_at) FROM STDIN") as copy:
+            for n, (sid, number) in enumerate(zip(ids, numbers, strict=True)):
+                copy.write_row((sid, number, "person" if n < people else "organisation", number[:6], NOW))
+        del ids, numbers
+        cur.execute("CREATE TEMP TABLE bench_measures (k int, measure_id text, action text, effect text)")
+        cur.executemany(
+            "INSERT INTO bench_measures VALUES (%s, %s, %s, %s)",
+            [(k, *m) for k, m in enumerate(listed_measures()[:measures])],
+        )
+        listing = (
+            "SELECT id, gen_random_uuid(), DATE '2020-01-01' + (n * {m} % 2000)::int,"
+            " CASE WHEN n % 5 = {e} THEN DATE '2020-01-01' + (n * {m} % 2000 + 1826)::int END,"
+            f" 'People''s Court no. ' || (n % {COURT_COUNT}),"
+            " '(' || (2015 + n % 11) || ')苏' || lpad((n % 3000)::text, 4, '0') || '执'"
+            " || (floor(random() * 99999) + 1)::int || '号'"
+            " FROM (SELECT id, row_number() OVER () AS n FROM subjects) AS s"
+        )
+        cur.execute(
+            "CREATE TEMP TABLE bench_listings"
+            " (subject_id uuid, listing_id uuid, day date, until date, court text, case_number text)"
+        )
+        cur.execute(f"INSERT INTO bench_listings {listing.format(m=1, e=0)}")
+        cur.execute(f"INSERT INTO bench_listings {listing.format(m=7, e=1)} WHERE n % 10 = 3")
+        cur.execute(
+            "INSERT INTO active_measures (id, subject_id, measure_id, action, effect, valid_from, valid_to,"
+            " listed_subject_id, listing_id, list_id, listing_start, court, case_number, legal_basis, derived_at)"
+            " SELECT gen_random_uuid(), l.subject_id, m.measure_id, m.action, m.effect, l.day, l.until,"
+            f" l.subject_id, l.listing_id, '{LIST}', l.day, l.court, l.case_number, 'benchmark', '{NOW}'"
+            " FROM bench_listings AS l CROSS JOIN bench_measures AS m ORDER BY l.ctid, m.k"
+        )
+        for _, definition in secondary:
+            cur.execute(definition)
+        cur.execute("INSERT INTO bench_shape VALUES (%s)", (wanted,))
+    db.commit()
+    raw.close()
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    return engine, f"seeded in {time.perf_counter() - started:.0f} s"
+
+
+def drop_postgres(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def bare_fetch(conn: Connection) -> int:
+    """The baseline: the DBAPI cursor's fetch, in batches of plain tuples, of one row per listing
+    (its first measure's row: no grouping) with the columns the index keeps."""
+    first = listed_measures()[0]
+    raw = conn.connection.dbapi_connection
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor.execute(
+        "SELECT s.id_number, a.list_id, a.valid_from, a.valid_to, a.court, a.case_number"
+        " FROM active_measures AS a JOIN subjects AS s ON s.id = a.subject_id"
+        f" WHERE a.measure_id = {mark} AND a.action = {mark}",
+        first[:2],
+    )
+    count = 0
+    while batch := cursor.fetchmany(100_000):
+        count += len(batch)
+    cursor.close()
+    return count
+
+
+def timed(engine: Engine, load: Callable[[Connection], Any]) -> tuple[float, Any]:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        started = time.perf_counter()
+        found = load(conn)
+        return time.perf_counter() - started, found
+
+
+def store(engine: Engine, label: str, people: int, rows: int, *, rounds: int) -> None:
+    console.print(f"{label}: {people:,} listed people, {rows:,} active-measure rows; load {os.getloadavg()[0]:.1f}")
+    results: dict[str, list[float]] = defaultdict(list)
+    snapshot = None
+    for _ in range(rounds):
+        bare, listings = timed(engine, bare_fetch)
+        results["bare"].append(bare)
+        loaded, snapshot = timed(engine, gate_index.load)
+        results["load"].append(loaded)
+        console.print(
+            f"  round: bare {bare:.1f} s ({listings:,} rows), load {loaded:.1f} s; load {os.getloadavg()[0]:.1f}"
+        )
+    assert snapshot is not None  # noqa: S101
+    held = snapshot.subjects
+    per = snapshot.people.nbytes / max(1, snapshot.people.people)
+    bare, loaded = min(results["bare"]), min(results["load"])
+    table = Table(title=f"index load, {label}")
+    for column in ("", "seconds", "people/s", "load / bare"):
+        table.add_column(column, justify="right")
+    table.add_row("bare fetch (DBAPI, one row per listing)", f"{bare:.1f}", f"{held / bare:,.0f}", "1.00")
+    table.add_row("index.load", f"{loaded:.1f}", f"{held / loaded:,.0f}", f"{loaded / bare:.2f}")
+    console.print(table)
     console.print(
-        f"load: {snapshot.subjects:,} people from {fetched:,} rows in {loaded:.2f} s (best of 3), bare fetch "
-        f"{bare:.2f} s: ratio load / bare {loaded / bare:.2f}; {snapshot.subjects / loaded:,.0f} people/s, "
-        f"so 10,000,000 would take about {10_000_000 / (snapshot.subjects / loaded):.0f} s (extrapolated)"
+        f"  {held:,} subjects held ({snapshot.people.people:,} people in the arrays, {per:.1f} bytes each), "
+        f"best of {rounds}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=10_000_000)
-    parser.add_argument("--store-people", type=int, default=500_000)
+    parser.add_argument("--people", type=int, default=10_000_000, help="memory part; 0 skips it")
+    parser.add_argument("--store-people", type=int, default=10_000_000, help="load part; 0 skips it")
+    parser.add_argument("--measures", type=int, default=13, help="measures per listing (the court list has 13)")
+    parser.add_argument("--stores", default="sqlite", help="sqlite, postgres or both")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/credence_bench_load")
+    parser.add_argument("--pg-drop", action="store_true", help="drop the PostgreSQL database afterwards")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/credence-bench-load"))  # noqa: S108 - a cache of our own
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    memory(args.people, args.seed)
-    if args.store_people:
-        store(args.store_people, args.seed)
+    if args.people:
+        memory(args.people, args.seed)
+    if not args.store_people:
+        return
+    kinds = ("sqlite", "postgres") if args.stores == "both" else (args.stores,)
+    for kind in kinds:
+        if kind == "sqlite":
+            engine, note = sqlite_store(args.cache, args.store_people, args.measures, args.seed)
+        else:
+            engine, note = postgres_store(args.pg, args.store_people, args.measures, args.seed)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT count(*) FROM active_measures")).scalar_one()
+        store(engine, f"{kind} ({note})", args.store_people, rows, rounds=args.rounds)
+        engine.dispose()
+        if kind == "postgres" and args.pg_drop:
+            drop_postgres(args.pg)
 
 
 if __name__ == "__main__":
