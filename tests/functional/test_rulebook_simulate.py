@@ -8,7 +8,10 @@ The city (as of 2026-11-27, the records known since 2026-11-27T04:00Z):
   100 (grade A) and two 97 (B);
 - three Rongcheng residents (371082, registered since 2015, consent since 2020): one with two
   heroic acts (+30 each, 1,060, AAA: on the redlist, the deposit waiver), one with one (1,030,
-  AA), one with none (1,000, A).
+  AA), one with none (1,000, A);
+- two dishonest judgment defaulters from Beijing (no city scheme covers them): one listed on
+  ground 1 from 2025-06-01 (no end date, in force), one on ground 2 from 2023-06-01 (two years:
+  ended 2025-06-01).
 """
 
 import hashlib
@@ -27,6 +30,7 @@ from typer.testing import CliRunner
 from credence.cli import app
 from credence.cli.context import console
 from credence.exc import CredenceError
+from credence.lists.measures import default_measures
 from credence.pipeline import simulate
 from credence.rules.loader import LoadedRulebook, load_text
 from credence.settings import get_settings
@@ -41,6 +45,7 @@ SUZHOU = [person_id(date(year, 3, 1), seq=200 + i) for i, year in enumerate((201
 OFFENDERS = [SUZHOU[1], SUZHOU[3]]
 RONGCHENG = [person_id(date(1983, 6, 1), region="371082", seq=300 + i) for i in range(3)]
 HERO, BRAVE, CITIZEN = RONGCHENG
+DEBTORS = [person_id(date(1980, 1, 1), region="110101", seq=400 + i) for i in range(2)]
 
 
 @dataclass
@@ -91,6 +96,21 @@ def build(engine: Engine, tmp: Path) -> City:
         [{"id_number": p, "kind": "traffic_offence", "date": "2026-06-01", "attrs": fine} for p in OFFENDERS],
         as_of=AS_OF,
     )
+    court = "Beijing No. 1 Intermediate People's Court"
+    reg.feed(
+        "court",
+        [
+            {
+                "id_number": who,
+                "region": "",
+                "kind": "defaulter_listing_decision",
+                "date": day,
+                "attrs": {"case_number": f"(2023)京01执{n}号", "court": court, "ground": ground},
+            }
+            for n, (who, day, ground) in enumerate(((DEBTORS[0], "2025-06-01", 1), (DEBTORS[1], "2023-06-01", 2)))
+        ],
+        as_of=AS_OF,
+    )
     with engine.connect() as conn:
         ids = dict(conn.execute(select(Subject.id_number, Subject.id)).all())
     return City(engine=engine, path=tmp, now=reg.tick(), ids=ids)
@@ -111,7 +131,7 @@ def draft(scheme: str, version: str, *edits: tuple[str, str], extra: str = "") -
     """The shipped rulebook of ``scheme`` as a draft ``version``, each (old, new) edit made once."""
     text = (BOOKS / scheme / f"{version.split('-')[0]}.yaml").read_text("utf-8")
     text = text.replace(f'version: "{version.split("-")[0]}"', f'version: "{version}"', 1)
-    text = text.replace("status: illustrative", "status: draft", 1)
+    text = text.replace("status: illustrative", "status: draft", 1).replace("status: published", "status: draft", 1)
     for old, new in edits:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -181,6 +201,29 @@ def test_tightening_a_band_edge_moves_the_grade_ends_the_redlist_entry_and_frees
     ]
     assert (found.histogram, found.movers) == ([], [])
     assert [(g.group, g.grade, g.listing) for g in found.districts] == [("371082", 1, 1)]
+
+
+def test_changing_list_durations_frees_one_defaulter_and_lists_another_under_every_measure(city: City) -> None:
+    """Ground 1 for a year (the 2025 listing ends 2026-06-01) and grounds 2 to 6 for five years
+    (the 2023 listing runs to 2028-06-01): on 2026-11-27 one defaulter is freed of each measure
+    of the list and the other newly under it."""
+    edits = (
+        ('- {when: "ground = 1", term: null}', '- {when: "ground = 1", term: {years: 1}}'),
+        (
+            '- {when: "ground BETWEEN 2 AND 6", term: {years: 2}}',
+            '- {when: "ground BETWEEN 2 AND 6", term: {years: 5}}',
+        ),
+    )
+    found = run(city, draft("national-defaulters", "2017-draft", *edits))
+    assert (found.against, found.subjects, found.listing_changed) == ("2017", 2, 2)
+    assert (found.score_changed, found.grade_changed, found.grades, found.movers) == (0, 0, [], [])
+    listed = [m for m in default_measures() if "dishonest-judgment-defaulters" in m.lists]
+    assert len(listed) == 13
+    assert found.measures == [
+        simulate.MeasureChange(measure=m.id, effect=m.effect.value, newly=1, freed=1) for m in listed
+    ]
+    assert [(g.group, g.subjects, g.listing) for g in found.districts] == [("110101", 2, 2)]
+    assert [(g.group, g.listing) for g in found.age_bands] == [("45-59", 2)]
 
 
 def test_a_draft_for_another_version_or_no_version_is_refused(city: City) -> None:
