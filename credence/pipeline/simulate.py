@@ -17,7 +17,7 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -344,7 +344,7 @@ def _groups(
     graded: set[uuid.UUID],
     listed: set[uuid.UUID],
     *,
-    order: Any = None,  # Any: a sort key of a group's name; None: most changed first
+    order: Callable[[str], tuple[int, str]] | None = None,  # a group's sort key; None: most changed first
 ) -> list[GroupChange]:
     counts: dict[str, list[int]] = {}
     for subject in everyone:

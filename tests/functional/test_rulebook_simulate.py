@@ -146,7 +146,9 @@ RAISED = ("    points: -3\n    cap: {max: 15, per: year}", "    points: -6\n    
 
 
 def test_raising_one_deduction_moves_exactly_the_subjects_it_applies_to(city: City) -> None:
+    counts = _state(city.engine)
     found = run(city, draft("suzhou-osmanthus", "1.0-draft", RAISED))
+    assert _state(city.engine) == counts  # on either store, not a row more (no rulebook registered, no event)
     assert (found.scheme, found.draft, found.against, found.draft_status) == (
         "suzhou-osmanthus",
         "1.0-draft",
