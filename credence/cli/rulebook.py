@@ -180,8 +180,8 @@ def _show(found: Simulation) -> None:
     console.print(
         Text.assemble(
             (f"{found.scheme} {found.draft}", "bold"),
-            f" ({found.draft_status}, {found.draft_file}) in place of ",
-            (found.against, "bold"),
+            f" ({found.draft_status}, {found.draft_file}) ",
+            *(("in place of ", (found.against, "bold")) if found.against else ("a new scheme",)),
             f", as of {found.as_of}: {found.subjects:,} subjects scored or listed",
         ),
         soft_wrap=True,

@@ -10,6 +10,9 @@ shared by both sides, so a measure a subject already has through another scheme 
 list) is neither new nor freed. Measures are those the lists and grades carry on ``as_of``
 (``lists.active``'s rule), before a court's one-off exemptions.
 
+A draft of a scheme the registry does not have (``credence demo``'s ``my-city``) is compared
+with its absence, from its own effective date: everyone it covers is newly scored.
+
 Subjects appear by internal id only; districts are address codes and ages are bands.
 """
 
@@ -31,7 +34,7 @@ from credence.exc import CredenceError
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.lists.rows import ListingRow
 from credence.pipeline import state
-from credence.rules.loader import LoadedRulebook, Scheme
+from credence.rules.loader import LoadedRulebook, Scheme, group
 
 AGE_BANDS = ((18, "<18"), (30, "18-29"), (45, "30-44"), (60, "45-59"))  # (below this age, band); then "60+"
 NO_AGE = "no birth date"  # an organisation
@@ -105,7 +108,7 @@ class Simulation:
     draft: str  # the draft's version
     draft_file: str
     draft_status: str
-    against: str  # the version it stands in for
+    against: str | None  # the version it stands in for; None for a scheme the registry does not have
     as_of: str
     subjects: int  # scored or listed by the scheme on either side
     score_changed: int  # a different score, or scored on one side only
@@ -183,13 +186,15 @@ def what_if(
     into subjects and gives the ten largest movers' rule lines, as an explanation does."""
     started = time.perf_counter()
     name = draft.book.scheme
-    if name not in schemes:
-        raise CredenceError(
-            f"{draft.file}: scheme {name} is not among the registry's rulebooks; "
-            "a what-if compares a draft with a version of its own scheme"
-        )
-    base = edition(schemes[name], against, as_of=as_of)
-    trial = substitute(schemes[name], base, draft)
+    current: Scheme | None = schemes.get(name)
+    if current is not None:
+        base: LoadedRulebook | None = edition(current, against, as_of=as_of)
+        assert base is not None  # noqa: S101 - edition() raises rather than find none
+        trial = substitute(current, base, draft)
+    elif against is not None:
+        raise CredenceError(f"--against {name}@{against}: scheme {name} is not among the registry's rulebooks")
+    else:  # a new scheme: compared with its absence, from its own effective date
+        base, trial = None, group([draft])[name]
     before = state.derive(snap, conn, schemes, as_of=as_of)
     after = state.derive(snap, conn, {name: trial}, as_of=as_of)
 
@@ -221,7 +226,7 @@ def what_if(
         draft=draft.book.version,
         draft_file=draft.file,
         draft_status=draft.book.status.value,
-        against=base.book.version,
+        against=None if base is None else base.book.version,
         as_of=str(as_of),
         subjects=len(everyone),
         score_changed=len(scored_moved),
@@ -240,7 +245,7 @@ def what_if(
         histogram=histogram(list(changes.values())),
         districts=_groups(district, everyone, scored_moved, graded_moved, listed_moved),
         age_bands=_groups(band, everyone, scored_moved, graded_moved, listed_moved, order=_band_order),
-        movers=_movers(conn, top, schemes[name], trial, old_scores, new_scores, as_of=as_of, now=now),
+        movers=_movers(conn, top, current, trial, old_scores, new_scores, as_of=as_of, now=now) if current else [],
         seconds=time.perf_counter() - started,
     )
 

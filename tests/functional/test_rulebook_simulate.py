@@ -228,6 +228,21 @@ def test_changing_list_durations_frees_one_defaulter_and_lists_another_under_eve
     assert [(g.group, g.listing) for g in found.age_bands] == [("45-59", 2)]
 
 
+def test_a_draft_of_a_new_scheme_scores_everyone_it_covers_newly(city: City) -> None:
+    """``credence demo``'s kind of draft: Suzhou's body under a scheme the registry does not have."""
+    book = draft("suzhou-osmanthus", "1.0-draft", ("scheme: suzhou-osmanthus", "scheme: my-city"))
+    found = run(city, book)
+    assert (found.scheme, found.against) == ("my-city", None)
+    assert (found.subjects, found.score_changed, found.newly_scored, found.grade_changed) == (6, 6, 6, 6)
+    assert found.grades == [
+        simulate.GradeMove(before=None, after="A", subjects=4),
+        simulate.GradeMove(before=None, after="B", subjects=2),
+    ]
+    assert (found.histogram, found.movers, found.measures) == ([], [], [])
+    with pytest.raises(CredenceError, match="scheme my-city is not among the registry's rulebooks"):
+        simulate.simulate(city.engine, SCHEMES, book, against="1.0", as_of=AS_OF, now=city.now)
+
+
 def test_a_draft_for_another_version_or_no_version_is_refused(city: City) -> None:
     book = draft("suzhou-osmanthus", "1.0-draft", RAISED)
     with pytest.raises(CredenceError, match=r"--against suzhou-osmanthus@0\.9: no such version"):
