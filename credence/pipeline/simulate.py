@@ -186,15 +186,14 @@ def what_if(
     into subjects and gives the ten largest movers' rule lines, as an explanation does."""
     started = time.perf_counter()
     name = draft.book.scheme
-    current: Scheme | None = schemes.get(name)
+    current, base = schemes.get(name), None
     if current is not None:
-        base: LoadedRulebook | None = edition(current, against, as_of=as_of)
-        assert base is not None  # noqa: S101 - edition() raises rather than find none
+        base = edition(current, against, as_of=as_of)
         trial = substitute(current, base, draft)
     elif against is not None:
         raise CredenceError(f"--against {name}@{against}: scheme {name} is not among the registry's rulebooks")
     else:  # a new scheme: compared with its absence, from its own effective date
-        base, trial = None, group([draft])[name]
+        trial = group([draft])[name]
     before = state.derive(snap, conn, schemes, as_of=as_of)
     after = state.derive(snap, conn, {name: trial}, as_of=as_of)
 
