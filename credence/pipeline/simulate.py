@@ -3,12 +3,14 @@ force, in one DuckDB snapshot. Nothing is written: no rulebook is registered, no
 
 The draft stands in for the edition it is compared with (``against``, by default the scheme's
 edition in force on ``as_of``) over that edition's days, so every record that edition scores is
-scored by the draft instead: "had this been the rule". Both sides are derived with
-``state.derive`` on the same snapshot, so the comparison is a full recompute's answer and the
-draft's, never arithmetic. Only the draft's scheme is derived twice; every other scheme is
-shared by both sides, so a measure a subject already has through another scheme (a national
-list) is neither new nor freed. Measures are those the lists and grades carry on ``as_of``
-(``lists.active``'s rule), before a court's one-off exemptions.
+scored by the draft instead: "had this been the rule". The version in force is derived with
+``state.derive`` (a full recompute, without the write) and the draft's scheme again on the same
+snapshot with the same queries (score intervals, list decisions), read for the one day and
+without the ids that only stored rows need; the comparison is the engine's answer on both sides,
+never arithmetic on points. Every other scheme is shared by both sides, so a measure a subject
+already has through another scheme (a national list) is neither new nor freed. Measures are
+those the lists and grades carry on ``as_of`` (``lists.active``'s rule), before a court's
+one-off exemptions.
 
 A draft of a scheme the registry does not have (``credence demo``'s ``my-city``) is compared
 with its absence, from its own effective date: everyone it covers is newly scored.
@@ -23,14 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from credence import resolve
 from credence.batch import duckdb, evaluate
-from credence.batch.backend import Row
 from credence.batch.store import StoreBackend
 from credence.exc import CredenceError
+from credence.lists import derive as decided
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.lists.rows import ListingRow
 from credence.pipeline import state
@@ -195,20 +199,16 @@ def what_if(
     else:  # a new scheme: compared with its absence, from its own effective date
         trial = group([draft])[name]
     before = state.derive(snap, conn, schemes, as_of=as_of)
-    after = state.derive(snap, conn, {name: trial}, as_of=as_of)
+    new_scores, new_lists = _draft_day(snap, conn, trial, as_of=as_of)
 
     measures = default_measures()
     ours = [*before.listings, *before.redlisted]
-    theirs = [row for row in ours if row.rulebook != name]
-    shared = _measures_on(theirs, {n: v for n, v in before.intervals.items() if n != name}, measures, as_of=as_of)
-    was = _measures_on(
-        [r for r in ours if r.rulebook == name], {name: before.intervals.get(name, [])}, measures, as_of=as_of
-    )
-    will = _measures_on([*after.listings, *after.redlisted], after.intervals, measures, as_of=as_of)
-
-    old_scores, new_scores = before.scores.get(name, {}), after.scores.get(name, {})
+    old_scores = before.scores.get(name, {})
     old_lists = _lists_on([r for r in ours if r.rulebook == name], as_of=as_of)
-    new_lists = _lists_on([*after.listings, *after.redlisted], as_of=as_of)
+    others = {n: by_subject for n, by_subject in before.scores.items() if n != name}
+    shared = _measures_on(_lists_on([r for r in ours if r.rulebook != name], as_of=as_of), others, measures)
+    was = _measures_on(old_lists, {name: old_scores}, measures)
+    will = _measures_on(new_lists, {name: new_scores}, measures)
     everyone = set(old_scores) | set(new_scores) | set(old_lists) | set(new_lists)
 
     scored_moved = {s for s in everyone if old_scores.get(s, (None,))[0] != new_scores.get(s, (None,))[0]}
@@ -289,10 +289,11 @@ def _lists_on(rows: Iterable[ListingRow], *, as_of: date) -> dict[uuid.UUID, fro
 
 
 def _measures_on(
-    listings: Iterable[ListingRow], intervals: dict[str, list[Row]], measures: Iterable[Measure], *, as_of: date
+    lists: dict[uuid.UUID, frozenset[tuple[str, str]]], scores: state.Scores, measures: Iterable[Measure]
 ) -> dict[uuid.UUID, set[str]]:
-    """Each subject's measures on ``as_of``: a restriction or notice through a listing in force,
-    a reward through a score interval holding the day in a grade it names (``lists.active``)."""
+    """Each subject's measures on the day of ``lists`` (list memberships) and ``scores`` (by
+    scheme): a restriction or notice through a list, a reward through a grade it names, as
+    ``lists.active`` attaches them (over a listing's days, over a grade interval's days)."""
     by_list: dict[str, list[str]] = {}
     by_grade: dict[tuple[str, str], list[str]] = {}
     for measure in measures:
@@ -304,16 +305,40 @@ def _measures_on(
             for list_id in measure.lists:
                 by_list.setdefault(list_id, []).append(measure.id)
     found: dict[uuid.UUID, set[str]] = {}
-    for row in listings:
-        if row.list_id in by_list and _in_force(row, as_of):
-            found.setdefault(row.subject_id, set()).update(by_list[row.list_id])
-    for scheme, rows in intervals.items():
-        for interval in rows:
-            named = by_grade.get((scheme, interval["grade"]))
-            holds = interval["valid_from"] <= as_of and (interval["valid_to"] is None or as_of < interval["valid_to"])
-            if named and holds:
-                found.setdefault(interval["subject_id"], set()).update(named)
+    for subject, memberships in lists.items():
+        for list_id, _ in memberships:
+            if list_id in by_list:
+                found.setdefault(subject, set()).update(by_list[list_id])
+    for scheme, by_subject in scores.items():
+        for subject, (_, graded) in by_subject.items():
+            named = by_grade.get((scheme, graded)) if graded is not None else None
+            if named:
+                found.setdefault(subject, set()).update(named)
     return found
+
+
+def _draft_day(
+    snap: duckdb.Snapshot, conn: Connection, trial: Scheme, *, as_of: date
+) -> tuple[evaluate.Scores, dict[uuid.UUID, frozenset[tuple[str, str]]]]:
+    """The draft side on ``as_of``: ``trial``'s scores (read off its score intervals, as
+    ``state.derive`` reads them) and list memberships: decided listings in force, and the
+    redlist of each subject whose interval holding the day is in one of its edition's redlist
+    grades (a redlist entry is a run of such intervals). The intervals get no ids: nothing of
+    the draft is stored."""
+    intervals = evaluate.score_intervals(snap, trial) if any(e.book.score for e in trial.editions) else []
+    scores = state.on_day({trial.name: intervals}, {trial.name: trial}, as_of=as_of).get(trial.name, {})
+    found: dict[uuid.UUID, set[tuple[str, str]]] = {}
+    for subject, memberships in _lists_on(
+        decided.listings(snap, {trial.name: trial}, lookup=partial(resolve.lookup, conn)), as_of=as_of
+    ).items():
+        found.setdefault(subject, set()).update(memberships)
+    redlist_of = {e.book.version: e.book.redlist for e in trial.editions}
+    for row in intervals:
+        held = row["valid_from"] <= as_of and (row["valid_to"] is None or as_of < row["valid_to"])
+        redlist = redlist_of.get(row["rulebook_version"])
+        if held and redlist is not None and row["grade"] in redlist.grades:
+            found.setdefault(row["subject_id"], set()).add((redlist.id, "subject"))
+    return scores, {s: frozenset(v) for s, v in found.items()}
 
 
 def _measure_changes(
