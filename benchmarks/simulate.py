@@ -5,8 +5,8 @@ The change is Suzhou's tax-arrears deduction from 10,000 yuan raised from -10 to
 standing in for 1.0; no cap, and in the synthetic snapshot, whose subjects each have many records
 of one kind, one that the floor does not swallow). Recompute: ``state.derive`` of every shipped
 scheme on the snapshot (what ``credence score`` derives before it writes). Simulate:
-``simulate.what_if`` on the same snapshot, which derives every scheme, derives Suzhou again under
-the draft, compares the two and fetches the ten largest movers' rule lines. The two alternate in
+``simulate.what_if`` on the same snapshot, which derives every scheme, evaluates Suzhou again
+under the draft for the day, compares the two and fetches the ten largest movers' rule lines. The two alternate in
 rounds; the figure is the median of the rounds' ratios simulate / recompute (goal: at most 2.5).
 The snapshot is built once and reported separately.
 
