@@ -4,6 +4,9 @@
 given with ``--profile``, else the ones each rulebook names in ``profiles:``. One line per
 violation, ``FILE: rule ID: PROFILE/CHECK (ARTICLE): message``; exit status 1 when there is
 any, 2 for a mistake (a rulebook or profile refused, a rulebook that names no profile).
+
+``simulate`` is the what-if (DESIGN P9): a draft against the registry's population, compared
+with the version in force (``pipeline.simulate`` does the work; this module parses and shows).
 """
 
 import json
@@ -13,18 +16,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.bar import Bar
+from rich.table import Table
 from rich.text import Text
 
-from credence.cli.context import DAY_HELP, calendar_day, console, today
+from credence.cli.context import DAY_HELP, calendar_day, console, engine, now, schemes, today
 from credence.exc import CredenceError
 from credence.lists.measures import default_measures
+from credence.pipeline.simulate import Simulation, simulate
 from credence.rules import lint as linting
 from credence.rules.loader import LoadedRulebook, load_file, shipped
 from credence.rules.profiles import Profile, named
 
 FOUND = 1  # violations: the rulebook is not lawful under a profile (a mistake is 2, errors.USER_ERROR)
 
-rulebook = typer.Typer(no_args_is_help=True, help="Rulebook files: lint against legal profiles.")
+rulebook = typer.Typer(no_args_is_help=True, help="Rulebook files: lint against legal profiles, simulate a draft.")
 
 
 def _books(paths: list[Path]) -> list[LoadedRulebook]:
@@ -117,3 +123,114 @@ def lint(
             console.print(f"{total} violation{'s' if total != 1 else ''} in {len(results)} rulebook(s)", style="red")
     if any(found for _, _, found in results):
         raise typer.Exit(FOUND)
+
+
+BAR_WIDTH = 40
+SHOWN_GROUPS = 15  # districts in the terminal; --json has them all
+
+
+def _against(value: str | None, scheme: str) -> str | None:
+    """The version of ``--against SCHEME@VERSION`` (or VERSION), for the draft's ``scheme``."""
+    if value is None:
+        return None
+    named, _, version = value.rpartition("@")
+    if not version or (named and named != scheme):
+        raise CredenceError(f"--against {value!r}: expected {scheme}@VERSION, the draft's scheme and a version of it")
+    return version
+
+
+@rulebook.command("simulate")
+def simulate_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="the draft rulebook file", show_default=False)],
+    against: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SCHEME@VERSION",
+            help="the version the draft would replace (default: the scheme's edition in force on --as-of)",
+        ),
+    ] = None,
+    as_of: Annotated[
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=calendar_day("--as-of"),
+            metavar="DAY",
+            help=f"the day compared, {DAY_HELP} (default today)",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the comparison as JSON")] = False,
+) -> None:
+    """What-if: score and list the registry under a draft and show what changes against the
+    version in force (counts, measures, a histogram, districts, age bands, the ten largest
+    movers by internal id). Writes nothing."""
+    draft = load_file(path)
+    version = _against(against, draft.book.scheme)
+    made = engine()
+    try:
+        found = simulate(made, schemes(), draft, against=version, as_of=as_of or today(), now=now())
+    finally:
+        made.dispose()
+    if as_json:
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        return
+    _show(found)
+
+
+def _show(found: Simulation) -> None:
+    console.print(
+        Text.assemble(
+            (f"{found.scheme} {found.draft}", "bold"),
+            f" ({found.draft_status}, {found.draft_file}) ",
+            *(("in place of ", (found.against, "bold")) if found.against else ("a new scheme",)),
+            f", as of {found.as_of}: {found.subjects:,} subjects scored or listed",
+        ),
+        soft_wrap=True,
+    )
+    counts = Table("change", "subjects", title="What changes")
+    for label, value in (
+        ("score", found.score_changed),
+        ("grade", found.grade_changed),
+        ("listing", found.listing_changed),
+        ("newly scored", found.newly_scored),
+        ("no longer scored", found.no_longer_scored),
+    ):
+        counts.add_row(label, f"{value:,}")
+    console.print(counts)
+    if found.grades:
+        grades = Table("grade before", "grade after", "subjects", title="Grade moves")
+        for move in found.grades:
+            grades.add_row(move.before or "(not scored)", move.after or "(not scored)", f"{move.subjects:,}")
+        console.print(grades)
+    if found.measures:
+        measures = Table("measure", "effect", "newly", "freed", title="Measures on the day")
+        for change in found.measures:
+            measures.add_row(change.measure, change.effect, f"{change.newly:,}", f"{change.freed:,}")
+        console.print(measures)
+    if found.histogram:
+        top = max(b.subjects for b in found.histogram)
+        chart = Table("points", "", "subjects", title="Score changes (subjects whose score changed)", box=None)
+        for b in found.histogram:
+            label = f"{b.low:+d}" if b.low == b.high else f"{b.low:+d} to {b.high:+d}"
+            chart.add_row(label, Bar(top, 0, b.subjects, width=BAR_WIDTH, color="blue"), f"{b.subjects:,}")
+        console.print(chart)
+    for title, groups in (
+        ("By district (address code)", found.districts[:SHOWN_GROUPS]),
+        ("By age band", found.age_bands),
+    ):
+        if any(g.score or g.grade or g.listing for g in groups):
+            table = Table("group", "subjects", "score", "grade", "listing", title=title)
+            for g in groups:
+                table.add_row(g.group, f"{g.subjects:,}", f"{g.score:,}", f"{g.grade:,}", f"{g.listing:,}")
+            console.print(table)
+    if found.movers:
+        movers = Table("subject (internal id)", "score", "grade", "rule lines that moved it", title="Largest movers")
+        for m in found.movers:
+            lines = "; ".join(f"{line.rule} {line.before:+d} → {line.after:+d}" for line in m.lines)
+            movers.add_row(
+                m.subject_id,
+                f"{m.score_before} → {m.score_after} ({m.change:+d})",
+                f"{m.grade_before or '-'} → {m.grade_after or '-'}",
+                lines,
+            )
+        console.print(movers)
+    console.print("what-if: nothing written")
