@@ -1,5 +1,7 @@
 """Engines and dialect helpers. SQLite gets WAL and foreign keys on every connection."""
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,32 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+WAL_WAIT = 5.0  # seconds: as long as sqlite3's own busy timeout
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so). Changing the mode takes the file's exclusive lock
+    without SQLite's busy handler, so two processes opening a new file together can find it
+    locked: the mode is read first (a file already in WAL needs no change), and a refusal is
+    tried again until WAL_WAIT."""
+    deadline = time.monotonic() + WAL_WAIT
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def make_engine(url: str) -> Engine:
