@@ -11,6 +11,7 @@ class EventTag(StrEnum):
     LISTING_START = "listing.start"
     LISTING_END = "listing.end"
     RULEBOOK_LOADED = "rulebook.loaded"
+    RULEBOOK_PUBLISHED = "rulebook.published"  # a draft published: its text, digests and what-if counts
     SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh
     PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
     PROVIDER_KEY_REVOKED = "provider.key_revoked"

@@ -20,9 +20,10 @@ from rich.bar import Bar
 from rich.table import Table
 from rich.text import Text
 
-from credence.cli.context import DAY_HELP, calendar_day, console, engine, now, schemes, today
+from credence.cli.context import DAY_HELP, calendar_day, console, engine, now, schemes, today, writing
 from credence.exc import CredenceError
 from credence.lists.measures import default_measures
+from credence.pipeline import publish as publishing
 from credence.pipeline.simulate import Simulation, simulate
 from credence.rules import lint as linting
 from credence.rules.loader import LoadedRulebook, load_file, shipped
@@ -30,7 +31,9 @@ from credence.rules.profiles import Profile, named
 
 FOUND = 1  # violations: the rulebook is not lawful under a profile (a mistake is 2, errors.USER_ERROR)
 
-rulebook = typer.Typer(no_args_is_help=True, help="Rulebook files: lint against legal profiles, simulate a draft.")
+rulebook = typer.Typer(
+    no_args_is_help=True, help="Rulebook files: lint against legal profiles, simulate a draft, publish it."
+)
 
 
 def _books(paths: list[Path]) -> list[LoadedRulebook]:
@@ -174,6 +177,37 @@ def simulate_command(
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
     _show(found)
+
+
+@rulebook.command("publish")
+def publish_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="the draft rulebook file", show_default=False)],
+    report: Annotated[
+        Path,
+        typer.Option(metavar="FILE", help="its what-if report: the output of rulebook simulate PATH --json"),
+    ],
+    day: Annotated[
+        date | None,
+        typer.Option(
+            "--today",
+            parser=calendar_day("--today"),
+            metavar="DAY",
+            help=f"the day of publication, {DAY_HELP} (default today)",
+        ),
+    ] = None,
+) -> None:
+    """Publish a draft: refused unless it passes the legal profiles it names, its effective date
+    is not past and REPORT is a what-if report of this very text. Registers the published text
+    with an event (text, digests, the report's counts), then rewrites the file as published."""
+    with writing("rulebook publish") as made:
+        done = publishing.publish(
+            made, path, report, actor="credence rulebook publish", today=day or today(), now=now()
+        )
+    console.print(
+        f"published {done.scheme} {done.version} (sha256 {done.sha256[:12]}…), from the draft "
+        f"{done.draft_sha256[:12]}… and its what-if report {done.report_sha256[:12]}…; "
+        f"{path} now says status: published"
+    )
 
 
 def _show(found: Simulation) -> None:

@@ -111,6 +111,7 @@ class Simulation:
     scheme: str
     draft: str  # the draft's version
     draft_file: str
+    draft_sha256: str  # the text simulated: publishing checks its report is of the text published
     draft_status: str
     against: str | None  # the version it stands in for; None for a scheme the registry does not have
     as_of: str
@@ -224,6 +225,7 @@ def what_if(
         scheme=name,
         draft=draft.book.version,
         draft_file=draft.file,
+        draft_sha256=draft.sha256,
         draft_status=draft.book.status.value,
         against=None if base is None else base.book.version,
         as_of=str(as_of),

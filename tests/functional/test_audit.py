@@ -30,6 +30,7 @@ def test_the_stored_tags_never_change() -> None:
         "LISTING_START": "listing.start",
         "LISTING_END": "listing.end",
         "RULEBOOK_LOADED": "rulebook.loaded",
+        "RULEBOOK_PUBLISHED": "rulebook.published",
         "SCORE_INTERVAL": "score.interval",
         "PROVIDER_KEY_ISSUED": "provider.key_issued",
         "PROVIDER_KEY_REVOKED": "provider.key_revoked",

@@ -288,6 +288,7 @@ def test_json_has_every_field_and_internal_ids_only_and_nothing_is_written(sqlit
         "scheme",
         "draft",
         "draft_file",
+        "draft_sha256",
         "draft_status",
         "against",
         "as_of",
