@@ -183,6 +183,8 @@ def _tries(
         tries.append((f"check {free} flight", "a person on no list: allowed"))
     tries += [
         (f"score --rulebook {shlex.quote(str(rulebook))} --dry-run", "grades under a draft rulebook of your own"),
+        (f"rulebook simulate {shlex.quote(str(rulebook))}", "who that draft would move, before publishing it"),
+        ("rulebook lint", "the shipped rulebooks against the legal profiles they name"),
         ("quarantine --limit 10", "refused rows with their id, file, line and reason"),
         ("ingest --replay", 'apply quarantined rows that now pass; --fixes F.json {"<id>": {"<column>": value}}'),
         ("report", "the published statistics"),

@@ -77,7 +77,7 @@ def test_every_try_next_line_runs_as_printed(city: City) -> None:
     assert "synthetic city" in city.out  # the full ID numbers shown are generated, and it says so
     lines = try_next(city.out)
     commands = [shlex.split(line, comments=True) for line in lines]
-    assert {argv[1] for argv in commands} >= {"explain", "check", "score", "ingest", "report"}
+    assert {argv[1] for argv in commands} >= {"explain", "check", "score", "ingest", "report", "rulebook"}
     assert any("--rulebook" in argv for argv in commands)
     for line, argv in zip(lines, commands, strict=True):
         assert argv[0] == ".venv/bin/credence", line
