@@ -20,10 +20,11 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from credence.api.deps import Gate, admit
 from credence.api.errors import refusal
+from credence.api.limits import replaying
 from credence.api.routers.checks import check
 from credence.api.schemas import CheckRequest
 from credence.exc import CredenceError
@@ -68,7 +69,7 @@ class FastChecks:
         key = bearer(scope["headers"])
         request = _request(body) if key is not None else None
         if key is None or request is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         state: Gate = scope["app"].state.gate
         scope["route"] = self.route
@@ -76,7 +77,7 @@ class FastChecks:
             content = check(state, admit(state, key), request).model_dump_json().encode()
         except KeyRefusedError:  # refused before any rate was spent: the app refuses it its own way
             del scope["route"]
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         except CredenceError as exc:  # over the rate, out of scope, outside the vocabulary
             await refusal(exc)(scope, receive, send)
@@ -97,19 +98,6 @@ def _request(body: bytes) -> CheckRequest | None:
         return CheckRequest.model_validate(data)
     except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    replayed = False
-
-    async def again() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return again
 
 
 async def _answer(send: Send, content: bytes) -> None:

@@ -31,6 +31,17 @@ from credence.rules.profiles import Profile, named
 
 FOUND = 1  # violations: the rulebook is not lawful under a profile (a mistake is 2, errors.USER_ERROR)
 
+# the day a check or a publication is judged on: a test or an officer may name another
+Today = Annotated[
+    date | None,
+    typer.Option(
+        "--today",
+        parser=calendar_day("--today"),
+        metavar="DAY",
+        help=f"the day to judge the rulebook on, {DAY_HELP} (default today)",
+    ),
+]
+
 rulebook = typer.Typer(
     no_args_is_help=True, help="Rulebook files: lint against legal profiles, simulate a draft, publish it."
 )
@@ -72,15 +83,7 @@ def lint(
             metavar="NAME", help="a legal profile, by name or file; repeatable (default: those each rulebook names)"
         ),
     ] = None,
-    day: Annotated[
-        date | None,
-        typer.Option(
-            "--today",
-            parser=calendar_day("--today"),
-            metavar="DAY",
-            help=f"the day of the check, {DAY_HELP} (default today)",
-        ),
-    ] = None,
+    day: Today = None,
     as_json: Annotated[bool, typer.Option("--json", help="the rulebooks, profiles and violations as JSON")] = False,
 ) -> None:
     """Check rulebooks against legal profiles; print each violation and exit 1 if there is any."""
@@ -186,15 +189,7 @@ def publish_command(
         Path,
         typer.Option(metavar="FILE", help="its what-if report: the output of rulebook simulate PATH --json"),
     ],
-    day: Annotated[
-        date | None,
-        typer.Option(
-            "--today",
-            parser=calendar_day("--today"),
-            metavar="DAY",
-            help=f"the day of publication, {DAY_HELP} (default today)",
-        ),
-    ] = None,
+    day: Today = None,
 ) -> None:
     """Publish a draft: refused unless it passes the legal profiles it names, its effective date
     is not past and REPORT is a what-if report of this very text. Registers the published text

@@ -24,7 +24,6 @@ by construction; the tests check that they agree in fact.
 """
 
 import re
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -46,6 +45,7 @@ from credence.lists.measures import Effect, Measure
 from credence.model.identifiers import parse_subject
 from credence.model.time import legal_date
 from credence.screening.check import Decision, applicable, decide
+from credence.screening.ticker import Ticker
 from credence.store import bulk
 from credence.store.orm import ActiveMeasure, Exemption, Subject
 
@@ -401,28 +401,17 @@ class Follower:
     poll: float = 0.2
     rebuild_at: int = 50_000
     polled_at: float = field(default_factory=time.monotonic)
-    failures: int = 0
     # called after every poll that left the index current (the gate publishes its metrics here)
     on_current: Callable[[Snapshot], None] | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _ticker: Ticker | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="credence-index", daemon=True)
-        self._thread.start()
+        self._ticker = Ticker(self.follow, every=self.poll, name="index")
+        self._ticker.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll):
-            try:
-                self.follow()
-            except Exception as error:  # the store may be briefly away; the index keeps answering
-                self.failures += 1
-                log.warning("index.follow_failed", error=type(error).__name__)
+        if self._ticker is not None:
+            self._ticker.close()
 
     def follow(self) -> int:
         """Apply the journal once; returns how many entries were applied."""

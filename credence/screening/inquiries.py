@@ -22,7 +22,6 @@ lock, as any writer's do.
 
 import hashlib
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +39,7 @@ from credence.model.identifiers import parse_subject
 from credence.screening.check import Decision, Outcome
 from credence.screening.numbers import person_keys
 from credence.screening.screen import REFUSED, RESTRICTED, Manifest, Screened
+from credence.screening.ticker import Ticker
 from credence.store import bulk
 from credence.store.db import stored_instant
 from credence.store.orm import Inquiry, Provider
@@ -91,7 +91,7 @@ def digest(number: str) -> str:
     return hashlib.sha256(number.encode("ascii")).hexdigest()
 
 
-def number_of(subject: str) -> str | None:
+def _canonical(subject: str) -> str | None:
     """The canonical number of a subject as asked, or None when it cannot be read."""
     try:
         return parse_subject(subject, field="subject").number
@@ -105,7 +105,7 @@ def _digests(subjects: Sequence[str]) -> list[str | None]:
     _, decided = person_keys(subjects)
     found: list[str | None] = []
     for subject, canonical in zip(subjects, decided.tolist(), strict=True):
-        number = subject if canonical else number_of(subject)
+        number = subject if canonical else _canonical(subject)
         found.append(digest(number) if number is not None else None)
     return found
 
@@ -161,16 +161,13 @@ class InquiryLog:
     engine: Engine
     flush: float = 0.1
     backlog: int = 1_000_000
-    written: int = 0  # entries recorded in the store by this process
-    batches: int = 0
     failures: int = 0  # flushes that failed and were retried
     # called after every flush with (entries written, entries waiting, whether it failed)
     on_flush: Callable[[int, int, bool], None] | None = None
     _pending: list[_Check | _Screening] = field(default_factory=list)
     _waiting: int = 0  # entries in _pending and in the flush under way
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _ticker: Ticker | None = None
 
     @property
     def waiting(self) -> int:
@@ -207,23 +204,15 @@ class InquiryLog:
             self._waiting += size
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="credence-inquiries", daemon=True)
-        self._thread.start()
+        self._ticker = Ticker(self.flush_now, every=self.flush, name="inquiries")
+        self._ticker.start()
 
     def close(self) -> None:
         """Stop the thread and write what is left (the server's shutdown)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._ticker is not None:
+            self._ticker.close(timeout=30)
         if not self.flush_now() and self._waiting:
             log.error("inquiries.lost_at_shutdown", entries=self._waiting)
-
-    def _run(self) -> None:
-        while True:
-            started = time.monotonic()
-            self.flush_now()
-            if self._stop.wait(max(0.0, self.flush - (time.monotonic() - started))):
-                return
 
     def flush_now(self) -> bool:
         """Write what has gathered in one transaction; False if the store refused (kept for
@@ -243,8 +232,6 @@ class InquiryLog:
             return False
         with self._lock:
             self._waiting -= count
-        self.written += count
-        self.batches += 1
         self._flushed(count, failed=False)
         return True
 

@@ -26,14 +26,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from credence import audit, logs
+from credence import audit
 from credence.audit.tags import EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.lists.measures import default_requests
+from credence.screening.ticker import Ticker
 from credence.store.db import stored_instant
 from credence.store.orm import Provider
-
-log = logs.get_logger(__name__)
 
 KEY = re.compile(r"cr_(?P<prefix>[0-9a-f]{10})_(?P<secret>[A-Za-z0-9_-]{43})")
 DEFAULT_RATE = 100.0  # checks per second
@@ -234,29 +233,15 @@ class KeyTable:
         self._keys: dict[str, _Key] = {}
         self._checked = float("-inf")
         self._lock = threading.Lock()
-        self.failures = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(lambda: self.refresh(force=True), every=poll, name="keys")
 
     def start(self) -> None:
         """Load the keys now, then keep them current in a background thread."""
         self.refresh(force=True)
-        self._thread = threading.Thread(target=self._run, name="credence-keys", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll):
-            try:
-                self.refresh(force=True)
-            except Exception as error:  # the store may be briefly away; the keys held keep answering
-                self.failures += 1
-                log.warning("keys.refresh_failed", error=type(error).__name__)
+        self._ticker.close()
 
     def refresh(self, *, force: bool = False) -> None:
         """Re-read the keys if the table changed, when ``poll`` seconds have passed (or ``force``)."""
@@ -285,7 +270,7 @@ class KeyTable:
 
     def authenticate(self, key: str | None, *, now: datetime) -> Grant:
         """The grant of a live key, or ``KeyRefusedError``."""
-        if self._thread is None:
+        if not self._ticker.running:
             self.refresh()
         found = KEY.fullmatch(key or "")
         entry = self._keys.get(found["prefix"]) if found else None
