@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     gate_inquiry_backlog: int = Field(default=1_000_000, ge=1_000)
     # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
     gate_shared_dir: str = ""
+    # due process (credence worker): where notices go; empty: that channel reaches no one
+    smtp_url: str = ""
+    sms_url: str = ""
+    mail_from: str = "notices@registry.credence.invalid"
+    # seconds the worker sleeps when nothing is due: a notice leaves within about this
+    worker_poll: float = Field(default=0.2, gt=0, le=60)
+    # seconds a worker holds the notices it claimed; one that dies lets them go after this
+    worker_lease: float = Field(default=60.0, ge=1)
+    # notices a worker claims at once
+    worker_batch: int = Field(default=200, ge=1, le=10_000)
+    # retries: the first after this many seconds, doubled each time up to the cap; failed after the limit
+    notice_retry_first: float = Field(default=5.0, gt=0)
+    notice_retry_cap: float = Field(default=3600.0, gt=0)
+    notice_retry_limit: int = Field(default=20, ge=1)
 
 
 @lru_cache

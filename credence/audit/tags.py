@@ -16,3 +16,5 @@ class EventTag(StrEnum):
     PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
     PROVIDER_KEY_REVOKED = "provider.key_revoked"
     INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries
+    NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
+    NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one

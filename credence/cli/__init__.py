@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import demo, inquiries, inspect, providers, registry, rulebook, serve
+from credence.cli import demo, inquiries, inspect, notices, providers, registry, rulebook, serve, worker
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -59,6 +59,9 @@ app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
 app.command("inquiries")(inquiries.inquiries)
 app.add_typer(rulebook.rulebook, name="rulebook")
+app.command("worker")(worker.worker)
+app.command("catcher")(worker.catcher)
+app.add_typer(notices.notices, name="notices")
 
 
 def main() -> None:

@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from credence import audit, resolve
+from credence import audit, outbox, resolve
 from credence.audit import Entry, EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
-from credence.ingest import readers
+from credence.ingest import notices, readers
 from credence.ingest.mapping import Mapping
 from credence.ingest.records import Authority, Candidate, Checker
 from credence.model.catalogue import Catalogue, default_catalogue
@@ -112,6 +112,7 @@ def write_batch(
     rejected: Sequence[Rejected],
     now: datetime,
     result: LoadResult,
+    catalogue: Catalogue | None = None,
 ) -> list[uuid.UUID]:
     """Write accepted records, quarantined rows and their events in the caller's transaction."""
     ids = resolve.ensure(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
@@ -183,6 +184,8 @@ def write_batch(
     result.quarantined += len(rejected)
     result.reasons.update(r.reason.split(":")[0] if r.field is None else r.field for r in rejected)
     audit.record_many(conn, entries, now=now)
+    outbox.enqueue(conn, notices.about_records(records, catalogue or default_catalogue(), now=now), now=now)
+    outbox.revive(conn, sorted({r[1] for r in records if r[notices.KIND] == notices.CONTACT}), now=now)
     result.subjects.update(r[1] for r in records)
     result.subjects.update(touched)
     return [r[0] for r in records]
@@ -293,6 +296,7 @@ def load_file(
                 rejected=rejected,
                 now=now,
                 result=result,
+                catalogue=catalogue,
             )
             values = {
                 "file": path.name,
@@ -385,6 +389,7 @@ def replay(
                 rejected=[],
                 now=now,
                 result=result,
+                catalogue=catalogue,
             )
             if done:
                 conn.execute(update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from credence.lists import notices
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.model.ids import derived_id
 from credence.store import versioned
@@ -80,4 +81,5 @@ def refresh(
     if any(m.effect is Effect.REWARD for m in catalogue):
         rows += through_grades(versioned.current(conn, ScoreInterval, graded).values(), catalogue)
     changes = versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now)
+    notices.measures(conn, changes, catalogue, now=now)
     return {row["subject_id"] for change in changes for row in (change.old, change.new) if row is not None}

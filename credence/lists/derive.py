@@ -17,6 +17,7 @@ from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend
 from credence.batch.store import StoreBackend
+from credence.lists import notices
 from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
 from credence.store import versioned
@@ -124,6 +125,7 @@ def store(conn: Connection, rows: Sequence[ListingRow], *, where: versioned.Wher
                 )
             )
     audit.record_many(conn, entries, now=now)
+    notices.listings(conn, changes, now=now)
     return (
         sum(1 for e in entries if e.tag is EventTag.LISTING_START),
         sum(1 for e in entries if e.tag is EventTag.LISTING_END),

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from credence.exc import FieldError
+from credence.model.contacts import normal_email, normal_phone
 from credence.model.identifiers import SubjectKind
 from credence.model.values import shown
 
@@ -30,6 +31,8 @@ class AttrType(StrEnum):
     BOOL = "bool"
     DATE = "date"
     ID = "id"  # another subject's national ID number
+    PHONE = "phone"  # kept in E.164
+    EMAIL = "email"  # kept normalised
 
 
 SQL_TYPES = {
@@ -38,6 +41,8 @@ SQL_TYPES = {
     AttrType.BOOL: "BOOLEAN",
     AttrType.DATE: "DATE",
     AttrType.ID: "TEXT",
+    AttrType.PHONE: "TEXT",
+    AttrType.EMAIL: "TEXT",
 }
 
 # the widest a text attribute may be unless the catalogue says otherwise; attributes reach derived
@@ -92,6 +97,10 @@ class Attribute:
                 raise FieldError(field, f"expected true or false, got {shown(value)}")
         elif self.type is AttrType.DATE:
             typed = parse_date(value, field=field).isoformat()
+        elif self.type is AttrType.PHONE:
+            typed = normal_phone(str(value).strip(), field=field)
+        elif self.type is AttrType.EMAIL:
+            typed = normal_email(str(value).strip(), field=field)
         else:
             typed = str(value).strip()
         if self.choices and str(typed) not in self.choices:

@@ -13,7 +13,7 @@ from functools import partial
 
 from sqlalchemy import Connection
 
-from credence import audit, resolve
+from credence import audit, outbox, resolve
 from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend, Row
@@ -110,6 +110,7 @@ def write(
             conn, ScoreInterval, ScoreIntervalHistory, values, where=scheme_of, now=now, keyed=True
         )
         audit.record_many(conn, [_changed(change) for change in moved], now=now)
+        outbox.enqueue(conn, _score_notices(name, moved), now=now)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, derived.redlisted, now=now, scope=scope)
     measured = active.refresh(conn, now=now, scope=scope)
@@ -152,6 +153,39 @@ def interval_row(scheme: str, row: Row) -> Row:
         "valid_from": row["valid_from"],
         "valid_to": row["valid_to"],
     }
+
+
+SCORE_NOTICE_INTERVALS = 5  # the newest intervals a score notice lists; the portal shows them all
+
+
+def _score_notices(scheme: str, moved: Sequence[versioned.Change]) -> list[outbox.Notice]:
+    """One notice per subject whose score intervals under ``scheme`` changed, with the intervals
+    now derived, newest first."""
+    derived: dict[uuid.UUID, list[Row]] = {}
+    for change in moved:
+        if change.new is not None:
+            derived.setdefault(change.new["subject_id"], []).append(change.new)
+    notices = []
+    for subject, rows in derived.items():
+        rows.sort(key=lambda row: row["valid_from"], reverse=True)
+        shown = rows[:SCORE_NOTICE_INTERVALS]
+        facts = {
+            "scheme": scheme,
+            "version": shown[0]["rulebook_version"],
+            "intervals": [
+                {
+                    "from": str(row["valid_from"]),
+                    "to": None if row["valid_to"] is None else str(row["valid_to"]),
+                    "score": row["score"],
+                    "grade": row["grade"],
+                    "version": row["rulebook_version"],
+                }
+                for row in shown
+            ],
+            "more": len(rows) - len(shown),
+        }
+        notices.append(outbox.Notice(subject=subject, kind=outbox.NoticeKind.SCORE, facts=facts))
+    return notices
 
 
 def _changed(change: versioned.Change) -> Entry:

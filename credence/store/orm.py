@@ -365,3 +365,56 @@ class Inquiry(Base):
     asked_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_inquiries_number_sha256", "number_sha256"),)
+
+
+class Notice(Base):
+    """The outbox: a notice to a subject, written in the transaction of the change it tells of,
+    with the facts it states snapshotted then (never recomputed at delivery). Append-only; its
+    delivery's state is in ``notice_deliveries``, each try in ``notice_attempts``."""
+
+    __tablename__ = "notices"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the Message-ID and idempotency key
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(32))  # outbox.NoticeKind
+    facts: Mapped[dict[str, Any]]  # internal ids, codes, dates, titles: what the templates render
+    respond_by: Mapped[date | None] = mapped_column(Date)  # the last day to dispute, where one may
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_notices_subject", "subject_id"),)
+
+
+class NoticeDelivery(Base):
+    """Where a notice's delivery stands; the one mutable row of the outbox. A worker claims it by
+    a lease (``lease_owner`` until ``lease_until``; on PostgreSQL the claim also skips rows
+    another worker has locked), sends, and settles it; a lease that runs out is claimed again."""
+
+    __tablename__ = "notice_deliveries"
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | unreachable | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    email_at: Mapped[datetime | None]  # when the mail server took it
+    sms_at: Mapped[datetime | None]  # when the SMS gateway took it
+    delivered_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))  # the last failure's class and code, no address
+
+    __table_args__ = (Index("ix_notice_deliveries_due", "state", "next_at"),)
+
+
+class NoticeAttempt(Base):
+    """Each try to send a notice on one channel, to the contact record it used. Append-only."""
+
+    __tablename__ = "notice_attempts"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    notice_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    contact_record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    attempt: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_notice_attempts_notice", "notice_id"),)

@@ -40,6 +40,15 @@ def catalogue() -> dict[str, dict[str, Any]]:
     }
 
 
+@cache
+def source_names() -> dict[str, tuple[str, str]]:
+    """Each shipped source's name in Chinese and in English, as notices name the agency."""
+    text_ = resources.files("credence.catalogue").joinpath("sources.yaml").read_text("utf-8")
+    return {
+        sid: (spec.get("name_zh", spec["name"]), spec["name"]) for sid, spec in yaml.safe_load(text_)["sources"].items()
+    }
+
+
 def sync_sources(conn: Connection) -> None:
     """Write the shipped source catalogue into ``sources``."""
     present = set(conn.execute(select(Source.id)).scalars())

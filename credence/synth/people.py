@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import phonenumbers
 from faker import Faker
 from stdnum.cn import ric
 
@@ -95,6 +96,14 @@ class PeopleFactory:
         self._bands = [(low, high) for low, high, _ in AGE_BANDS]
         self._band_weights = [share for _, _, share in AGE_BANDS]
 
+    def _valid_phone(self) -> str:
+        """One of Faker's numbers that the numbering plan knows: some of its prefixes were never
+        issued, and ingest refuses those (model.contacts)."""
+        while True:
+            number = self._phone()
+            if phonenumbers.is_valid_number(phonenumbers.parse(number, "CN")):
+                return number
+
     def make(self) -> Person:
         rng = self._rng
         sex = Sex.MALE if rng.random() < 0.51 else Sex.FEMALE
@@ -119,7 +128,7 @@ class PeopleFactory:
             name=surname + rng.choice(self._given[sex]),
             sex=sex,
             birth_date=birth,
-            phone=self._phone(),
+            phone=self._valid_phone(),
             district=district,
             legacy=birth.year <= LEGACY_BORN_BY and rng.random() < LEGACY_SHARE_OF_ELIGIBLE,
             adult_from=add_years(birth, ADULT_AGE),

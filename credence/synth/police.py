@@ -43,6 +43,12 @@ FINE_ONLY_SHARE = 0.4  # no detention
 # (no DOMAIN.md figure; it exercises retraction in every city).
 QUASHED_SHARE = 0.5
 MAX_DETENTION_DAYS = 15
+# Contact details given at household registration (no DOMAIN.md figure): most adults leave a
+# phone, fewer an email; some leave nothing, and the registry must say it cannot reach them.
+# Minors are reached through no contact of their own here.
+PHONE_SHARE = 0.9
+EMAIL_SHARE = 0.6
+MAIL_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606: never a real inbox
 
 
 def _amend(row: Row, rng: random.Random) -> Row | None:
@@ -79,10 +85,14 @@ class Police:
         self._window = window
         self._serial = 0
         self._traffic_codes = tuple(TRAFFIC_CODES)
+        # its own stream, so that adding contacts left every other event of a seed as it was
+        self._contact_rng = random.Random(f"{seed}/police/contact")
+        self._contacts = 0
 
     def person(self, person: Person) -> None:
         rng, window = self._rng, self._window
         self._residence(person)
+        self._contact(person)
         for day in window.yearly(rng, TRAFFIC_PER_YEAR, lo=person.adult_from):
             code = rng.choice(self._traffic_codes)
             details = {"code": code, "fine": TRAFFIC_CODES[code][1]}
@@ -108,6 +118,31 @@ class Police:
         else:  # carried over from the old register during the first year of the feed
             day = window.start + timedelta(days=rng.randrange(365))
         self._hukou(person, day, person.district, status)
+
+    def _contact(self, person: Person) -> None:
+        rng = self._contact_rng
+        if person.adult_from > self._window.today:
+            return
+        details: Row = {}
+        if rng.random() < PHONE_SHARE:
+            details["phone"] = person.phone
+        if rng.random() < EMAIL_SHARE:
+            details["email"] = f"r{rng.randrange(10**9):09d}@{rng.choice(MAIL_DOMAINS)}"
+        if not details:
+            return
+        self._contacts += 1
+        day = max(person.adult_from, self._window.start) + timedelta(days=rng.randrange(30))
+        row: Row = {
+            "event_id": f"PSB-C{self._contacts:08d}",
+            "citizen_id": person.id_number,
+            "type": "contact",
+            "date": min(day, self._window.today).isoformat(),
+            "place": person.district,
+            "details": details,
+        }
+        # plain: the feed's noise stream stays that of the other events (malformed contact rows
+        # are the tests' business: tests/functional/test_notices.py)
+        self.sink.write(row, plain=True)
 
     def _hukou(self, person: Person, day: date, region: str, status: str) -> None:
         self._event(person, "hukou", day, region, {"region": region, "status": status})

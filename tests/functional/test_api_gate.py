@@ -222,15 +222,19 @@ def test_an_action_outside_the_keys_scope_is_403(gate: Gate) -> None:
 
 def test_over_the_rate_is_429_with_retry_after(gate: Gate) -> None:
     statuses = []
+    started = time.monotonic()
     for _ in range(6):
         response = gate.served.post(flight(STRANGER), key=gate.slow)
         statuses.append(response.status_code)
         if response.status_code == 429:
             assert int(response.headers["Retry-After"]) >= 1
             refused(response, 429)
-    # a bucket of one check a second, shared by both workers: at most the first two pass
-    assert statuses.count(200) <= 2, statuses
-    assert statuses.count(429) >= 4, statuses
+    # a bucket of one check a second (a burst of two), shared by both workers: the first two pass,
+    # and one more for each second the six took (on a loaded machine, a request can take one)
+    refills = int(time.monotonic() - started)
+    assert statuses.count(200) <= 2 + refills, statuses
+    assert statuses.count(429) >= 4 - refills, statuses
+    assert 429 in statuses, statuses
 
 
 def test_an_oversized_body_is_413_and_a_wrong_type_415(gate: Gate) -> None:

@@ -35,6 +35,8 @@ def test_the_stored_tags_never_change() -> None:
         "PROVIDER_KEY_ISSUED": "provider.key_issued",
         "PROVIDER_KEY_REVOKED": "provider.key_revoked",
         "INQUIRY_BATCH": "inquiry.batch",
+        "NOTICE_DELIVERED": "notice.delivered",
+        "NOTICE_UNREACHABLE": "notice.unreachable",
     }
 
 

@@ -1,0 +1,84 @@
+"""``credence worker``: deliver notices (mail, SMS) and keep the registry's clock, until SIGTERM;
+``credence catcher``: a local mail server and SMS endpoint for a registry without real ones."""
+
+import signal
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credence.cli.context import console, engine
+from credence.dueprocess.catcher import MailCatcher, SmsCatcher
+from credence.dueprocess.channels import Mail, Sms
+from credence.dueprocess.delivery import Channels
+from credence.exc import CredenceError
+from credence.outbox.claims import Retry
+from credence.pipeline.worker import Plan, run
+from credence.settings import Settings, get_settings
+
+
+def channels_from(settings: Settings) -> Channels:
+    try:
+        return Channels(
+            email=Mail(settings.smtp_url, sender=settings.mail_from) if settings.smtp_url else None,
+            sms=Sms(settings.sms_url) if settings.sms_url else None,
+        )
+    except ValueError as error:
+        raise CredenceError(str(error)) from None
+
+
+def plan_from(settings: Settings) -> Plan:
+    return Plan(
+        poll=settings.worker_poll,
+        lease=timedelta(seconds=settings.worker_lease),
+        batch=settings.worker_batch,
+        retry=Retry(
+            first=timedelta(seconds=settings.notice_retry_first),
+            cap=timedelta(seconds=settings.notice_retry_cap),
+            limit=settings.notice_retry_limit,
+        ),
+    )
+
+
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="deliver what is due now, then exit")] = False,
+) -> None:
+    """Deliver the notice outbox by mail (CREDENCE_SMTP_URL) and SMS (CREDENCE_SMS_URL), until SIGTERM."""
+    settings = get_settings()
+    channels = channels_from(settings)
+    if not channels.by_name():
+        raise CredenceError("no channel to deliver on: set CREDENCE_SMTP_URL and/or CREDENCE_SMS_URL")
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    made = engine()
+    names = " and ".join(channels.by_name())
+    console.print(f"worker delivering notices by {names}; stop with SIGTERM or Ctrl-C")
+    try:
+        totals = run(made, channels, stop=stop, plan=plan_from(settings), once=once)
+    finally:
+        channels.close()
+        made.dispose()
+    sent = ", ".join(f"{n:,} by {channel}" for channel, n in sorted(totals.sent.items())) or "nothing sent"
+    console.print(
+        f"worker stopped: {totals.delivered:,} notices delivered ({sent}), {totals.retrying:,} to retry, "
+        f"{totals.unreachable:,} with no contact"
+    )
+
+
+def catcher(
+    maildir: Annotated[Path, typer.Option(help="the Maildir each mail is filed in")] = Path("data/mail"),
+    sms_log: Annotated[Path, typer.Option(help="the JSON-lines file each SMS is appended to")] = Path("data/sms.jsonl"),
+    smtp_port: Annotated[int, typer.Option(help="SMTP port on 127.0.0.1", min=1, max=65535)] = 8025,
+    sms_port: Annotated[int, typer.Option(help="SMS webhook port on 127.0.0.1", min=1, max=65535)] = 8026,
+) -> None:
+    """A local mail server and SMS endpoint that keep what they receive, for demos and trials."""
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    with MailCatcher(maildir, port=smtp_port) as mail, SmsCatcher(sms_log, port=sms_port) as sms:
+        console.print(f"mail: {mail.url} -> {maildir}/new; SMS: {sms.url} -> {sms_log}")
+        console.print(f"point the worker at them: CREDENCE_SMTP_URL={mail.url} CREDENCE_SMS_URL={sms.url}")
+        stop.wait()

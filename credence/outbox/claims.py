@@ -1,0 +1,256 @@
+"""Claiming due notices and settling what became of them: several workers may deliver at once
+and none sends a notice another holds.
+
+A claim is a lease: the worker's name and an instant it holds the notice until, written in a
+short transaction before anything is sent (a network send never runs inside a transaction that
+holds the store). On PostgreSQL the claim's select also skips rows another worker's claim has
+locked (``FOR UPDATE SKIP LOCKED``), so workers do not queue behind each other; on SQLite, whose
+writers take turns, the update re-checks the lease and only what it changed is claimed. A worker
+that dies before settling leaves its lease to run out; the notice is then claimed again and
+sent with the same id, which the receiver uses to drop the repeat.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from credence.store.db import stored_instant
+from credence.store.orm import Notice, NoticeAttempt, NoticeDelivery
+
+PENDING, DELIVERED, UNREACHABLE, FAILED = "pending", "delivered", "unreachable", "failed"
+CHANNELS = ("email", "sms")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: uuid.UUID
+    subject: uuid.UUID
+    kind: str
+    facts: dict[str, Any]
+    respond_by: date | None
+    created_at: datetime
+    attempts: int
+    sent: frozenset[str]  # channels that took it on an earlier attempt
+
+
+@dataclass(slots=True)
+class Attempt:
+    channel: str
+    contact_record: uuid.UUID | None
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    notice: Claimed
+    attempts: list[Attempt] = field(default_factory=list)
+    unreachable: bool = False  # no contact to send to on any channel
+
+    @property
+    def done(self) -> bool:
+        return bool(self.attempts) and all(a.ok for a in self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Exponential backoff with a cap: ``first``, doubled per failed attempt, at most ``cap``;
+    after ``limit`` attempts a notice is ``failed`` and listed with the unreachable."""
+
+    first: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(hours=1)
+    limit: int = 20
+
+    def delay(self, attempts: int) -> timedelta:
+        wait: timedelta = self.first * 2 ** max(0, attempts - 1)
+        return min(self.cap, wait)
+
+
+def _free(now: datetime) -> Any:
+    return or_(NoticeDelivery.lease_until.is_(None), NoticeDelivery.lease_until < now)
+
+
+def claim(conn: Connection, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Lease up to ``limit`` due notices to ``owner`` until ``now + lease``, oldest due first;
+    the caller commits at once, then sends."""
+    due = and_(NoticeDelivery.state == PENDING, NoticeDelivery.next_at <= now, _free(now))
+    candidates = (
+        select(NoticeDelivery.notice_id)
+        .where(due)
+        .order_by(NoticeDelivery.next_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(conn.scalars(candidates))
+    if not ids:
+        return []
+    taken = conn.scalars(
+        update(NoticeDelivery)
+        .where(NoticeDelivery.notice_id.in_(ids), due)
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(NoticeDelivery.notice_id)
+    ).all()
+    if not taken:
+        return []
+    rows = conn.execute(
+        select(
+            Notice.id,
+            Notice.subject_id,
+            Notice.kind,
+            Notice.facts,
+            Notice.respond_by,
+            Notice.created_at,
+            NoticeDelivery.attempts,
+            NoticeDelivery.email_at,
+            NoticeDelivery.sms_at,
+        )
+        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+        .where(Notice.id.in_(list(taken)))
+        .order_by(NoticeDelivery.next_at)
+    )
+    return [
+        Claimed(
+            id=r.id,
+            subject=r.subject_id,
+            kind=r.kind,
+            facts=r.facts,
+            respond_by=r.respond_by,
+            created_at=stored_instant(r.created_at),
+            attempts=r.attempts,
+            sent=frozenset(c for c, at in (("email", r.email_at), ("sms", r.sms_at)) if at is not None),
+        )
+        for r in rows
+    ]
+
+
+def settle(conn: Connection, outcomes: Sequence[Outcome], *, owner: str, now: datetime, retry: Retry) -> None:
+    """Record each outcome's attempts and move its delivery on: delivered once every channel it
+    has took it, unreachable with no contact, else due again after the backoff (failed after the
+    limit). A lease another worker has taken since (this one ran past it) still records the
+    attempts, and leaves the state to the holder."""
+    attempts = [
+        {
+            "notice_id": o.notice.id,
+            "channel": a.channel,
+            "contact_record_id": a.contact_record,
+            "attempt": o.notice.attempts + 1,
+            "worker": owner,
+            "ok": a.ok,
+            "error": a.error,
+            "at": now,
+        }
+        for o in outcomes
+        for a in o.attempts
+    ]
+    if attempts:
+        conn.execute(insert(NoticeAttempt), attempts)
+    for outcome in outcomes:
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        for a in outcome.attempts:
+            if a.ok:
+                values[f"{a.channel}_at"] = now
+        failures = [a for a in outcome.attempts if not a.ok]
+        if outcome.unreachable:
+            values["state"] = UNREACHABLE
+        elif outcome.done:
+            values |= {"state": DELIVERED, "delivered_at": now, "error": None}
+        else:
+            tries = outcome.notice.attempts + 1
+            values |= {
+                "attempts": tries,
+                "state": FAILED if tries >= retry.limit else PENDING,
+                "next_at": now + retry.delay(tries),
+                "error": failures[0].error if failures else None,
+            }
+        conn.execute(
+            update(NoticeDelivery)
+            .where(NoticeDelivery.notice_id == outcome.notice.id, NoticeDelivery.lease_owner == owner)
+            .values(**values)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    id: uuid.UUID
+    subject: uuid.UUID
+    kind: str
+    state: str
+    attempts: int
+    error: str | None
+    created_at: datetime
+
+
+def undeliverable(conn: Connection, *, limit: int = 100) -> list[Waiting]:
+    """Notices that reached no one: no contact on record, or every attempt failed."""
+    rows = conn.execute(
+        select(
+            Notice.id,
+            Notice.subject_id,
+            Notice.kind,
+            NoticeDelivery.state,
+            NoticeDelivery.attempts,
+            NoticeDelivery.error,
+            Notice.created_at,
+        )
+        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+        .where(NoticeDelivery.state.in_([UNREACHABLE, FAILED]))
+        .order_by(Notice.created_at, Notice.id)
+        .limit(limit)
+    )
+    return [Waiting(*r[:6], created_at=stored_instant(r.created_at)) for r in rows]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """How many notices stand in each state."""
+    rows = conn.execute(select(NoticeDelivery.state, func.count()).group_by(NoticeDelivery.state))
+    return {state: int(n) for state, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    id: uuid.UUID
+    kind: str
+    created_at: datetime
+    respond_by: date | None
+    state: str
+    attempts: int
+    delivered_at: datetime | None
+    channels: tuple[str, ...]  # those that took it
+
+
+def told(conn: Connection, subject: uuid.UUID, *, limit: int = 100) -> list[Told]:
+    """The notices written to ``subject``, newest first, with where each one's delivery stands."""
+    rows = conn.execute(
+        select(
+            Notice.id,
+            Notice.kind,
+            Notice.created_at,
+            Notice.respond_by,
+            NoticeDelivery.state,
+            NoticeDelivery.attempts,
+            NoticeDelivery.delivered_at,
+            NoticeDelivery.email_at,
+            NoticeDelivery.sms_at,
+        )
+        .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+        .where(Notice.subject_id == subject)
+        .order_by(Notice.created_at.desc(), Notice.id)
+        .limit(limit)
+    )
+    return [
+        Told(
+            id=r.id,
+            kind=r.kind,
+            created_at=stored_instant(r.created_at),
+            respond_by=r.respond_by,
+            state=r.state,
+            attempts=r.attempts,
+            delivered_at=stored_instant(r.delivered_at) if r.delivered_at else None,
+            channels=tuple(c for c, at in (("email", r.email_at), ("sms", r.sms_at)) if at is not None),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,100 @@
+"""``credence worker``'s job: deliver the outbox, and keep the registry's clock (what must happen
+when time passes: disputes' deadlines and the rest, as they land). Several workers may run at
+once (``outbox.claims``); each stops cleanly when asked, after its current pass.
+
+The store may be busy with a writer (a long ingest on SQLite holds the file's write lock): a
+pass that cannot get in is tried again at the next poll, and a settlement is retried before
+its lease runs out, so a busy store delays notices and never loses one.
+"""
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from credence import logs
+from credence.dueprocess.delivery import Channels, Pass, busy, deliver
+from credence.outbox.claims import Retry
+
+log = logs.get_logger(__name__)
+
+
+def owner_name() -> str:
+    """This worker's name in the leases it holds: host, process and a random part (a restarted
+    worker with a reused pid is another worker)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Totals:
+    passes: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    unreachable: int = 0
+    busy: int = 0  # passes the store turned away
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def add(self, done: Pass) -> None:
+        self.passes += 1
+        self.delivered += done.delivered
+        self.retrying += done.retrying
+        self.unreachable += done.unreachable
+        for channel, n in done.sent.items():
+            self.sent[channel] = self.sent.get(channel, 0) + n
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    poll: float = 0.2
+    lease: timedelta = timedelta(seconds=60)
+    batch: int = 200
+    retry: Retry = field(default_factory=Retry)
+
+
+def run(
+    engine: Engine,
+    channels: Channels,
+    *,
+    stop: threading.Event,
+    plan: Plan,
+    owner: str | None = None,
+    clock: Callable[[], datetime] = wall_clock,
+    once: bool = False,
+) -> Totals:
+    """Deliver until ``stop`` is set (or, ``once``, until nothing is due); returns the totals."""
+    me = owner or owner_name()
+    totals = Totals()
+    log.info("worker.start", owner=me)
+    while not stop.is_set():
+        try:
+            done = deliver(
+                engine, channels, owner=me, clock=clock, lease=plan.lease, limit=plan.batch, retry=plan.retry
+            )
+        except OperationalError as error:
+            if not busy(error):
+                raise
+            totals.busy += 1
+            log.info("worker.store_busy", owner=me)
+            stop.wait(plan.poll)
+            continue
+        totals.add(done)
+        if done.claimed:
+            log.info(
+                "worker.pass", owner=me, delivered=done.delivered, retrying=done.retrying, unreachable=done.unreachable
+            )
+        if done.claimed < plan.batch:
+            if once:
+                break
+            stop.wait(plan.poll)
+    log.info("worker.stop", owner=me, delivered=totals.delivered)
+    return totals
