@@ -3,20 +3,24 @@ on, and settle. The claim and the settlement are short transactions of their own
 happens between them, holding nothing in the store (see ``outbox.claims``)."""
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import tenacity
+from jinja2 import TemplateError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from credence import audit
+from credence import audit, logs
 from credence.audit import Entry, EventTag
 from credence.dueprocess import contacts
-from credence.dueprocess.channels import DeliveryError, Mail, Sms
+from credence.dueprocess.channels import Channel, DeliveryError, Mail, Outgoing, Sms
 from credence.dueprocess.render import render
 from credence.outbox import claims
 from credence.outbox.claims import Attempt, Claimed, Outcome, Retry
+
+log = logs.get_logger(__name__)
 
 
 @dataclass(slots=True)
@@ -26,7 +30,7 @@ class Channels:
     email: Mail | None = None
     sms: Sms | None = None
 
-    def by_name(self) -> dict[str, Mail | Sms]:
+    def by_name(self) -> dict[str, Channel]:
         return {name: c for name, c in (("email", self.email), ("sms", self.sms)) if c is not None}
 
     def close(self) -> None:
@@ -62,7 +66,9 @@ def deliver(
     with engine.connect() as conn:
         reach = contacts.reach(conn, {n.subject for n in claimed}, known_at=clock())
     usable = channels.by_name()
-    outcomes = [_send(notice, reach.get(notice.subject, contacts.Reach()), usable, result) for notice in claimed]
+    with ThreadPoolExecutor(1, thread_name_prefix="compose") as composer:  # the next composed while one is sent
+        prepared = composer.map(lambda n: _prepare(n, reach.get(n.subject, contacts.Reach()), usable), claimed)
+        outcomes = [_send(ready, usable, result) for ready in prepared]
     _settle(engine, outcomes, owner=owner, clock=clock, retry=retry, within=lease / 2)
     for outcome in outcomes:
         if outcome.unreachable:
@@ -109,19 +115,48 @@ def busy(error: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _send(notice: Claimed, reach: contacts.Reach, usable: dict[str, Mail | Sms], result: Pass) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    notice: Claimed
+    outgoing: dict[str, tuple[Outgoing, contacts.Address]]  # by channel, those still owed
+    unreachable: bool
+    broken: str | None = None  # the notice cannot be rendered: a template's fault, retried and then failed
+
+
+def _prepare(notice: Claimed, reach: contacts.Reach, usable: dict[str, Channel]) -> Prepared:
     targets = {name: address for name, address in reach.channels().items() if name in usable}
     if not targets:
-        return Outcome(notice, unreachable=True)
-    rendered = render(
-        id=notice.id, kind=notice.kind, facts=notice.facts, respond_by=notice.respond_by, created_at=notice.created_at
-    )
-    outcome = Outcome(notice)
-    for name, address in targets.items():
-        if name in notice.sent:
-            continue  # took it on an earlier attempt
+        return Prepared(notice, {}, unreachable=True)
+    try:
+        rendered = render(
+            id=notice.id,
+            kind=notice.kind,
+            facts=notice.facts,
+            respond_by=notice.respond_by,
+            created_at=notice.created_at,
+        )
+    except TemplateError as error:
+        log.error("notice.unrenderable", notice=str(notice.id), kind=notice.kind, error=type(error).__name__)
+        fault = f"template {notice.kind}: {type(error).__name__}"
+        return Prepared(notice, {}, unreachable=False, broken=fault)
+    owed = {
+        name: (usable[name].compose(notice.id, address.value, rendered), address)
+        for name, address in targets.items()
+        if name not in notice.sent  # took it on an earlier attempt
+    }
+    return Prepared(notice, owed, unreachable=False)
+
+
+def _send(ready: Prepared, usable: dict[str, Channel], result: Pass) -> Outcome:
+    if ready.unreachable:
+        return Outcome(ready.notice, unreachable=True)
+    outcome = Outcome(ready.notice)
+    if ready.broken is not None:
+        outcome.attempts.append(Attempt("email", None, ok=False, error=ready.broken[:200]))
+        return outcome
+    for name, (outgoing, address) in ready.outgoing.items():
         try:
-            usable[name].send(notice.id, address.value, rendered)
+            usable[name].transmit(outgoing)
         except DeliveryError as error:
             outcome.attempts.append(Attempt(name, address.record, ok=False, error=str(error)[:200]))
             continue
