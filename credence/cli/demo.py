@@ -1,8 +1,12 @@
 """``credence demo``: a synthetic city end to end, then commands to try that run as printed."""
 
 import json
+import os
 import re
 import shlex
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from importlib import resources
@@ -21,6 +25,7 @@ from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
+from credence.outbox import claims
 from credence.rules.loader import SHIPPED, load_text
 from credence.screening import providers as keys
 from credence.settings import get_settings
@@ -54,9 +59,10 @@ def demo(
     with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
         gate = _demo(held, people=people, feeds=feeds, fresh=fresh, port=port if serve else None)
     if gate is not None:
+        gate += _start_delivery(Path(get_settings().data_dir), restricted=_restricted_of(gate))
         for line in gate:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-        served.serve(port=port)  # becomes the server: Ctrl-C stops it
+        served.serve(port=port)  # becomes the server: Ctrl-C stops it, and the worker and catcher with it
 
 
 def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: int | None) -> list[str] | None:
@@ -104,6 +110,47 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: i
     if port is None:
         return None
     return _gate_lines(held, port, restricted=_listed_number(held, restricted), free=_listed_number(held, free))
+
+
+def _restricted_of(lines: list[str]) -> str | None:
+    """The listed resident the gate lines name (the inquiries line ends with their number)."""
+    tail = f"{CLI} inquiries "
+    return next((line.strip().removeprefix(tail) for line in lines if line.strip().startswith(tail)), None)
+
+
+def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
+    """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` as
+    processes next to the gate, in this terminal's process group so that Ctrl-C stops them too;
+    the lines that say where the notices land."""
+    smtp_port, sms_port = _free_port(), _free_port()
+    maildir, sms_log = data / "mail", data / "sms.jsonl"
+    credence = str(Path(sys.executable).parent / "credence")
+    catcher = [credence, "catcher", "--maildir", str(maildir), "--sms-log", str(sms_log)]
+    catcher += ["--smtp-port", str(smtp_port), "--sms-port", str(sms_port)]
+    subprocess.Popen(catcher, stdout=subprocess.DEVNULL)  # noqa: S603 - our own command, arguments we built
+    env = {
+        **os.environ,
+        "CREDENCE_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "CREDENCE_SMS_URL": f"http://127.0.0.1:{sms_port}/sms",
+    }
+    subprocess.Popen([credence, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - as above
+    with reading() as conn:
+        waiting = claims.counts(conn).get("pending", 0)
+    lines = [
+        "",
+        f"Notices: credence worker is delivering {waiting:,} waiting notices (every change the build made told to",
+        f"its subject) to a local mail catcher: mails in {maildir}/new (Maildir), SMS in {sms_log}.",
+        f"  {CLI} notices undeliverable   # who has no contact on record, and every notice's state",
+    ]
+    if restricted is not None:
+        lines.append(f"  {CLI} notices list {restricted}   # what the listed resident was told, and when")
+    return lines
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:

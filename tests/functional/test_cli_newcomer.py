@@ -252,6 +252,12 @@ def test_demo_fresh_on_postgres_starts_on_an_empty_database_and_refuses_a_full_o
         engine.dispose()
 
 
+def run_line(line: str, env: dict[str, str]) -> str:
+    return subprocess.run(  # noqa: S603
+        shlex.split(line), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+
+
 def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path: Path) -> None:
     """``make demo`` runs ``demo --serve``: after the city, a demo key and curl lines for a listed
     and an unlisted resident, then the gate itself; each line answers as its comment says, and
@@ -266,6 +272,7 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CREDENCE_DEBUG")}
     env["CREDENCE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.db'}"
+    env["CREDENCE_DATA_DIR"] = str(tmp_path / "data")
     argv = [
         str(CREDENCE),
         "demo",
@@ -279,7 +286,10 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
     ]
     log = tmp_path / "demo.log"
     with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+        # a session of its own, as a terminal's: the worker and the mail catcher share its group
+        process = subprocess.Popen(  # noqa: S603
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -300,12 +310,17 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
             assert json.loads(done.stdout)["decision"] == why.rsplit(" ", 1)[1]
         asked = re.search(r"^  # then, who asked .*\n  (\S+credence inquiries \S+)$", printed, re.MULTILINE)
         assert asked, printed
+        told = re.search(r"^  (\S+credence notices list \S+)   #", printed, re.MULTILINE)
+        assert told, printed
+        assert f"mails in {tmp_path / 'data' / 'mail'}/new" in printed
+        while "delivered" not in (notices := run_line(told[1], env)):  # the worker is at work
+            assert time.monotonic() < deadline + 300, notices
+            time.sleep(1)
+        assert any((tmp_path / "data" / "mail" / "new").iterdir())
     finally:
-        process.send_signal(signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGTERM)  # Ctrl-C in a terminal: the gate, the worker, the catcher
         process.wait(timeout=30)
     # the gate recorded the listed resident's check; the printed line shows it
-    shown = subprocess.run(  # noqa: S603
-        shlex.split(asked[1]), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
-    ).stdout
+    shown = run_line(asked[1], env)
     assert "demo-airline-and-railway" in shown
     assert "restricted" in shown
