@@ -88,7 +88,7 @@ FACTS = {  # a listing notice as lists.notices writes one
     "list": "dishonest-judgment-defaulters",
     "rulebook": "national-defaulters",
     "rulebook_version": "2017.1",
-    "legal_basis": "SPC Provisions on Publishing the List of Dishonest Judgment Defaulters, Fa Shi [2017] No. 7, Art. 1",
+    "legal_basis": "SPC Provisions on Publishing the List of Dishonest Judgment Defaulters, Fa Shi [2017] No. 7",
     "role": "subject",
     "ground": 1,
     "case_number": "(2025)苏05执1号",
@@ -239,11 +239,10 @@ def latency(kind: str, changes: int, people: int) -> None:
             time.sleep(3)  # the worker's start-up is not a notice's latency
             for n in range(changes):
                 with court.open("a", newline="", encoding="utf-8") as handle:
-                    csv.DictWriter(handle, COLUMNS, restval="").writerow(
-                        {"record_no": f"C{n:07d}", "region": "", "doc_type": "LIST", "id_no": person(n),
-                         "case_no": f"(2025)苏05执{n + 1}号", "court_name": COURT, "decision_date": "20250601",
-                         "ground": "1", "full_security": "N"}  # fmt: skip
-                    )
+                    row = {"record_no": f"C{n:07d}", "region": "", "doc_type": "LIST", "id_no": person(n),
+                           "case_no": f"(2025)苏05执{n + 1}号", "court_name": COURT, "decision_date": "20250601",
+                           "ground": "1", "full_security": "N"}  # fmt: skip
+                    csv.DictWriter(handle, COLUMNS, restval="").writerow(row)
                 load_feeds(engine, feeds, mappings, schemes, clock=lambda: datetime.now(UTC),
                            as_of=lambda: legal_date(datetime.now(UTC)), batch=5000)  # fmt: skip
                 zero[person(n)] = time.time()
