@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from credence.audit import checkpoints, entries, merkle, tree
 from credence.exc import FieldError, NotFoundError
@@ -27,25 +27,29 @@ def latest_note(conn: Connection) -> str:
     return found.note
 
 
-def _signed(conn: Connection, size: int, field: str) -> None:
-    if conn.execute(select(Checkpoint.size).where(Checkpoint.size == size)).first() is None:
-        raise FieldError(field, f"the log has signed no checkpoint of size {size}")
+def _within(conn: Connection, size: int, field: str) -> None:
+    """Proofs are served for any size up to the latest checkpoint's (a reader holds some
+    checkpoint; sizes past the newest signed one would prove nothing anyone can check)."""
+    signed = conn.execute(select(func.max(Checkpoint.size))).scalar()
+    if signed is None:
+        raise NotFoundError("the log has no checkpoint yet")
+    if size > signed:
+        raise FieldError(field, f"{size} is past the latest checkpoint's size, {signed}")
 
 
 def inclusion(conn: Connection, index: int, size: int) -> list[bytes]:
-    """PATH(index, D[size]) for a signed size."""
-    _signed(conn, size, "size")
+    """PATH(index, D[size]), for a size up to the latest checkpoint's."""
+    _within(conn, size, "size")
     if not 0 <= index < size:
         raise FieldError("index", f"leaf {index} is not in the tree of {size}")
     return tree.hashes(conn, merkle.inclusion_ranges(index, size))
 
 
 def consistency(conn: Connection, first: int, second: int) -> list[bytes]:
-    """PROOF(first, D[second]) between two signed sizes."""
+    """PROOF(first, D[second]), for sizes up to the latest checkpoint's."""
     if not 0 < first <= second:
         raise FieldError("first", f"expected 0 < first <= second, got {first} and {second}")
-    _signed(conn, first, "first")
-    _signed(conn, second, "second")
+    _within(conn, second, "second")
     return tree.hashes(conn, merkle.consistency_ranges(first, second))
 
 

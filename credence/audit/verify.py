@@ -18,7 +18,7 @@ One pass over the leaves in order, with their events and the subjects' salts:
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,23 +91,43 @@ def _level_digests(conn: Connection) -> dict[int, tuple[int, bytes]]:
     return found
 
 
-def _triggers(conn: Connection) -> set[str]:
+def _guarded(conn: Connection) -> set[tuple[str, str]]:
+    """(table, action) pairs an enabled BEFORE trigger refuses: UPDATE and DELETE."""
+    found: set[tuple[str, str]] = set()
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgtype & 8) <> 0"  # BEFORE DELETE
+            "SELECT c.relname, t.tgtype FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
         )
-    else:
-        rows = conn.exec_driver_sql("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%DELETE%'")
-    return {str(name) for (name,) in rows}
+        for table, kind in rows:  # tgtype bits: 8 DELETE, 16 UPDATE
+            found.update((str(table), action) for bit, action in ((8, "DELETE"), (16, "UPDATE")) if int(kind) & bit)
+        return found
+    for table, sql in conn.exec_driver_sql("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"):
+        found.update((str(table), action) for action in ("UPDATE", "DELETE") if f"BEFORE {action}" in str(sql).upper())
+    return found
 
 
-def verify(conn: Connection, verifier: notes.Verifier, *, origin: str) -> Report:
-    """Check the log in ``conn``'s store (read only); problems are listed in the report."""
+def verify(
+    conn: Connection, verifier: notes.Verifier, *, origin: str, published: Sequence[notes.Checkpoint] = ()
+) -> Report:
+    """Check the log in ``conn``'s store (read only); problems are listed in the report.
+
+    Args:
+        conn: a connection to the registry's store.
+        verifier: the log's public key, as outsiders know it.
+        origin: the log's name.
+        published: checkpoints kept outside the store (a witness's, a subject's): the store's
+            tree must have the same root at their sizes, or it was rewritten and re-signed.
+    """
     report = Report()
+    outside = {c.size: c.root for c in published}
+    guarded = _guarded(conn)
     for table in TRIGGERS:
-        if table not in _triggers(conn):
-            report.problem(f"table {table}: its append-only trigger is gone (dropped or disabled)")
+        for action in ("UPDATE", "DELETE"):
+            if (table, action) not in guarded:
+                report.problem(
+                    f"table {table}: its append-only trigger is gone, {action} is allowed (dropped or disabled)"
+                )
     signed = list(conn.execute(select(Checkpoint.size, Checkpoint.root, Checkpoint.note).order_by(Checkpoint.size)))
     report.checkpoints = len(signed)
     wanted = {int(size): (bytes(root), note) for size, root, note in signed}
@@ -146,8 +166,13 @@ def verify(conn: Connection, verifier: notes.Verifier, *, origin: str) -> Report
         last_seq = row.seq
         if compact.size in wanted:
             _checkpoint(report, compact, wanted[compact.size], verifier, origin)
+        if compact.size in outside and compact.root() != outside[compact.size]:
+            report.problem(
+                f"the checkpoint of size {compact.size} kept outside the store has another root:"
+                " the log was rewritten after it was published"
+            )
     report.leaves = compact.size
-    for size in sorted(wanted):
+    for size in sorted(set(wanted) | set(outside)):
         if size > compact.size:
             report.problem(f"checkpoint of size {size}: the log holds only {compact.size} leaves (truncated)")
     stored = _level_digests(conn)

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import demo, inquiries, inspect, providers, registry, rulebook, serve
+from credence.cli import audit, demo, inquiries, inspect, providers, registry, rulebook, serve
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -59,6 +59,7 @@ app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
 app.command("inquiries")(inquiries.inquiries)
 app.add_typer(rulebook.rulebook, name="rulebook")
+app.add_typer(audit.audit, name="audit")
 
 
 def main() -> None:
