@@ -13,6 +13,7 @@ own entries; deleting a salt (erasure) leaves every leaf hash, so the tree, as i
 """
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,8 +42,34 @@ class Leaf:
     subject_hash: bytes | None
 
 
+SAFE_INT = 2**53  # RFC 8785 numbers are IEEE doubles: integers up to here print as Python prints them
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
+
+
+def _plain(value: Any) -> bool:  # Any: any JSON value
+    """Whether ``json`` writes ``value`` exactly as RFC 8785 does: no floats (ES6 number form
+    differs), integers within a double's exact range, object keys in ASCII (sorted by code
+    point, which is RFC 8785's UTF-16 order there). Strings escape alike in both."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -SAFE_INT <= value <= SAFE_INT
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
+
+
 def canonical(value: Any) -> bytes:  # Any: any JSON value
-    """RFC 8785 JSON (the ``rfc8785`` package): one byte string per value, whatever wrote it."""
+    """RFC 8785 JSON: one byte string per value, whatever wrote it. The standard library's
+    encoder (C) where its output is RFC 8785's (``_plain``, the usual event), else the
+    ``rfc8785`` package; the unit tests hold the two to the same bytes."""
+    if _plain(value):
+        try:
+            return _dumps(value).encode()
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 says what is wrong
+            pass
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as err:
@@ -75,14 +102,12 @@ def leaf(
         raise EntryError(f"leaf {index}: the subject has no salt")
     key = salt or b""
     committed = None if subject is None else subject_commitment(subject, key)
-    body = {
-        "v": VERSION,
-        "index": index,
-        "tag": tag,
-        "actor": actor,
-        "recorded_at": instant(recorded_at),
-        "subject": None if committed is None else committed.hex(),
-        "data": hashlib.sha256(key + canonical(data)).hexdigest(),
-    }
-    entry = canonical(body)
+    digest = hashlib.sha256(key + canonical(data)).hexdigest()
+    who = "null" if committed is None else f'"{committed.hex()}"'
+    # RFC 8785 of {"v", "index", "tag", "actor", "recorded_at", "subject", "data"}: keys in
+    # UTF-16 order, the two free strings through the encoder (test_entries checks it is rfc8785's)
+    entry = (
+        f'{{"actor":{_dumps(actor)},"data":"{digest}","index":{index},'
+        f'"recorded_at":"{instant(recorded_at)}","subject":{who},"tag":{_dumps(tag)},"v":{VERSION}}}'
+    ).encode()
     return Leaf(entry, merkle.leaf_hash(entry), committed)

@@ -8,7 +8,7 @@ Checkpoints are signed by the sequencer (``credence audit checkpoint``, the work
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from credence.api.deps import GateDep
 from credence.api.schemas import ConsistencyProof, ErrorResponse, InclusionProof, LogEntry, ProvenEntry, SubjectEntries
@@ -27,7 +27,7 @@ MISSING: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "descr
 
 @router.get(
     "/checkpoint",
-    response_class=PlainTextResponse,
+    response_class=Response,
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A signed note"},
         **MISSING,
@@ -59,7 +59,7 @@ def consistency(state: GateDep, first: Size, second: Size) -> ConsistencyProof:
     return ConsistencyProof(first=first, second=second, proof=[proofs.b64(h) for h in path])
 
 
-@router.get("/entries/{index}", response_model=LogEntry, responses=MISSING)
+@router.get("/entries/{index}", response_model=LogEntry, responses=REFUSED | MISSING)
 def entry(state: GateDep, index: Annotated[int, Path(ge=0, le=MAX_INDEX)]) -> LogEntry:
     """Leaf ``index`` and its entry."""
     with state.engine.connect() as conn:
@@ -71,7 +71,7 @@ def entry(state: GateDep, index: Annotated[int, Path(ge=0, le=MAX_INDEX)]) -> Lo
     )
 
 
-@router.get("/subjects/{commitment}", response_model=SubjectEntries, responses=MISSING)
+@router.get("/subjects/{commitment}", response_model=SubjectEntries, responses=REFUSED | MISSING)
 def subject(
     state: GateDep,
     commitment: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The subject's commitment, 64 hex digits")],
