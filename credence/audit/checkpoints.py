@@ -3,7 +3,7 @@
 Writers only append events (``audit.record``). ``advance`` is the log's sequencer: it gives the
 events that have committed since the last call contiguous leaf indices in a deterministic order,
 writes their leaf hashes, the perfect nodes they complete and the salts of new subjects, and
-signs a checkpoint of the new size. Order (docs/decisions/0005-log-sequencing.md):
+signs a checkpoint of the new size. Order (docs/decisions/0003-log-sequencing.md):
 
 * SQLite has one writer at a time, so ``seq`` is commit order: events after the last leaf's seq.
 * PostgreSQL hands out ``seq`` when a row is inserted, not when it commits, so a lower seq can

@@ -151,7 +151,7 @@ class Event(Base):
 
     ``xact`` is the writing transaction's id on PostgreSQL (a column default), NULL on SQLite:
     ``seq`` alone does not give the order entries commit in on PostgreSQL (see
-    docs/decisions/0005-log-sequencing.md)."""
+    docs/decisions/0003-log-sequencing.md)."""
 
     __tablename__ = "events"
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)

@@ -1,6 +1,6 @@
 """PostgreSQL hands out ``seq`` at insert, not at commit: an event with a lower seq can commit
 after one with a higher seq. The sequencer must neither skip it nor put it before a leaf
-already signed (docs/decisions/0005-log-sequencing.md)."""
+already signed (docs/decisions/0003-log-sequencing.md)."""
 
 from datetime import UTC, datetime
 from pathlib import Path

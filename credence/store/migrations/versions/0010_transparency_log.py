@@ -22,7 +22,7 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     with op.batch_alter_table("events") as batch:
         # the writing transaction's id: entries are integrated in (xact, seq) order once every
-        # transaction below the oldest still running has ended (docs/decisions/0005-log-sequencing.md)
+        # transaction below the oldest still running has ended (docs/decisions/0003-log-sequencing.md)
         batch.add_column(
             sa.Column(
                 "xact",
