@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     gate_inquiry_flush: float = Field(default=0.1, gt=0, le=0.1)
     # answers a gate process may hold unrecorded (the store away or slow) before it answers 503
     gate_inquiry_backlog: int = Field(default=1_000_000, ge=1_000)
+    # the transparency log (docs/transparency-log.md): the name in its checkpoints, and its
+    # Ed25519 signing key (a C2SP note signer key, `credence audit keygen`) or a file holding it;
+    # only the process that signs checkpoints needs the key, never the gate
+    log_origin: str = "credence.local/log"
+    log_key: SecretStr | None = None
+    log_key_file: str = ""
     # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
     gate_shared_dir: str = ""
     # due process (credence worker): where notices go; empty: that channel reaches no one

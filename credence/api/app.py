@@ -26,7 +26,7 @@ from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
-from credence.api.routers import checks, health, screenings
+from credence.api.routers import checks, health, log, screenings
 from credence.screening.index import open_index
 from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import KeyTable
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(checks.router)
     app.include_router(screenings.router)
+    app.include_router(log.router)
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     manifests = {"/v1/screenings": settings.gate_max_manifest_body}
     app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests)

@@ -192,3 +192,55 @@ class NotReady(BaseModel):
 
     status: Literal["unavailable"]
     detail: str
+
+
+# The transparency log (docs/transparency-log.md): hashes are base64, as in checkpoints.
+Hash = Annotated[
+    str, Field(description="A SHA-256 hash, base64.", examples=["bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="])
+]
+
+
+class InclusionProof(BaseModel):
+    """The audit path of leaf ``index`` in the tree of ``size`` (RFC 9162 §2.1.3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    size: int
+    leaf_hash: Hash
+    proof: list[Hash]
+
+
+class ConsistencyProof(BaseModel):
+    """The proof that the tree of ``second`` extends the tree of ``first`` (RFC 9162 §2.1.4)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: int
+    second: int
+    proof: list[Hash]
+
+
+class LogEntry(BaseModel):
+    """A leaf and the entry it hashes (RFC 8785 JSON; null once its subject's salt is erased)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    leaf_hash: Hash
+    entry: str | None
+
+
+class ProvenEntry(LogEntry):
+    proof: list[Hash]
+
+
+class SubjectEntries(BaseModel):
+    """Every entry about one subject (by commitment) with its inclusion proof against
+    ``checkpoint``: what ``credence audit prove`` checks offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checkpoint: str
+    subject: str
+    entries: list[ProvenEntry]

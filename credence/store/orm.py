@@ -27,7 +27,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -145,7 +147,11 @@ class PendingSubject(Base):
 
 
 class Event(Base):
-    """The append-only event log; later the leaves of the Merkle tree."""
+    """The append-only event log: each entry becomes a leaf of the Merkle tree (``LogLeaf``).
+
+    ``xact`` is the writing transaction's id on PostgreSQL (a column default), NULL on SQLite:
+    ``seq`` alone does not give the order entries commit in on PostgreSQL (see
+    docs/decisions/0003-log-sequencing.md)."""
 
     __tablename__ = "events"
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -154,6 +160,53 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]]
     recorded_at: Mapped[datetime]
+    xact: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_events_xact_seq", "xact", "seq"),)
+
+
+class LogLeaf(Base):
+    """The Merkle tree's leaves: event ``seq`` at contiguous leaf index ``idx``, its leaf hash
+    and its subject's commitment (what a subject finds their entries by). Append-only."""
+
+    __tablename__ = "log_leaves"
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    xact: Mapped[int | None] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    subject_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (Index("ix_log_leaves_subject_hash", "subject_hash"),)
+
+
+class LogNode(Base):
+    """Perfect subtrees above the leaves: node ``(level, idx)`` covers leaves ``[idx * 2**level,
+    (idx + 1) * 2**level)``; a proof reads O(log n) of them. Append-only."""
+
+    __tablename__ = "log_nodes"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogSalt(Base):
+    """Each subject's salt for the log's commitments. Not append-only: deleting a subject's salt
+    (erasure) leaves every leaf, and so the tree, verifiable, and the entries unlinkable."""
+
+    __tablename__ = "log_salts"
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+
+
+class Checkpoint(Base):
+    """Every signed checkpoint of the log (C2SP signed note), one per tree size. Append-only."""
+
+    __tablename__ = "log_checkpoints"
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
 
 
 class Rulebook(Base):
