@@ -29,7 +29,7 @@ def test_a_lower_seq_committed_late_is_integrated_after_the_leaves_before_it(eng
         _event(slow, 1)  # takes the lower seq, and stays open
         with engine.begin() as fast:
             _event(fast, 2)  # the higher seq, committed first
-        early = advance(engine, signer, NOW)
+        early = advance(engine, signer, NOW, settle=False)
         assert early.integrated == 0  # the older transaction is still running: nothing is final yet
         slow.commit()
     done = advance(engine, signer, NOW)
