@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     gate_index_poll: float = Field(default=0.2, gt=0, le=0.5)
     # seconds between a gate process's flushes of its inquiry log: a crash loses at most this much
     gate_inquiry_flush: float = Field(default=0.1, gt=0, le=0.1)
+    # seconds between moves of the flushed inquiries from their staging table into the indexed
+    # one: each index page is then written once a move rather than once a row
+    gate_inquiry_move: float = Field(default=5.0, gt=0, le=60)
     # answers a gate process may hold unrecorded (the store away or slow) before it answers 503
     gate_inquiry_backlog: int = Field(default=1_000_000, ge=1_000)
     # the transparency log (docs/transparency-log.md): the name in its checkpoints, and its

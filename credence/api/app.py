@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys.start()
         index, follower = open_index(engine, poll=settings.gate_index_poll, on_current=metrics.index)
         inquiries = InquiryLog(
-            engine, flush=settings.gate_inquiry_flush, backlog=settings.gate_inquiry_backlog, on_flush=metrics.flushed
+            engine,
+            flush=settings.gate_inquiry_flush,
+            backlog=settings.gate_inquiry_backlog,
+            move=settings.gate_inquiry_move,
+            on_flush=metrics.flushed,
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)

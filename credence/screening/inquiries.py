@@ -4,8 +4,11 @@ when, for what, and the answer and reference it was given (issue 8, DESIGN P8).
 Written off the request path: a route hands its answers to ``InquiryLog.record`` or
 ``record_screening`` (an append under a lock, nothing more; a manifest is kept whole and turned
 into rows later), and a thread flushes what has gathered at least every ``flush`` seconds, and
-once more on ``close``. A flush is one transaction: the rows, in one bulk insert, and one
-``inquiry.batch`` event naming the batch with counts only (never a number). The work of a flush
+once more on ``close``. A flush is one transaction: the rows, in one bulk insert into the
+unindexed staging table ``inquiries_staged``, and one ``inquiry.batch`` event naming the batch
+with counts only (never a number). Every ``move`` seconds another thread takes the staged rows
+into the indexed ``inquiries`` table (``screening.inquiry_move``); a subject's look-up (``about``)
+reads both tables in one statement, so an inquiry is shown the moment it is flushed, once. The work of a flush
 (canonical numbers, their SHA-256, the rows) is done in that thread, not the request's.
 
 What a crash loses: a process killed outright (SIGKILL, power) loses what it answered since its
@@ -30,19 +33,20 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, select, union_all
 
 from credence import audit, logs
 from credence.audit.tags import EventTag
 from credence.exc import FieldError, UnavailableError
 from credence.model.identifiers import parse_subject
 from credence.screening.check import Decision, Outcome
+from credence.screening.inquiry_move import move
 from credence.screening.numbers import person_keys
 from credence.screening.screen import REFUSED, RESTRICTED, Manifest, Screened
 from credence.screening.ticker import Ticker
 from credence.store import bulk
 from credence.store.db import stored_instant
-from credence.store.orm import Inquiry, Provider
+from credence.store.orm import Inquiry, Provider, StagedInquiry
 
 log = logs.get_logger(__name__)
 ACTOR = "credence serve (inquiry log)"
@@ -161,6 +165,7 @@ class InquiryLog:
     engine: Engine
     flush: float = 0.1
     backlog: int = 1_000_000
+    move: float = 5.0  # seconds between moves of the staged rows into the indexed table
     failures: int = 0  # flushes that failed and were retried
     # called after every flush with (entries written, entries waiting, whether it failed)
     on_flush: Callable[[int, int, bool], None] | None = None
@@ -168,6 +173,7 @@ class InquiryLog:
     _waiting: int = 0  # entries in _pending and in the flush under way
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ticker: Ticker | None = None
+    _mover: Ticker | None = None
 
     @property
     def waiting(self) -> int:
@@ -206,9 +212,14 @@ class InquiryLog:
     def start(self) -> None:
         self._ticker = Ticker(self.flush_now, every=self.flush, name="inquiries")
         self._ticker.start()
+        self._mover = Ticker(self.move_now, every=self.move, name="inquiries.move")
+        self._mover.start()
 
     def close(self) -> None:
-        """Stop the thread and write what is left (the server's shutdown)."""
+        """Stop the threads and write what is left (the server's shutdown). What is staged stays
+        staged, durable and shown, for the next move (this worker's or another's)."""
+        if self._mover is not None:
+            self._mover.close(timeout=30)
         if self._ticker is not None:
             self._ticker.close(timeout=30)
         if not self.flush_now() and self._waiting:
@@ -235,6 +246,13 @@ class InquiryLog:
         self._flushed(count, failed=False)
         return True
 
+    def move_now(self) -> int:
+        """Move the staged rows into the indexed table in one transaction; returns how many."""
+        with self.engine.begin() as conn:
+            moved = move(conn)
+        log.debug("inquiries.moved", inquiries=moved)
+        return moved
+
     def _flushed(self, count: int, *, failed: bool) -> None:
         if self.on_flush is not None:
             self.on_flush(count, self._waiting, failed)
@@ -246,7 +264,7 @@ class InquiryLog:
         providers = Counter(str(row[1]) for row in rows)
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            bulk.insert_rows(conn, Inquiry, COLUMNS, rows)
+            bulk.insert_rows(conn, StagedInquiry, COLUMNS, rows)
             audit.record(
                 conn,
                 tag=EventTag.INQUIRY_BATCH,
@@ -282,17 +300,19 @@ class Asked:
 
 
 def about(conn: Connection, subject: str, *, limit: int | None = None) -> list[Asked]:
-    """Who asked about ``subject`` (an exact ID number or credit code), newest first.
+    """Who asked about ``subject`` (an exact ID number or credit code), newest first: from the
+    indexed table and the staging table in one statement, so each inquiry once, moved or not.
 
     Raises:
         FieldError: ``subject`` is not a valid number.
     """
     number = parse_subject(subject, field="id_number").number
-    i, p = Inquiry.__table__.c, Provider.__table__.c
+    key = digest(number)
+    both = union_all(*(_about(model, key) for model in (Inquiry, StagedInquiry))).subquery()
+    i, p = both.c, Provider.__table__.c
     query = (
         select(i.asked_at, p.name, i.action, i.attributes, i.decision, i.reference, i.at)
-        .join_from(Inquiry, Provider, i.provider_id == p.id)
-        .where(i.number_sha256 == digest(number))
+        .select_from(both.join(Provider.__table__, i.provider_id == p.id))
         .order_by(i.asked_at.desc(), i.id.desc())
         .limit(limit)
     )
@@ -300,3 +320,10 @@ def about(conn: Connection, subject: str, *, limit: int | None = None) -> list[A
         Asked(stored_instant(asked_at), provider, action, attributes, decision, reference, stored_instant(at))
         for asked_at, provider, action, attributes, decision, reference, at in conn.execute(query)
     ]
+
+
+def _about(model: type[Inquiry | StagedInquiry], key: str) -> Select[Any]:
+    m = model
+    return select(m.id, m.provider_id, m.action, m.attributes, m.decision, m.reference, m.at, m.asked_at).where(
+        m.number_sha256 == key
+    )

@@ -393,20 +393,9 @@ class Provider(Base):
     __table_args__ = (Index("ix_providers_name", "name"), Index("ix_providers_seq", "seq"))
 
 
-class Inquiry(Base):
-    """The gate's inquiry log: which provider asked about which subject, when, for what action,
-    and what it was told. Append-only (the database refuses UPDATE and DELETE, as for events).
+class _InquiryColumns:
+    """The columns of an inquiry, staged or moved (the two tables hold the same rows)."""
 
-    The subject is kept as the SHA-256 of its canonical number, the key a subject's own look-up
-    (``credence inquiries``, the portal) finds their rows by, whether or not the registry held
-    them when they were asked about. It is a look-up key, not anonymisation: an ID number's space
-    is small enough to search, so this table is as sensitive as ``subjects``. ``number_sha256``
-    is NULL for a manifest entry whose number could not be read. Each flush of a gate process
-    writes one ``batch`` and one ``inquiry.batch`` event naming it.
-    """
-
-    __tablename__ = "inquiries"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     batch: Mapped[uuid.UUID] = mapped_column(Uuid)
     provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     number_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -416,6 +405,25 @@ class Inquiry(Base):
     reference: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime]  # the instant asked about
     asked_at: Mapped[datetime]
+
+
+class Inquiry(_InquiryColumns, Base):
+    """The gate's inquiry log: which provider asked about which subject, when, for what action,
+    and what it was told. Append-only (the database refuses UPDATE and DELETE, as for events).
+
+    The subject is kept as the SHA-256 of its canonical number, the key a subject's own look-up
+    (``credence inquiries``, the portal) finds their rows by, whether or not the registry held
+    them when they were asked about. It is a look-up key, not anonymisation: an ID number's space
+    is small enough to search, so this table is as sensitive as ``subjects``. ``number_sha256``
+    is NULL for a manifest entry whose number could not be read. Each flush of a gate process
+    writes one ``batch`` and one ``inquiry.batch`` event naming it.
+
+    Rows arrive through ``inquiries_staged`` (``StagedInquiry``) and keep the id they were
+    staged with.
+    """
+
+    __tablename__ = "inquiries"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
 
     __table_args__ = (Index("ix_inquiries_number_sha256", "number_sha256"),)
 
@@ -471,3 +479,21 @@ class NoticeAttempt(Base):
     at: Mapped[datetime]
 
     __table_args__ = (Index("ix_notice_attempts_notice", "notice_id"),)
+
+
+class StagedInquiry(_InquiryColumns, Base):
+    """Inquiries flushed and not yet moved into ``inquiries``: a gate's flushes append here, to a
+    table with no index but its serial key, so a flush every 0.1 s writes a few pages at the
+    table's end instead of one random index page per row; a move every few seconds takes the
+    rows into ``inquiries`` sorted by key (``screening.inquiries.move``).
+
+    The database refuses UPDATE (and TRUNCATE), and a DELETE of any row not already in
+    ``inquiries`` under the same id: the move's is the only removal it allows, and a crash between
+    the two tables can lose nothing. Ids are never reused (SQLite ``AUTOINCREMENT``; a
+    PostgreSQL sequence) and start above every id of ``inquiries``, so a moved row keeps its own.
+    """
+
+    __tablename__ = "inquiries_staged"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's own form)

@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text, union_all
 
 from credence.audit.tags import EventTag
 from credence.exc import FieldError
 from credence.screening.check import Decision, Outcome
 from credence.screening.inquiries import InquiryLog, InquiryLogFullError, about, digest
-from credence.store.orm import Event, Inquiry, Provider
+from credence.store.orm import Event, Inquiry, Provider, StagedInquiry
 from tests.common.gate import DEBTOR, STRANGER, add_provider, build, credence, serve
 from tests.conftest import fresh_engine
 
@@ -38,8 +38,10 @@ def flight(subject: str) -> dict[str, Any]:
 
 
 def rows(engine: Engine) -> list[Any]:
+    """Every inquiry logged, moved into ``inquiries`` or still staged, in the order logged."""
     with engine.connect() as conn:
-        return list(conn.execute(select(Inquiry.__table__).order_by(Inquiry.id)))
+        both = union_all(select(Inquiry.__table__), select(StagedInquiry.__table__)).subquery()
+        return list(conn.execute(select(both).order_by(both.c.id)))
 
 
 def batch_events(engine: Engine) -> list[dict[str, Any]]:
@@ -224,6 +226,7 @@ def test_the_log_is_append_only(engine: Engine, tmp_path: Path) -> None:
     log = InquiryLog(engine)
     _record(log, _provider_id(engine), 1)
     assert log.flush_now()
+    assert log.move_now() == 1  # out of the staging table (tests/functional/test_inquiry_move.py)
     for statement in ("UPDATE inquiries SET decision = 'allowed'", "DELETE FROM inquiries"):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
