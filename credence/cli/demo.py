@@ -4,7 +4,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from credence.cli import serve as served
 from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
+from credence.dueprocess.catcher import free_port
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
 from credence.outbox import claims
@@ -122,7 +122,7 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
     """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` as
     processes next to the gate, in this terminal's process group so that Ctrl-C stops them too;
     the lines that say where the notices land."""
-    smtp_port, sms_port = _free_port(), _free_port()
+    smtp_port, sms_port = free_port(), free_port()
     maildir, sms_log = data / "mail", data / "sms.jsonl"
     credence = str(Path(sys.executable).parent / "credence")
     catcher = [credence, "catcher", "--maildir", str(maildir), "--sms-log", str(sms_log)]
@@ -145,12 +145,6 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
     if restricted is not None:
         lines.append(f"  {CLI} notices list {restricted}   # what the listed resident was told, and when")
     return lines
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:

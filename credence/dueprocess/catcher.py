@@ -24,7 +24,7 @@ class MailCatcher:
         folder.parent.mkdir(parents=True, exist_ok=True)  # Maildir makes the folder and its tmp, new, cur
         self.folder = folder
         self.handler = handler or Mailbox(folder)
-        self._controller = Controller(self.handler, hostname=host, port=port or _free_port(host))
+        self._controller = Controller(self.handler, hostname=host, port=port or free_port(host))
 
     @property
     def url(self) -> str:
@@ -94,7 +94,7 @@ class SmsCatcher:
         self.stop()
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = LOOPBACK) -> int:
     """aiosmtpd needs a port number up front; the OS picks one that is free now."""
     with socket.socket() as probe:
         probe.bind((host, 0))

@@ -67,9 +67,6 @@ class Mail:
         self._domain = sender.rpartition("@")[2] or "localhost"
         self._client: smtplib.SMTP | None = None
 
-    def send(self, notice: uuid.UUID, to: str, rendered: Rendered) -> None:
-        self.transmit(self.compose(notice, to, rendered))
-
     def compose(self, notice: uuid.UUID, to: str, rendered: Rendered) -> Outgoing:
         """The mail as sent: composing costs CPU, sending waits on the server, so a worker
         composes the next while this one is on the wire."""
@@ -137,9 +134,6 @@ class Sms:
             raise ValueError("CREDENCE_SMS_URL: expected http(s)://host[:port]/path")
         self._url = url
         self._client = httpx.Client(timeout=TIMEOUT)
-
-    def send(self, notice: uuid.UUID, to: str, rendered: Rendered) -> None:
-        self.transmit(self.compose(notice, to, rendered))
 
     def compose(self, notice: uuid.UUID, to: str, rendered: Rendered) -> Outgoing:
         return Outgoing(
