@@ -1,15 +1,17 @@
-"""``credence worker``: deliver notices (mail, SMS) and keep the registry's clock, until SIGTERM;
+"""``credence worker``: deliver notices (mail, SMS) and keep the registry's clock (refresh the
+subjects a delivered listing notice lets take effect), until SIGTERM;
 ``credence catcher``: a local mail server and SMS endpoint for a registry without real ones."""
 
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from credence.cli.context import console, engine
+from credence.cli.context import console, engine, schemes
 from credence.dueprocess.catcher import MailCatcher, SmsCatcher
 from credence.dueprocess.channels import Mail, Sms
 from credence.dueprocess.delivery import Channels
@@ -57,7 +59,8 @@ def worker(
     names = " and ".join(channels.by_name())
     console.print(f"worker delivering notices by {names}; stop with SIGTERM or Ctrl-C")
     try:
-        totals = run(made, channels, stop=stop, plan=plan_from(settings), once=once)
+        plan = replace(plan_from(settings), schemes=schemes())
+        totals = run(made, channels, stop=stop, plan=plan, once=once)
     finally:
         channels.close()
         made.dispose()

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from credence.lists import notices
+from credence.lists import effect, notices
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.model.ids import derived_id
+from credence.rules.schema import TakesEffect
 from credence.store import versioned
 from credence.store.orm import ActiveMeasure, ActiveMeasureHistory, Listing, ScoreInterval
 
@@ -24,8 +25,9 @@ Row = dict[str, Any]
 
 
 def _row(measure: Measure, through: Row, *, subject: Any, listed: Any, listing: Row | None = None) -> Row:
-    """One active measure: ``measure`` over the days of ``through`` (a listing or a score interval)."""
-    starts, ends = ("start_date", "end_date") if listing is not None else ("valid_from", "valid_to")
+    """One active measure: ``measure`` over the days of ``through`` (a listing, over the days its
+    measures apply, or a score interval)."""
+    starts, ends = ("effect_from", "effect_to") if listing is not None else ("valid_from", "valid_to")
     return {
         "id": derived_id("measure", measure.id, through["id"]),
         "subject_id": subject,
@@ -45,7 +47,8 @@ def _row(measure: Measure, through: Row, *, subject: Any, listed: Any, listing: 
 
 
 def through_listings(listings: Iterable[Row], measures: Sequence[Measure]) -> list[Row]:
-    """The active-measure rows ``listings`` (rows of ``listings``) carry under ``measures``."""
+    """The active-measure rows ``listings`` (rows of ``listings`` with the days their measures
+    apply, ``lists.effect.windows``) carry under ``measures``."""
     return [
         _row(measure, entry, subject=entry["subject_id"], listed=entry["listed_subject_id"], listing=entry)
         for entry in listings
@@ -70,14 +73,18 @@ def refresh(
     *,
     now: datetime,
     scope: Sequence[uuid.UUID] | None,
+    waits: dict[effect.RuleKey, TakesEffect] | None = None,
     measures: Sequence[Measure] | None = None,
 ) -> set[uuid.UUID]:
     """Re-derive the active measures of ``scope`` (by listed subject; everyone if None) from the
-    current listings and score intervals; returns the subjects whose rows changed (a person
-    bound by an organisation's listing is one of them when the organisation is in scope)."""
+    current listings and score intervals, the measures of the lists in ``waits`` from the day
+    their subject was told and a period ran (``lists.effect``); returns the subjects whose rows
+    changed (a person bound by an organisation's listing is one of them when the organisation
+    is in scope)."""
     where, graded = versioned.among("listed_subject_id", scope), versioned.among("subject_id", scope)
     catalogue = measures if measures is not None else default_measures()
-    rows = through_listings(versioned.current(conn, Listing, where).values(), catalogue)
+    listed = effect.windows(conn, versioned.current(conn, Listing, where).values(), waits or {})
+    rows = through_listings(listed, catalogue)
     if any(m.effect is Effect.REWARD for m in catalogue):
         rows += through_grades(versioned.current(conn, ScoreInterval, graded).values(), catalogue)
     changes = versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now)

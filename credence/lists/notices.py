@@ -58,7 +58,11 @@ def listings(conn: Connection, changes: Sequence[Change], *, now: datetime) -> i
         opens = kind is NoticeKind.LISTING_START and decision["record_id"] is not None
         notices.append(
             Notice(
-                subject=row["subject_id"], kind=kind, facts=facts, respond_by=common.respond_by(now) if opens else None
+                subject=row["subject_id"],
+                kind=kind,
+                facts=facts,
+                respond_by=common.respond_by(now) if opens else None,
+                about=row["id"],
             )
         )
     outbox.enqueue(conn, notices, now=now)

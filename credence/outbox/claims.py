@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
 
+from credence.outbox.kinds import NoticeKind
+from credence.store import bulk
 from credence.store.db import stored_instant
-from credence.store.orm import Notice, NoticeAttempt, NoticeDelivery
+from credence.store.orm import ActiveMeasure, Listing, Notice, NoticeAttempt, NoticeDelivery, PendingSubject
 
 PENDING, DELIVERED, UNREACHABLE, FAILED = "pending", "delivered", "unreachable", "failed"
 CHANNELS = ("email", "sms")
+LISTING_START = NoticeKind.LISTING_START.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class Claimed:
     created_at: datetime
     attempts: int
     sent: frozenset[str]  # channels that took it on an earlier attempt
+    about: uuid.UUID | None = None  # the listing a listing notice tells of
 
 
 @dataclass(slots=True)
@@ -104,6 +108,7 @@ def claim(conn: Connection, *, owner: str, now: datetime, lease: timedelta, limi
             Notice.facts,
             Notice.respond_by,
             Notice.created_at,
+            Notice.about,
             NoticeDelivery.attempts,
             NoticeDelivery.email_at,
             NoticeDelivery.sms_at,
@@ -122,6 +127,7 @@ def claim(conn: Connection, *, owner: str, now: datetime, lease: timedelta, limi
             created_at=stored_instant(r.created_at),
             attempts=r.attempts,
             sent=frozenset(c for c, at in (("email", r.email_at), ("sms", r.sms_at)) if at is not None),
+            about=r.about,
         )
         for r in rows
     ]
@@ -171,6 +177,28 @@ def settle(conn: Connection, outcomes: Sequence[Outcome], *, owner: str, now: da
             .where(NoticeDelivery.notice_id == outcome.notice.id, NoticeDelivery.lease_owner == owner)
             .values(**values)
         )
+    _date_effects(conn, outcomes, now=now)
+
+
+def _date_effects(conn: Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    """A listing notice that reached its subject (or found no way to) may let the listing's
+    measures be dated (``lists.effect``): where the listing carries no measure yet, its listed
+    subject waits for a refresh, noted in this transaction so that a worker killed after it
+    loses nothing; ``credence worker`` refreshes. (A listing whose measures took effect on its
+    decision day has its measures already, and waits for nothing.)"""
+    told = [
+        o.notice.about
+        for o in outcomes
+        if o.notice.kind == LISTING_START
+        and o.notice.about is not None
+        and (o.unreachable or any(a.ok for a in o.attempts))
+    ]
+    if not told:
+        return
+    # by subject first: active_measures is indexed by subject, not by listing
+    undated = ~exists().where(ActiveMeasure.subject_id == Listing.subject_id, ActiveMeasure.listing_id == Listing.id)
+    listed = conn.scalars(select(Listing.listed_subject_id).where(Listing.id.in_(told), undated).distinct()).all()
+    bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), [(s, now) for s in listed], skip_existing=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,3 +282,33 @@ def told(conn: Connection, subject: uuid.UUID, *, limit: int = 100) -> list[Told
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """How a notice about a row stands: when it first reached its subject on any channel (None
+    while it has not), and whether no channel can reach them."""
+
+    at: datetime | None
+    unreachable: bool
+
+
+def reached(conn: Connection, about: Sequence[uuid.UUID], *, kind: str) -> dict[uuid.UUID, Reached]:
+    """For each row of ``about`` (a listing id) with a notice of ``kind``: the first time one
+    reached its subject, or whether none can. A row with several (a listing told of again) counts
+    from the earliest that reached."""
+    found: dict[uuid.UUID, Reached] = {}
+    columns = (Notice.about, NoticeDelivery.state, NoticeDelivery.email_at, NoticeDelivery.sms_at)
+    for where in bulk.matching(Notice.about, about, conn):
+        rows = conn.execute(
+            select(*columns)
+            .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)
+            .where(where, Notice.kind == kind)
+        )
+        for row in rows:
+            times = [stored_instant(t) for t in (row.email_at, row.sms_at) if t is not None]
+            now = Reached(at=min(times) if times else None, unreachable=row.state in (UNREACHABLE, FAILED))
+            before = found.get(row.about)
+            if before is None or (now.at is not None and (before.at is None or now.at < before.at)):
+                found[row.about] = now
+    return found

@@ -16,7 +16,7 @@ from credence.store import bulk
 from credence.store.orm import Notice as NoticeRow
 from credence.store.orm import NoticeDelivery
 
-NOTICE_COLUMNS = ("id", "subject_id", "kind", "facts", "respond_by", "created_at")
+NOTICE_COLUMNS = ("id", "subject_id", "kind", "facts", "respond_by", "created_at", "about")
 DELIVERY_COLUMNS = ("notice_id", "state", "attempts", "next_at")
 
 
@@ -26,12 +26,13 @@ class Notice:
     kind: NoticeKind
     facts: dict[str, Any]  # JSON
     respond_by: date | None = None  # the last day to dispute, where the notice opens a dispute
+    about: uuid.UUID | None = None  # the listing it tells of, for a listing notice
 
 
 def enqueue(conn: Connection, notices: Iterable[Notice], *, now: datetime) -> list[uuid.UUID]:
     """Append ``notices``, each due for delivery at once; returns their ids (each is the
     Message-ID and idempotency key every attempt to deliver it carries)."""
-    rows = [(uuid.uuid4(), n.subject, n.kind.value, n.facts, n.respond_by, now) for n in notices]
+    rows = [(uuid.uuid4(), n.subject, n.kind.value, n.facts, n.respond_by, now, n.about) for n in notices]
     bulk.insert_rows(conn, NoticeRow, NOTICE_COLUMNS, rows)
     bulk.insert_rows(conn, NoticeDelivery, DELIVERY_COLUMNS, [(row[0], "pending", 0, now) for row in rows])
     return [row[0] for row in rows]

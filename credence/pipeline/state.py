@@ -17,7 +17,7 @@ from credence import audit, outbox, resolve
 from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend, Row
-from credence.lists import active, changes, redlist
+from credence.lists import active, changes, effect, redlist
 from credence.lists import derive as decided
 from credence.lists.rows import ListingRow
 from credence.model.ids import derived_id
@@ -113,7 +113,7 @@ def write(
         outbox.enqueue(conn, _score_notices(name, moved), now=now)
     started, ended = decided.refresh(conn, schemes, derived.listings, now=now, scope=scope)
     red_started, red_ended = redlist.refresh(conn, schemes, derived.redlisted, now=now, scope=scope)
-    measured = active.refresh(conn, now=now, scope=scope)
+    measured = active.refresh(conn, now=now, scope=scope, waits=effect.rules(schemes))
 
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
     where = versioned.among("subject_id", scope)

@@ -21,6 +21,8 @@ from sqlalchemy.exc import OperationalError
 from credence import logs
 from credence.dueprocess.delivery import Channels, Pass, busy, deliver
 from credence.outbox.claims import Retry
+from credence.pipeline import clock as registry_clock
+from credence.rules.loader import Scheme
 
 log = logs.get_logger(__name__)
 
@@ -42,6 +44,7 @@ class Totals:
     retrying: int = 0
     unreachable: int = 0
     busy: int = 0  # passes the store turned away
+    refreshed: int = 0  # clock ticks that refreshed waiting subjects
     sent: dict[str, int] = field(default_factory=dict)
 
     def add(self, done: Pass) -> None:
@@ -59,6 +62,8 @@ class Plan:
     lease: timedelta = timedelta(seconds=60)
     batch: int = 200
     retry: Retry = field(default_factory=Retry)
+    # the rulebooks the clock refreshes with; None: deliver only, keep no clock
+    schemes: dict[str, Scheme] | None = None
 
 
 def run(
@@ -88,6 +93,9 @@ def run(
             stop.wait(plan.poll)
             continue
         totals.add(done)
+        if plan.schemes is not None and _tick(engine, plan.schemes, now=clock()):
+            totals.refreshed += 1
+            continue  # the refresh may have written notices (measures now dated): deliver them now
         if done.claimed:
             log.info(
                 "worker.pass", owner=me, delivered=done.delivered, retrying=done.retrying, unreachable=done.unreachable
@@ -98,3 +106,13 @@ def run(
             stop.wait(plan.poll)
     log.info("worker.stop", owner=me, delivered=totals.delivered)
     return totals
+
+
+def _tick(engine: Engine, schemes: dict[str, Scheme], *, now: datetime) -> bool:
+    """Keep the clock; False when nothing waited or the store was busy (tried at the next pass)."""
+    try:
+        return registry_clock.tick(engine, schemes, now=now) is not None
+    except OperationalError as error:
+        if not busy(error):
+            raise
+        return False

@@ -15,6 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from credence.model import calendars
+from credence.model.calendars import Calendar
+
 
 def _text(value: Any) -> Any:
     # YAML reads ``points: -5`` as a number; an expression is text either way
@@ -129,6 +132,55 @@ class Extension(Strict):
     times: int = Field(1, ge=1)
 
 
+class Period(Strict):
+    """A length of time in one unit; working days name their calendar (``model.calendars``)."""
+
+    days: int = Field(0, ge=0, le=3660)
+    months: int = Field(0, ge=0, le=120)
+    working_days: int = Field(0, ge=0, le=250)
+    calendar: Calendar | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "Period":
+        given = [name for name in ("days", "months", "working_days") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError(f"a period counts exactly one of days, months, working_days (given: {given or 'none'})")
+        if self.working_days and self.calendar is None:
+            raise ValueError("working_days need a calendar (cn: the State Council's holidays and make-up workdays)")
+        if self.calendar is not None and not self.working_days:
+            raise ValueError("a calendar only counts working_days")
+        return self
+
+    def counted(self) -> calendars.Period:
+        return calendars.Period(
+            days=self.days, months=self.months, working_days=self.working_days, calendar=self.calendar
+        )
+
+
+class TakesEffect(Strict):
+    """When a listing's measures start, where the law makes them wait: for the listed person to
+    be told (a notice delivered on some channel) and then for a period (a grace period before
+    publication; a publicity period in which objections are heard). The listing itself is
+    decided, shown and disputable from its decision day; only its measures wait."""
+
+    after_notice: bool = Field(True, description="the period runs from the day the notice reached the subject")
+    period: Period | None = Field(None, description="absent: the measures start the day after the notice")
+    unreachable: Literal["wait", "proceed"] = Field(
+        "wait",
+        description="a subject no notice can reach: wait (no measure until a contact arrives and the notice "
+        "goes) or proceed (the period runs from the decision day)",
+    )
+    term_from: Literal["decision", "effect"] = Field(
+        "decision", description="effect: the listing's term counts from the day its measures start"
+    )
+
+    @model_validator(mode="after")
+    def _waits_for_something(self) -> "TakesEffect":
+        if not self.after_notice and self.period is None:
+            raise ValueError("takes_effect without after_notice needs a period")
+        return self
+
+
 class ListRule(Strict):
     """A list whose entries come from a deciding authority's decision records."""
 
@@ -146,6 +198,7 @@ class ListRule(Strict):
     ending_kinds: list[Name] = Field(min_length=1)
     ending_reason: Name
     binds: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = []  # a role: listings.role is 32 wide
+    takes_effect: TakesEffect | None = None  # absent: the measures apply from the decision day
     legal_basis: Prose
 
 

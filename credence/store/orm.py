@@ -440,8 +440,11 @@ class Notice(Base):
     facts: Mapped[dict[str, Any]]  # internal ids, codes, dates, titles: what the templates render
     respond_by: Mapped[date | None] = mapped_column(Date)  # the last day to dispute, where one may
     created_at: Mapped[datetime]
+    # the row it tells of, where its delivery matters to the registry: a listing whose measures
+    # wait for its subject to be told (lists.effect)
+    about: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
-    __table_args__ = (Index("ix_notices_subject", "subject_id"),)
+    __table_args__ = (Index("ix_notices_subject", "subject_id"), Index("ix_notices_about", "about"))
 
 
 class NoticeDelivery(Base):

@@ -15,7 +15,7 @@ from credence.ingest.mapping import Fields, KindMap, Mapping
 from credence.model.catalogue import default_catalogue
 from credence.model.identifiers import upgrade_legacy  # noqa: F401 - re-exported for tests
 from credence.pipeline.update import update
-from credence.rules.loader import group, shipped
+from credence.rules.loader import Scheme, group, shipped
 
 SCHEMES = group(shipped())
 
@@ -48,8 +48,11 @@ def mapping_for(source: str) -> Mapping:
 class Registry:
     """A clock that only moves forward, and helpers to feed records and read the state."""
 
-    def __init__(self, engine: Engine, tmp: Path, *, now: datetime | None = None) -> None:
+    def __init__(
+        self, engine: Engine, tmp: Path, *, now: datetime | None = None, schemes: dict[str, Scheme] | None = None
+    ) -> None:
         self.engine = engine
+        self.schemes = schemes or SCHEMES
         self.tmp = tmp
         self.now = now or datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
         self.files = 0
@@ -67,7 +70,7 @@ class Registry:
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         now = self.tick()
         result = load_file(self.engine, path, mapping_for(source), now=now)
-        update(self.engine, SCHEMES, subjects=result.subjects, as_of=as_of or now.date(), now=now)
+        update(self.engine, self.schemes, subjects=result.subjects, as_of=as_of or now.date(), now=now)
         return result
 
 
