@@ -17,9 +17,10 @@ from credence.audit import Entry, EventTag
 from credence.batch import evaluate
 from credence.batch.backend import Backend
 from credence.batch.store import StoreBackend
-from credence.lists import notices
+from credence.lists import effect, notices
 from credence.lists.rows import ListingRow, listing
 from credence.rules.loader import Scheme
+from credence.rules.schema import TakesEffect
 from credence.store import versioned
 from credence.store.orm import Listing, ListingHistory
 
@@ -88,15 +89,23 @@ def refresh(
     decided = {c.rule.id for scheme in schemes.values() for e in scheme.editions for c in e.lists}
     # redlists are kept by lists.redlist
     where = versioned.among("listed_subject_id", scope, list_id=decided)
-    return store(conn, rows, where=where, now=now)
+    return store(conn, rows, where=where, now=now, waits=effect.rules(schemes))
 
 
-def store(conn: Connection, rows: Sequence[ListingRow], *, where: versioned.Where, now: datetime) -> tuple[int, int]:
+def store(
+    conn: Connection,
+    rows: Sequence[ListingRow],
+    *,
+    where: versioned.Where,
+    now: datetime,
+    waits: dict[effect.RuleKey, TakesEffect] | None = None,
+) -> tuple[int, int]:
     """Make ``rows`` the current listings of the part of ``listings`` that ``where`` selects, as
     versions derived at ``now``, and log each start, and each end when it first appears or moves
     (a known future end too: it needs no job on the day). A row that goes without an end (its
     decision retracted, or its grade never reached after all) is superseded and logs nothing: it
-    never ended in law. Returns (started, ended); decided listings and redlists both store here."""
+    never ended in law. ``waits`` names the lists whose measures wait for the notice (their
+    start notice says so). Returns (started, ended); decided listings and redlists both store here."""
     values = [row.as_dict() for row in rows]
     changes = versioned.replace(conn, Listing, ListingHistory, values, where=where, now=now)
     entries = []
@@ -125,7 +134,7 @@ def store(conn: Connection, rows: Sequence[ListingRow], *, where: versioned.Wher
                 )
             )
     audit.record_many(conn, entries, now=now)
-    notices.listings(conn, changes, now=now)
+    notices.listings(conn, changes, now=now, waits=waits or {})
     return (
         sum(1 for e in entries if e.tag is EventTag.LISTING_START),
         sum(1 for e in entries if e.tag is EventTag.LISTING_END),

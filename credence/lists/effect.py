@@ -26,6 +26,7 @@ log = logs.get_logger(__name__)
 
 Row = dict[str, Any]
 RuleKey = tuple[str, str, str]  # rulebook, version, list
+TERM_ENDED = "term_ended"  # the end reason of a listing that ran its term (rules.compile)
 
 
 def rules(schemes: dict[str, Scheme]) -> dict[RuleKey, TakesEffect]:
@@ -60,8 +61,8 @@ def windows(conn: Connection, listings: Iterable[Row], waits: dict[RuleKey, Take
             continue
         starts = max(starts, row["start_date"])
         ends = row["end_date"]
-        if ends is not None and rule.term_from == "effect":
-            ends += starts - row["start_date"]
+        if ends is not None and rule.term_from == "effect" and row["end_reason"] == TERM_ENDED:
+            ends += starts - row["start_date"]  # an ending record ends it on its own day
         if ends is not None and ends <= starts:
             continue  # ended before it could take effect
         out.append({**row, "effect_from": starts, "effect_to": ends})

@@ -5,16 +5,18 @@ transaction, from the rows as they are written."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from credence import outbox
+from credence.lists.effect import RuleKey
 from credence.lists.measures import Measure
 from credence.outbox import Notice, NoticeKind
 from credence.outbox import facts as common
+from credence.rules.schema import TakesEffect
 from credence.store.versioned import Change
 
 Row = dict[str, Any]
@@ -24,8 +26,11 @@ def _day(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def listings(conn: Connection, changes: Sequence[Change], *, now: datetime) -> int:
-    """A notice per listing that started, and per listing whose end appeared or moved."""
+def listings(
+    conn: Connection, changes: Sequence[Change], *, now: datetime, waits: Mapping[RuleKey, TakesEffect]
+) -> int:
+    """A notice per listing that started, and per listing whose end appeared or moved; a start
+    notice of a list in ``waits`` says how long its measures wait."""
     owed: list[tuple[NoticeKind, Row]] = []
     for change in changes:
         row = change.new
@@ -55,6 +60,9 @@ def listings(conn: Connection, changes: Sequence[Change], *, now: datetime) -> i
             "end": _day(row["end_date"]),
             "reason": row["end_reason"],
         }
+        rule = waits.get((row["rulebook"], row["rulebook_version"], row["list_id"]))
+        if kind is NoticeKind.LISTING_START and rule is not None:
+            facts["waits"] = _waits(rule)
         opens = kind is NoticeKind.LISTING_START and decision["record_id"] is not None
         notices.append(
             Notice(
@@ -67,6 +75,17 @@ def listings(conn: Connection, changes: Sequence[Change], *, now: datetime) -> i
         )
     outbox.enqueue(conn, notices, now=now)
     return len(notices)
+
+
+def _waits(rule: TakesEffect) -> Row:
+    period = rule.period
+    return {
+        "after_notice": rule.after_notice,
+        "unreachable": rule.unreachable,
+        "days": period.days if period else 0,
+        "months": period.months if period else 0,
+        "working_days": period.working_days if period else 0,
+    }
 
 
 def measures(conn: Connection, changes: Sequence[Change], catalogue: Sequence[Measure], *, now: datetime) -> int:

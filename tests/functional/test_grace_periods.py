@@ -240,3 +240,47 @@ def test_working_days_count_make_up_saturdays_and_skip_the_holiday() -> None:
 def test_a_takes_effect_the_law_cannot_read_is_refused_at_load(given: dict[str, Any], says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         TakesEffect.model_validate(given)
+
+
+def test_the_listing_notice_says_the_measures_wait_and_for_how_long(
+    engine: Engine, tmp_path: Path, mail: MailCatcher
+) -> None:
+    reg = Registry(engine, tmp_path, now=shanghai(date(2026, 2, 5)), schemes=PUBLICITY)
+    reg.feed("police", [contact(DEBTOR)])
+    reg.feed("court", [decision(DEBTOR)])
+    work(engine, reg, mail, at=shanghai(date(2026, 2, 13)))
+    listing = next(m for m in mails(mail.folder) if "列入名单" in m.subject)
+    assert "7个工作日" in listing.body
+    assert "They apply from the day after 7 working days have passed since the day this notice reaches you" in (
+        " ".join(listing.body.split())
+    )
+
+
+def ban(id_number: str, *, on: str = "2026-02-05") -> dict[str, Any]:
+    attrs = {"case_number": "民航(2026)12号", "authority": "CAAC East China Regional Administration", "ground": 4}
+    return {"id_number": id_number, "kind": "flight_ban_decision", "date": on, "attrs": attrs, "region": ""}
+
+
+def test_a_flight_ban_lasts_a_year_from_the_end_of_its_publicity_period(
+    engine: Engine, tmp_path: Path, mail: MailCatcher
+) -> None:
+    reg = Registry(engine, tmp_path, now=shanghai(date(2026, 2, 5)))  # the shipped civil-aviation-bans
+    reg.feed("police", [contact(DEBTOR)])
+    reg.feed("caac", [ban(DEBTOR)])
+    assert flights(engine, DEBTOR, date(2026, 2, 12)) == "allowed"
+    work(engine, reg, mail, at=shanghai(date(2026, 2, 13)))
+    assert measures_of(engine, DEBTOR) == {("no-flights-conduct", date(2026, 3, 3), date(2027, 3, 3))}
+    assert flights(engine, DEBTOR, date(2026, 3, 3)) == "restricted"
+
+
+def test_an_objection_upheld_in_the_publicity_period_means_no_ban_at_all(
+    engine: Engine, tmp_path: Path, mail: MailCatcher
+) -> None:
+    reg = Registry(engine, tmp_path, now=shanghai(date(2026, 2, 5)))
+    reg.feed("police", [contact(DEBTOR)])
+    reg.feed("caac", [ban(DEBTOR)])
+    work(engine, reg, mail, at=shanghai(date(2026, 2, 13)))
+    revoked = {"case_number": "民航(2026)12号", "reason": "objection_upheld"}
+    reg.feed("caac", [{"id_number": DEBTOR, "kind": "flight_ban_revocation", "date": "2026-02-26", "attrs": revoked}])
+    assert measures_of(engine, DEBTOR) == set()
+    assert flights(engine, DEBTOR, date(2026, 3, 3)) == "allowed"

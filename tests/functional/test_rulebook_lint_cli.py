@@ -31,6 +31,7 @@ def test_the_shipped_rulebooks_pass_the_profiles_they_name() -> None:
     code, out, _ = lint()
     assert code == 0, out
     assert out.splitlines() == [
+        "rulebooks/civil-aviation-bans/2018.yaml: passes gdpr, eu-ai-act, credence",
         "rulebooks/national-defaulters/2017.yaml: passes spc-2017, gdpr, eu-ai-act, credence",
         "rulebooks/rongcheng-credit/1.0.yaml: passes gdpr, fcra, credence",
         "rulebooks/suzhou-osmanthus/1.0.yaml: passes eu-ai-act, gdpr, fcra",

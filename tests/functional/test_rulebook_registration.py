@@ -32,15 +32,16 @@ def loaded_events(engine: Engine) -> int:
 def test_each_version_is_registered_once_with_an_event(engine: Engine) -> None:
     books = group(shipped())
     with engine.begin() as conn:
-        assert register(conn, books, now=NOW) == 3
+        assert register(conn, books, now=NOW) == 4
     with engine.begin() as conn:
         assert register(conn, books, now=NOW) == 0  # the same texts again: nothing new
     assert set(versions(engine)) == {
         ("suzhou-osmanthus", "1.0"),
         ("rongcheng-credit", "1.0"),
         ("national-defaulters", "2017"),
+        ("civil-aviation-bans", "2018"),
     }
-    assert loaded_events(engine) == 3
+    assert loaded_events(engine) == 4
 
 
 def test_an_edited_published_version_is_refused_and_a_new_version_taken(engine: Engine) -> None:
