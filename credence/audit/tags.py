@@ -17,4 +17,6 @@ class EventTag(StrEnum):
     PROVIDER_KEY_REVOKED = "provider.key_revoked"
     INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries
     NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
+    DISPUTE_FILED = "dispute.filed"  # a subject disputed a record: receipt, deadline, evidence digests
+    DISPUTE_DECIDED = "dispute.decided"  # the agency's officer upheld or rejected it
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one

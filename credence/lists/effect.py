@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from credence import logs
+from credence.disputes import rows as rows_of_disputes
+from credence.disputes.rows import Standing
 from credence.model.calendars import CalendarError
 from credence.model.time import legal_date
 from credence.outbox import NoticeKind, claims
@@ -42,10 +44,31 @@ def rules(schemes: dict[str, Scheme]) -> dict[RuleKey, TakesEffect]:
 
 def windows(conn: Connection, listings: Iterable[Row], waits: dict[RuleKey, TakesEffect]) -> list[Row]:
     """``listings`` (rows of ``listings``) with the days their measures apply, as ``effect_from``
-    and ``effect_to``; a listing whose measures do not apply yet, or no longer can, is left out."""
+    and ``effect_to``; a listing whose measures do not apply yet, or no longer can, is left out.
+    An open dispute of a listing's decision ends its measures where it says (``disputes.rows``:
+    from its filing if the rulebook suspends the record meanwhile, the day after the agency's
+    deadline in any case), so a dispute left unanswered needs no job on its deadline."""
     rows = list(listings)
     waiting = {row["id"] for row in rows if _key(row) in waits and waits[_key(row)].after_notice}
     told = claims.reached(conn, sorted(waiting), kind=NoticeKind.LISTING_START.value) if waiting else {}
+    disputed = rows_of_disputes.standing(conn, sorted({row["decision_record_id"] for row in rows})) if rows else {}
+    return [
+        clipped
+        for clipped in (_clip(row, disputed.get(row["decision_record_id"])) for row in _dated(rows, waits, told))
+        if clipped is not None
+    ]
+
+
+def _clip(row: Row, standing: Standing | None) -> Row | None:
+    if standing is None:
+        return row
+    ends = standing.effect_ends()
+    if row["effect_to"] is None or ends < row["effect_to"]:
+        row = {**row, "effect_to": ends}
+    return row if row["effect_to"] > row["effect_from"] else None
+
+
+def _dated(rows: list[Row], waits: dict[RuleKey, TakesEffect], told: dict[Any, claims.Reached]) -> list[Row]:
     out = []
     for row in rows:
         rule = waits.get(_key(row))

@@ -11,3 +11,5 @@ class NoticeKind(StrEnum):
     LISTING_END = "listing_end"  # a listing's end appeared or moved
     MEASURE_APPLIED = "measure_applied"  # a measure that will apply, from a day
     MEASURE_LIFTED = "measure_lifted"  # a measure that no longer applies
+    DISPUTE_FILED = "dispute_filed"  # a dispute received: its receipt and the agency's deadline
+    DISPUTE_DECIDED = "dispute_decided"  # the agency's answer, and the correction it made

@@ -202,6 +202,15 @@ class ListRule(Strict):
     legal_basis: Prose
 
 
+class Disputes(Strict):
+    """How a dispute of a record this rulebook counts is answered: the agency's deadline, and
+    whether the record keeps its effect meanwhile. A record counted by several rulebooks takes
+    the shortest deadline, and is suspended if any of them suspends it."""
+
+    answer_within: Period = Field(default_factory=lambda: Period(days=30))
+    suspends: bool = Field(False, description="true: the record has no effect while the dispute is open")
+
+
 class RulebookSpec(Strict):
     """One rulebook file as written: a version of a scheme. ``rules.loader`` checks it against the
     catalogue and parses its expressions into a ``LoadedRulebook``. (``store.orm.Rulebook`` is
@@ -221,6 +230,7 @@ class RulebookSpec(Strict):
     rules: list[Rule] = []
     redlist: Redlist | None = None
     lists: list[ListRule] = []
+    disputes: Disputes = Field(default_factory=Disputes)
     # the legal profiles (rules/profiles/<name>.yaml) it must satisfy: `credence rulebook lint`
     # checks them; loading does not, so a rulebook that fails one still loads and scores
     profiles: list[Slug] = []

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -500,3 +501,56 @@ class StagedInquiry(_InquiryColumns, Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
 
     __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's own form)
+
+
+class Dispute(Base):
+    """A subject's dispute of a record about them, routed to the record's source agency with a
+    deadline (``respond_by``, the last day it may answer). Its state is the one mutable part:
+    open, then upheld or rejected by an officer of that agency; every step is an event. An open
+    dispute past its deadline has lapsed: the record lost its effect the day after it
+    (``lists.effect``), and no answer revives it."""
+
+    __tablename__ = "disputes"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(24), unique=True)  # what the subject quotes
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    source_id: Mapped[str] = mapped_column(String(32))
+    source_record_id: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the version disputed
+    statement: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    respond_by: Mapped[date] = mapped_column(Date)
+    suspends: Mapped[bool]  # the record has no effect while the dispute is open
+    state: Mapped[str] = mapped_column(String(12))  # open | upheld | rejected
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))  # the officer's account name
+    note: Mapped[str | None] = mapped_column(Text)
+    correction_record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        Index("ix_disputes_subject", "subject_id"),
+        Index("ix_disputes_record", "source_id", "source_record_id"),
+        Index(
+            "ux_disputes_open_record",
+            "source_id",
+            "source_record_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+
+class DisputeEvidence(Base):
+    """A file given with a dispute, typed by its content; kept whole, with its digest."""
+
+    __tablename__ = "dispute_evidence"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    dispute_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("disputes.id"))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_dispute_evidence_dispute", "dispute_id"),)
