@@ -7,7 +7,19 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import audit, demo, inquiries, inspect, notices, providers, registry, rulebook, serve, worker
+from credence.cli import (
+    audit,
+    demo,
+    disputes,
+    inquiries,
+    inspect,
+    notices,
+    providers,
+    registry,
+    rulebook,
+    serve,
+    worker,
+)
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -62,6 +74,7 @@ app.add_typer(rulebook.rulebook, name="rulebook")
 app.command("worker")(worker.worker)
 app.command("catcher")(worker.catcher)
 app.add_typer(notices.notices, name="notices")
+app.add_typer(disputes.disputes, name="disputes")
 app.add_typer(audit.audit, name="audit")
 
 

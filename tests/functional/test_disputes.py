@@ -3,6 +3,7 @@ answers by its rulebook's deadline; an upheld dispute writes the correction reco
 one leaves the record standing, and one left unanswered makes the record lose its effect the day
 after the deadline, with nothing run on that day. On SQLite and PostgreSQL."""
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +25,7 @@ from credence.rules.loader import Scheme, group, load_text, shipped
 from credence.screening.check import check
 from credence.store.orm import Event, Notice, Record
 from tests.common.feeds import Registry, person_id
+from tests.common.gate import credence
 from tests.conftest import STORES, fresh_engine
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
@@ -235,3 +237,21 @@ def test_what_a_dispute_refuses(engine: Engine, tmp_path: Path) -> None:
 def disputes_of(engine: Engine, subject: Any) -> list[Filed]:
     with engine.connect() as conn:
         return rows.listed(conn, subject=subject)
+
+
+def test_credence_disputes_list_shows_an_agency_its_disputes_without_personal_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    reg, subject, record = listed(engine, tmp_path)
+    filed = dispute(engine, reg, subject, record)
+    shown = json.loads(credence(engine, "disputes", "list", "--agency", "court", "--json").stdout)
+    assert [(d["receipt"], d["agency"], d["respond_by"], d["subject"]) for d in shown] == [
+        (filed.receipt, "court", "2026-03-17", str(subject))
+    ]
+    table = credence(engine, "disputes", "list", "--subject", DEBTOR).stdout
+    assert filed.receipt in table
+    assert DEBTOR not in table
+    assert json.loads(credence(engine, "disputes", "list", "--agency", "police", "--json").stdout) == []
+    refused = credence(engine, "disputes", "list", check=False)
+    assert refused.returncode == 2
+    assert "name one of --agency or --subject" in refused.stderr
