@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     log_key_file: str = ""
     # set by credence serve for its workers (shared rate-limit buckets); empty: this process alone
     gate_shared_dir: str = ""
+    # the key each provider's webhook secret is derived from (HMAC); unset: no webhook is called
+    webhook_key: SecretStr | None = None
     # due process (credence worker): where notices go; empty: that channel reaches no one
     smtp_url: str = ""
     sms_url: str = ""

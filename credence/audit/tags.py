@@ -15,6 +15,7 @@ class EventTag(StrEnum):
     SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh
     PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
     PROVIDER_KEY_REVOKED = "provider.key_revoked"
+    PROVIDER_WEBHOOK = "provider.webhook"  # where a provider is told of corrections (no secret is logged)
     INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries
     NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
     DISPUTE_FILED = "dispute.filed"  # a subject disputed a record: receipt, deadline, evidence digests

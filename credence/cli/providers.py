@@ -10,6 +10,7 @@ from rich.table import Table
 from credence.cli.context import console, now, reading, writing
 from credence.exc import CredenceError
 from credence.screening import providers as keys
+from credence.settings import get_settings
 
 providers = typer.Typer(help="Service providers and their API keys for the gate.", no_args_is_help=True)
 RATE = re.compile(r"\s*(?P<n>\d+(\.\d+)?)\s*(/\s*s)?\s*")
@@ -69,6 +70,24 @@ def list_() -> None:
             row.state(at),
         )
     console.print(table)
+
+
+@providers.command("webhook")
+def webhook(
+    name: Annotated[str, typer.Argument(help="the provider")],
+    url: Annotated[str, typer.Argument(help="where it is told of corrections: http(s)://host[:port]/path")],
+) -> None:
+    """Register the provider's webhook; prints its signing secret once (derived from CREDENCE_WEBHOOK_KEY)."""
+    key = get_settings().webhook_key
+    if key is None:
+        raise CredenceError("set CREDENCE_WEBHOOK_KEY first: each provider's signing secret is derived from it")
+    with writing("providers webhook") as made, made.begin() as conn:
+        secret = keys.webhook(
+            conn, name, url, key=key.get_secret_value().encode(), actor="credence providers webhook", now=now()
+        )
+    console.print(f"{name} is told of corrections at {url}")
+    console.print(f"signing secret, shown once: {secret.hex()}")
+    console.print("each call carries X-Credence-Signature: sha256=HMAC-SHA256(secret, 'timestamp.body')")
 
 
 @providers.command("revoke")

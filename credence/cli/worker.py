@@ -15,6 +15,7 @@ from credence.cli.context import console, engine, schemes
 from credence.dueprocess.catcher import MailCatcher, SmsCatcher
 from credence.dueprocess.channels import Mail, Sms
 from credence.dueprocess.delivery import Channels
+from credence.dueprocess.hooks import Caller
 from credence.exc import CredenceError
 from credence.outbox.claims import Retry
 from credence.pipeline.worker import Plan, run
@@ -29,6 +30,11 @@ def channels_from(settings: Settings) -> Channels:
         )
     except ValueError as error:
         raise CredenceError(str(error)) from None
+
+
+def caller_from(settings: Settings) -> Caller | None:
+    key = settings.webhook_key
+    return Caller(key.get_secret_value().encode()) if key is not None else None
 
 
 def plan_from(settings: Settings) -> Plan:
@@ -58,11 +64,13 @@ def worker(
     made = engine()
     names = " and ".join(channels.by_name())
     console.print(f"worker delivering notices by {names}; stop with SIGTERM or Ctrl-C")
+    plan = replace(plan_from(settings), schemes=schemes(), caller=caller_from(settings))
     try:
-        plan = replace(plan_from(settings), schemes=schemes())
         totals = run(made, channels, stop=stop, plan=plan, once=once)
     finally:
         channels.close()
+        if plan.caller is not None:
+            plan.caller.close()
         made.dispose()
     sent = ", ".join(f"{n:,} by {channel}" for channel, n in sorted(totals.sent.items())) or "nothing sent"
     console.print(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, union
 
 from credence import outbox, resolve
 from credence.disputes import evidence as files
@@ -26,13 +26,14 @@ from credence.disputes.rows import Filed
 from credence.exc import FieldError
 from credence.ingest.loader import LoadResult, mark_pending, write_batch
 from credence.ingest.records import Candidate, subject_ref
+from credence.lists.measures import Effect, default_measures
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.time import legal_date
-from credence.outbox import Notice, NoticeKind
+from credence.outbox import Notice, NoticeKind, hooks
 from credence.outbox import facts as common
 from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.schema import Disputes
-from credence.store.orm import Record
+from credence.store.orm import Listing, ListingHistory, Record
 
 DEFAULT = Disputes()
 
@@ -129,6 +130,7 @@ def decide(
         corrected = None
         if correction is not None:
             corrected = _correct(conn, found, correction, now=now, catalogue=catalogue or default_catalogue())
+            _tell_providers(conn, found, corrected, now=now)
         decided = rows.decide(
             conn, dispute, agency=agency, officer=officer, upheld=upheld, note=note, correction=corrected, now=now
         )
@@ -191,6 +193,22 @@ def _correct(
     if not written:
         raise FieldError("correction", "it changes nothing in the record")
     return written[0]
+
+
+def _tell_providers(conn: Connection, found: Filed, corrected: uuid.UUID, *, now: datetime) -> int:
+    """A webhook call to every provider told ``restricted`` for an action that a listing decided
+    by the corrected record restricts (from the gate's inquiry log)."""
+    same = select(Record.source_record_id).where(Record.id == found.record).scalar_subquery()
+    versions = select(Record.id).where(Record.source_id == found.source, Record.source_record_id == same)
+    decided = union(
+        *(select(t.list_id).where(t.decision_record_id.in_(versions)) for t in (Listing, ListingHistory))
+    ).subquery()
+    lists = set(conn.scalars(select(decided.c.list_id)))
+    actions = {m.action for m in default_measures() if m.effect is Effect.RESTRICT and m.lists & lists}
+    number = resolve.number_of(conn, found.subject)
+    if not actions or number is None:
+        return 0
+    return hooks.owe_correction(conn, number=number, actions=actions, correction=corrected, now=now)
 
 
 def _notice(conn: Connection, kind: NoticeKind, filed: Filed) -> Notice:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from credence import logs
+from credence.dueprocess import hooks as provider_hooks
 from credence.dueprocess.delivery import Channels, Pass, busy, deliver
 from credence.outbox.claims import Retry
 from credence.pipeline import clock as registry_clock
@@ -45,6 +46,7 @@ class Totals:
     unreachable: int = 0
     busy: int = 0  # passes the store turned away
     refreshed: int = 0  # clock ticks that refreshed waiting subjects
+    called: int = 0  # webhook calls the providers acknowledged
     sent: dict[str, int] = field(default_factory=dict)
 
     def add(self, done: Pass) -> None:
@@ -64,6 +66,8 @@ class Plan:
     retry: Retry = field(default_factory=Retry)
     # the rulebooks the clock refreshes with; None: deliver only, keep no clock
     schemes: dict[str, Scheme] | None = None
+    # signs the webhook calls owed to providers (CREDENCE_WEBHOOK_KEY); None: make none
+    caller: provider_hooks.Caller | None = None
 
 
 def run(
@@ -93,6 +97,8 @@ def run(
             stop.wait(plan.poll)
             continue
         totals.add(done)
+        if plan.caller is not None:
+            totals.called += _call(engine, plan.caller, plan, owner=me, clock=clock)
         if plan.schemes is not None and _tick(engine, plan.schemes, now=clock()):
             totals.refreshed += 1
             continue  # the refresh may have written notices (measures now dated): deliver them now
@@ -106,6 +112,19 @@ def run(
             stop.wait(plan.poll)
     log.info("worker.stop", owner=me, delivered=totals.delivered)
     return totals
+
+
+def _call(
+    engine: Engine, caller: provider_hooks.Caller, plan: Plan, *, owner: str, clock: Callable[[], datetime]
+) -> int:
+    try:
+        return provider_hooks.deliver(
+            engine, caller, owner=owner, clock=clock, lease=plan.lease, limit=plan.batch, retry=plan.retry
+        )
+    except OperationalError as error:
+        if not busy(error):
+            raise
+        return 0
 
 
 def _tick(engine: Engine, schemes: dict[str, Scheme], *, now: datetime) -> bool:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
@@ -30,6 +31,7 @@ from credence import audit
 from credence.audit.tags import EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.lists.measures import default_requests
+from credence.outbox import hooks
 from credence.screening.ticker import Ticker
 from credence.store.db import stored_instant
 from credence.store.orm import Provider
@@ -203,6 +205,21 @@ def revoke(conn: Connection, name: str, *, actor: str, now: datetime) -> int:
         data = {"provider": str(provider)}
         audit.record(conn, tag=EventTag.PROVIDER_KEY_REVOKED, subject=None, actor=actor, data=data, now=now)
     return len(ids)
+
+
+def webhook(conn: Connection, name: str, url: str, *, key: bytes, actor: str, now: datetime) -> bytes:
+    """Register where provider ``name`` is told of corrections (every key it holds or held);
+    returns its signing secret, which the registry derives again for each call and never stores."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        raise FieldError("url", "expected http(s)://host[:port]/path, at most 500 characters")
+    ids = list(conn.scalars(select(Provider.id).where(Provider.name == name.strip())))
+    if not ids:
+        raise FieldError("name", f"no provider {name!r}")
+    hooks.register(conn, ids, url, now=now)
+    data = {"providers": [str(i) for i in ids]}
+    audit.record(conn, tag=EventTag.PROVIDER_WEBHOOK, subject=None, actor=actor, data=data, now=now)
+    return hooks.secret(key, name.strip())
 
 
 @dataclass(frozen=True, slots=True)

@@ -554,3 +554,40 @@ class DisputeEvidence(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_dispute_evidence_dispute", "dispute_id"),)
+
+
+class ProviderHook(Base):
+    """Where a service provider is told that an answer it was given rests on a corrected record."""
+
+    __tablename__ = "provider_hooks"
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class ProviderCall(Base):
+    """A webhook call owed to a provider (a correction of a record behind restricted answers it
+    was given: their references, never a number or a name), delivered by the worker at least once
+    under its id (the Idempotency-Key), HMAC-signed, retried with backoff, with the provider's
+    acknowledgement (its HTTP status and reply) kept."""
+
+    __tablename__ = "provider_calls"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(32))  # record_corrected
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    status: Mapped[int | None] = mapped_column(Integer)
+    ack: Mapped[str | None] = mapped_column(String(500))  # the provider's reply, cut to 500 characters
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_provider_calls_due", "state", "next_at"),
+        Index("ix_provider_calls_provider", "provider_id"),
+    )
