@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from credence.audit import keys
 from credence.cli.context import console, engine, schemes
 from credence.dueprocess.catcher import MailCatcher, SmsCatcher
 from credence.dueprocess.channels import Mail, Sms
@@ -18,6 +19,7 @@ from credence.dueprocess.delivery import Channels
 from credence.dueprocess.hooks import Caller
 from credence.exc import CredenceError
 from credence.outbox.claims import Retry
+from credence.pipeline.clock import Checkpointing
 from credence.pipeline.worker import Plan, run
 from credence.settings import Settings, get_settings
 
@@ -30,6 +32,12 @@ def channels_from(settings: Settings) -> Channels:
         )
     except ValueError as error:
         raise CredenceError(str(error)) from None
+
+
+def checkpointing_from(settings: Settings) -> Checkpointing | None:
+    if settings.log_key is None and not settings.log_key_file:
+        return None
+    return Checkpointing(signer=keys.log_signer(settings), origin=settings.log_origin)
 
 
 def caller_from(settings: Settings) -> Caller | None:
@@ -53,7 +61,9 @@ def plan_from(settings: Settings) -> Plan:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="deliver what is due now, then exit")] = False,
 ) -> None:
-    """Deliver the notice outbox by mail (CREDENCE_SMTP_URL) and SMS (CREDENCE_SMS_URL), until SIGTERM."""
+    """Deliver the notice outbox by mail (CREDENCE_SMTP_URL) and SMS (CREDENCE_SMS_URL), call the
+    providers' webhooks (CREDENCE_WEBHOOK_KEY), sign the log's checkpoint every minute
+    (CREDENCE_LOG_KEY), and keep the registry's clock, until SIGTERM."""
     settings = get_settings()
     channels = channels_from(settings)
     if not channels.by_name():
@@ -64,7 +74,9 @@ def worker(
     made = engine()
     names = " and ".join(channels.by_name())
     console.print(f"worker delivering notices by {names}; stop with SIGTERM or Ctrl-C")
-    plan = replace(plan_from(settings), schemes=schemes(), caller=caller_from(settings))
+    plan = replace(
+        plan_from(settings), schemes=schemes(), caller=caller_from(settings), checkpointing=checkpointing_from(settings)
+    )
     try:
         totals = run(made, channels, stop=stop, plan=plan, once=once)
     finally:

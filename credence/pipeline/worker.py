@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from credence import logs
+from credence.audit.checkpoints import Advanced
 from credence.dueprocess import hooks as provider_hooks
 from credence.dueprocess.delivery import Channels, Pass, busy, deliver
 from credence.outbox.claims import Retry
@@ -47,6 +48,7 @@ class Totals:
     busy: int = 0  # passes the store turned away
     refreshed: int = 0  # clock ticks that refreshed waiting subjects
     called: int = 0  # webhook calls the providers acknowledged
+    checkpoints: int = 0  # checkpoints signed
     sent: dict[str, int] = field(default_factory=dict)
 
     def add(self, done: Pass) -> None:
@@ -68,6 +70,8 @@ class Plan:
     schemes: dict[str, Scheme] | None = None
     # signs the webhook calls owed to providers (CREDENCE_WEBHOOK_KEY); None: make none
     caller: provider_hooks.Caller | None = None
+    # signs the transparency log's checkpoints (CREDENCE_LOG_KEY); None: leave it to `credence audit checkpoint`
+    checkpointing: registry_clock.Checkpointing | None = None
 
 
 def run(
@@ -83,6 +87,7 @@ def run(
     """Deliver until ``stop`` is set (or, ``once``, until nothing is due); returns the totals."""
     me = owner or owner_name()
     totals = Totals()
+    signed_at: datetime | None = None  # the last checkpoint this worker signed or found unchanged
     log.info("worker.start", owner=me)
     while not stop.is_set():
         try:
@@ -99,6 +104,11 @@ def run(
         totals.add(done)
         if plan.caller is not None:
             totals.called += _call(engine, plan.caller, plan, owner=me, clock=clock)
+        if plan.checkpointing is not None and (signed_at is None or clock() - signed_at >= plan.checkpointing.every):
+            signed = _checkpoint(engine, plan.checkpointing, now=clock())
+            if signed is not None:
+                signed_at = clock()
+                totals.checkpoints += signed.note is not None
         if plan.schemes is not None and _tick(engine, plan.schemes, now=clock()):
             totals.refreshed += 1
             continue  # the refresh may have written notices (measures now dated): deliver them now
@@ -125,6 +135,15 @@ def _call(
         if not busy(error):
             raise
         return 0
+
+
+def _checkpoint(engine: Engine, plan: registry_clock.Checkpointing, *, now: datetime) -> Advanced | None:
+    try:
+        return registry_clock.checkpoint(engine, plan, now=now)
+    except OperationalError as error:
+        if not busy(error):
+            raise
+        return None
 
 
 def _tick(engine: Engine, schemes: dict[str, Scheme], *, now: datetime) -> bool:
