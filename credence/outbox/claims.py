@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, exists, func, insert, or_, select, upda
 from credence.outbox.kinds import NoticeKind
 from credence.store import bulk
 from credence.store.db import stored_instant
-from credence.store.orm import ActiveMeasure, Listing, Notice, NoticeAttempt, NoticeDelivery, PendingSubject
+from credence.store.orm import ActiveMeasure, Listing, Notice, NoticeAttempt, NoticeDelivery, PendingSubject, Record
 
 PENDING, DELIVERED, UNREACHABLE, FAILED = "pending", "delivered", "unreachable", "failed"
 CHANNELS = ("email", "sms")
@@ -197,7 +197,10 @@ def _date_effects(conn: Connection, outcomes: Sequence[Outcome], *, now: datetim
         return
     # by subject first: active_measures is indexed by subject, not by listing
     undated = ~exists().where(ActiveMeasure.subject_id == Listing.subject_id, ActiveMeasure.listing_id == Listing.id)
-    listed = conn.scalars(select(Listing.listed_subject_id).where(Listing.id.in_(told), undated).distinct()).all()
+    # a redlist entry carries rewards through its grade, never measures of its own: not waiting
+    decided = exists().where(Record.id == Listing.decision_record_id)
+    query = select(Listing.listed_subject_id).where(Listing.id.in_(told), decided, undated).distinct()
+    listed = conn.scalars(query).all()
     bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), [(s, now) for s in listed], skip_existing=True)
 
 
