@@ -18,3 +18,10 @@ class EventTag(StrEnum):
     INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries
     NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one
+    OFFICER_ADDED = "officer.added"  # an agency officer's account: its id and agency, never the address
+    OFFICER_REVOKED = "officer.revoked"
+    SIGN_IN_CODE_ISSUED = "sign_in.code_issued"  # a one-time code sent (or not: no contact, unknown id); never the code
+    SIGN_IN_SUCCEEDED = "sign_in.succeeded"  # a code exchanged for a session
+    SIGN_IN_FAILED = "sign_in.failed"  # a wrong code
+    SIGN_IN_LOCKED = "sign_in.locked"  # the last wrong code allowed: the account is locked out for a while
+    SESSION_ENDED = "session.ended"  # signed out

@@ -7,7 +7,19 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import audit, demo, inquiries, inspect, notices, providers, registry, rulebook, serve, worker
+from credence.cli import (
+    audit,
+    demo,
+    inquiries,
+    inspect,
+    notices,
+    officers,
+    providers,
+    registry,
+    rulebook,
+    serve,
+    worker,
+)
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -57,6 +69,7 @@ app.command("quarantine")(inspect.quarantine)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
+app.add_typer(officers.officers, name="officers")
 app.command("inquiries")(inquiries.inquiries)
 app.add_typer(rulebook.rulebook, name="rulebook")
 app.command("worker")(worker.worker)
