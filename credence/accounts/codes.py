@@ -20,10 +20,12 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
 
 from credence.exc import CredenceError, FieldError
 from credence.store.db import stored_instant
@@ -77,6 +79,7 @@ class Keyring:
 class Issued:
     challenge: uuid.UUID
     code: str  # in memory only, on its way to the contact: never stored, never logged
+    message: uuid.UUID = field(default_factory=uuid.uuid4)  # the mail's Message-ID: new for every code
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +94,9 @@ class Checked:
     reason: str = ""  # wrong | expired | no_code | locked (during a lock-out) | locking (the last attempt allowed)
 
 
-def _row(conn: Connection, account: str) -> SignInChallenge | None:
-    query = select(SignInChallenge).where(SignInChallenge.account == account).with_for_update()
-    found: SignInChallenge | None = conn.execute(query).scalars().first()
-    return found
+def _row(conn: Connection, account: str) -> Row[Any] | None:
+    query = select(SignInChallenge.__table__).where(SignInChallenge.account == account).with_for_update()
+    return conn.execute(query).first()
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -92,7 +92,7 @@ def authenticate(conn: Connection, token: str | None, *, kind: str, now: datetim
     request moved to ``now``; ``SessionRefusedError`` otherwise."""
     if not token or not TOKEN.fullmatch(token):
         raise SessionRefusedError
-    row = conn.execute(select(AccountSession).where(AccountSession.token_sha256 == digest(token))).scalars().first()
+    row = conn.execute(select(AccountSession.__table__).where(AccountSession.token_sha256 == digest(token))).first()
     if row is None or row.kind != kind or row.ended_at is not None:
         raise SessionRefusedError
     expires, seen = stored_instant(row.expires_at), stored_instant(row.last_seen_at)

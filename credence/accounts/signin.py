@@ -81,7 +81,7 @@ class Accounts:
                 if found is not None:
                     officer, email = found
                     addresses = {"email": email}
-        taken = messages.send(self.senders, pending.issued.challenge, pending.issued.code, addresses, now=now)
+        taken = messages.send(self.senders, pending.issued.message, pending.issued.code, addresses, now=now)
         data: dict[str, Any] = {"challenge": str(pending.issued.challenge), "kind": pending.kind, "channels": taken}
         if officer is not None:
             data["officer"] = str(officer.id)
