@@ -22,7 +22,6 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update

@@ -30,8 +30,9 @@ from credence.outbox import claims
 from credence.settings import Settings
 from credence.store.orm import Event
 from tests.common.feeds import Registry, person_id
-from tests.common.gate import credence, free_port, url_of
+from tests.common.gate import credence, free_port, serve, url_of
 from tests.common.mail import MailCatcher, SmsCatcher, mails, texts
+from tests.conftest import fresh_engine
 
 ALICE = person_id(date(1981, 3, 9), seq=411)  # registered, with a contact
 BOB = person_id(date(1975, 5, 5), seq=77)  # registered, with another contact
@@ -122,7 +123,8 @@ def serving(app: FastAPI) -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 60
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gate did not start"
+        assert thread.is_alive(), "the gate stopped while starting"
+        assert time.monotonic() < deadline, "the gate did not start"
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -157,9 +159,12 @@ def site(engine: Engine, tmp_path: Path) -> Iterator[Site]:
     reg.feed("police", [contact(BOB, email="bob@example.com", phone="13987654321")])
     reg.feed("court", [decision(ALICE, "(2025)苏05执321号"), decision(BOB, "(2025)苏05执322号")])  # notices to both
     clock = Clock(reg.now + timedelta(hours=1))
-    with MailCatcher(tmp_path / "mail") as mail, SmsCatcher(tmp_path / "sms.jsonl") as sms:
-        with serving(application(engine, clock, mail, sms)) as base:
-            yield Site(base, clock, mail, sms, engine)
+    with (
+        MailCatcher(tmp_path / "mail") as mail,
+        SmsCatcher(tmp_path / "sms.jsonl") as sms,
+        serving(application(engine, clock, mail, sms)) as base,
+    ):
+        yield Site(base, clock, mail, sms, engine)
 
 
 def wrong(code: str) -> str:
@@ -187,7 +192,8 @@ def test_a_code_goes_to_the_subjects_contact_and_opens_a_session(site: Site) -> 
     assert asked.status_code == 202, asked.text
     code = site.code_for("alice@example.com")
     mail = next(m for m in mails(site.mail.folder) if m.to == "alice@example.com")
-    assert code in mail.body and "10" in mail.body
+    assert code in mail.body
+    assert "10" in mail.body
     deadline = time.monotonic() + 10
     while not texts(site.sms.path) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -208,7 +214,8 @@ def test_a_code_goes_to_the_subjects_contact_and_opens_a_session(site: Site) -> 
         alice = resolve.find(conn, ALICE)
         assert alice is not None
         told = {str(n.id) for n in claims.told(conn, alice)}
-    assert told and {n["id"] for n in mine.json()["notices"]} == told
+    assert told
+    assert {n["id"] for n in mine.json()["notices"]} == told
 
     # the code and the token are nowhere in the store; the events name internal ids only
     stored = every_stored_text(site.engine)
@@ -220,7 +227,9 @@ def test_a_code_goes_to_the_subjects_contact_and_opens_a_session(site: Site) -> 
     assert [e.subject_id for e in events(site.engine, "sign_in.succeeded")] == [alice]
     for event in issued + events(site.engine, "sign_in.succeeded"):
         text = repr(event.data)
-        assert ALICE not in text and "alice@" not in text and code not in text
+        assert ALICE not in text
+        assert "alice@" not in text
+        assert code not in text
 
 
 def test_a_used_code_is_refused_and_a_signed_out_token_is_refused(site: Site) -> None:
@@ -345,7 +354,9 @@ def test_one_subjects_token_reads_only_their_own_notices(site: Site) -> None:
     with site.engine.connect() as conn:
         ids = {n: resolve.find(conn, n) for n in (ALICE, BOB)}
         told = {n: {str(t.id) for t in claims.told(conn, s)} for n, s in ids.items() if s}
-    assert told[ALICE] and told[BOB] and not told[ALICE] & told[BOB]
+    assert told[ALICE]
+    assert told[BOB]
+    assert not told[ALICE] & told[BOB]
     assert {n["id"] for n in site.get("/v1/me/notices", alice).json()["notices"]} == told[ALICE]
     assert {n["id"] for n in site.get("/v1/me/notices", bob).json()["notices"]} == told[BOB]
     for token in (None, "cs_" + "A" * 43, alice[:-1] + ("B" if alice[-1] != "B" else "C")):
@@ -394,9 +405,12 @@ def test_an_officer_signs_in_and_acts_for_their_own_agency_only(site: Site) -> N
     assert site.get("/v1/officers/me", subject).status_code == 401
 
     listed = credence(site.engine, "officers", "list")
-    assert "li.ming" in listed.stdout and "active" in listed.stdout
+    assert "li.ming" in listed.stdout
+    assert "active" in listed.stdout
     added = events(site.engine, "officer.added")
-    assert len(added) == 1 and added[0].data["agency"] == "court" and "email" not in added[0].data
+    assert len(added) == 1
+    assert added[0].data["agency"] == "court"
+    assert "email" not in added[0].data
 
 
 def test_a_revoked_officer_is_refused(site: Site) -> None:
@@ -444,3 +458,29 @@ def test_officers_add_refuses_bad_input_naming_the_field(engine: Engine) -> None
     )
     assert twice.returncode == 2
     assert "already has a live account" in twice.stderr
+
+
+def test_credence_serve_gives_its_workers_one_sign_in_key(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``CREDENCE_SIGN_IN_KEY``, ``credence serve`` makes one key for all its workers:
+    a code booked by one worker is counted and accepted by the other (each request on a fresh
+    connection, so they spread over both)."""
+    engine = next(fresh_engine("sqlite", request, tmp_path))
+    reg = Registry(engine, tmp_path, now=datetime.now(UTC) - timedelta(days=1))
+    reg.feed("police", [contact(ALICE, email="alice@example.com", phone="13912345678")])
+    with MailCatcher(tmp_path / "mail") as mail:
+        monkeypatch.setenv("CREDENCE_SMTP_URL", mail.url)
+        monkeypatch.delenv("CREDENCE_SIGN_IN_KEY", raising=False)
+        with serve(engine, tmp_path, workers=2) as gate:
+            site = Site(gate.base, Clock(datetime.now(UTC)), mail, None, engine)  # type: ignore[arg-type]
+            assert site.post("/v1/sign-in/code", {"id_number": ALICE}).status_code == 202
+            code = site.code_for("alice@example.com")
+            for left in (4, 3, 2):
+                refused = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+                assert f"{left} attempt" in refused.json()["detail"], refused.text
+            done = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+            assert done.status_code == 200, done.text
+            for _ in range(4):
+                assert site.get("/v1/me/notices", done.json()["token"]).status_code == 200
+    engine.dispose()
