@@ -190,17 +190,29 @@ def check(
         error = CodeRefusedError(f"the code has expired (a code lasts {minutes} minutes); ask for a new one")
         return Checked(row.id, ok=False, error=error, failures=failures, reason="expired")
     right = hmac.compare_digest(keyring.code(row.id, code), row.code_hmac)
+    # each write below is conditional or relative, so two attempts at once (SQLite reads outside
+    # the writing transaction) can neither both use one code nor both count as one failure
     if right and known:
-        _save(conn, row.id, {"code_hmac": None, "failures": 0, "locked_until": None})
-        return Checked(row.id, ok=True)
-    failures += 1
+        used = conn.execute(
+            update(SignInChallenge)
+            .where(SignInChallenge.id == row.id, SignInChallenge.code_hmac == row.code_hmac)
+            .values(code_hmac=None, failures=0, locked_until=None)
+        )
+        if used.rowcount == 1:
+            return Checked(row.id, ok=True)
+        return Checked(row.id, ok=False, error=CodeRefusedError(_NO_CODE), failures=failures, reason="no_code")
+    counted = SignInChallenge.failures + 1 if locked is None else 1
+    failures = conn.execute(
+        update(SignInChallenge)
+        .where(SignInChallenge.id == row.id)
+        .values(failures=counted, locked_until=None)
+        .returning(SignInChallenge.failures)
+    ).scalar_one()
     if failures >= ATTEMPTS:
         until = now + lockout
-        _save(conn, row.id, {"code_hmac": None, "failures": failures, "locked_until": until})
-        return Checked(
-            row.id, ok=False, error=LockedOutError(until, now), failures=failures, locked_until=until, reason="locking"
-        )
-    _save(conn, row.id, values | {"failures": failures})
+        _save(conn, row.id, {"code_hmac": None, "locked_until": until})
+        error = LockedOutError(until, now)
+        return Checked(row.id, ok=False, error=error, failures=failures, locked_until=until, reason="locking")
     left = ATTEMPTS - failures
     return Checked(
         row.id,

@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -276,6 +277,28 @@ def test_five_wrong_codes_lock_out_even_the_right_code_until_the_lock_out_ends(s
     site.clock.tick(seconds=901)
     assert site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}).status_code == 422  # the old code died
     assert site.sign_in(ALICE, "alice@example.com")
+
+
+def test_wrong_codes_sent_at_once_are_each_counted_and_a_code_works_once(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)}), range(4))
+        )
+    assert sorted(a.status_code for a in answers) == [422] * 4
+    fifth = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+    assert fifth.status_code == 429, fifth.text  # no failure was lost to a race
+
+    site.clock.tick(seconds=901)
+    before = site.codes_to("alice@example.com")
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com", before)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}), range(4))
+        )
+    assert sorted(a.status_code for a in answers) == [200, 422, 422, 422]
 
 
 def test_a_code_expires_after_ten_minutes(site: Site) -> None:
