@@ -211,8 +211,8 @@ def check(
     if failures >= ATTEMPTS:
         until = now + lockout
         _save(conn, row.id, {"code_hmac": None, "locked_until": until})
-        error = LockedOutError(until, now)
-        return Checked(row.id, ok=False, error=error, failures=failures, locked_until=until, reason="locking")
+        locking = LockedOutError(until, now)
+        return Checked(row.id, ok=False, error=locking, failures=failures, locked_until=until, reason="locking")
     left = ATTEMPTS - failures
     return Checked(
         row.id,
