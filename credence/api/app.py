@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(officers.router)
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     manifests = {"/v1/screenings": settings.gate_max_manifest_body}
-    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests)
+    bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
+    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless)
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

@@ -242,7 +242,8 @@ def test_a_used_code_is_refused_and_a_signed_out_token_is_refused(site: Site) ->
     assert again.json()["field"] == "code"
     assert "works once" in again.json()["detail"]
 
-    assert site.post("/v1/sign-out", {}, token).status_code == 204
+    bare = httpx.post(f"{site.base}/v1/sign-out", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert bare.status_code == 204, bare.text  # no body, no content type, as curl -X POST sends it
     after = site.get("/v1/me/notices", token)
     assert after.status_code == 401
     assert after.headers["WWW-Authenticate"] == "Bearer"
@@ -434,6 +435,11 @@ def test_an_officer_signs_in_and_acts_for_their_own_agency_only(site: Site) -> N
     assert len(added) == 1
     assert added[0].data["agency"] == "court"
     assert "email" not in added[0].data
+
+    assert site.post("/v1/officers/sign-out", {}, token).status_code == 204
+    assert site.get("/v1/officers/me", token).status_code == 401
+    ended = events(site.engine, "session.ended")
+    assert [e.data["kind"] for e in ended] == ["officer"]
 
 
 def test_a_revoked_officer_is_refused(site: Site) -> None:
