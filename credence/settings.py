@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     notice_retry_first: float = Field(default=5.0, gt=0)
     notice_retry_cap: float = Field(default=3600.0, gt=0)
     notice_retry_limit: int = Field(default=20, ge=1)
+    # sign-in (docs/architecture.md, "Signing in"): the HMAC key that one-time codes and the
+    # accounts' bookkeeping rows are keyed by; empty: credence serve makes one per run (codes and
+    # lock-outs then do not outlive a restart), a test app one per app
+    sign_in_key: SecretStr | None = None
+    # seconds an account stays locked out after its fifth wrong code
+    sign_in_lockout: float = Field(default=900.0, ge=1)
+    # seconds a session lives without a request, and at most however active
+    session_idle: float = Field(default=1800.0, ge=60)
+    session_max: float = Field(default=43200.0, ge=60)
 
 
 @lru_cache

@@ -13,6 +13,7 @@ writes HTTP in threads of its own beside the Python one; uvicorn stays a choice.
 
 import argparse
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,9 @@ def main() -> None:
             folder.mkdir()
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
         get_settings.cache_clear()
+        if get_settings().sign_in_key is None:  # one key for every worker: a code booked by one is checked by another
+            os.environ["CREDENCE_SIGN_IN_KEY"] = secrets.token_hex(32)
+            get_settings.cache_clear()
         level = get_settings().log_level.lower()
         if args.server == "granian":
             run_granian(args.host, args.port, args.workers, level)

@@ -11,22 +11,29 @@ registries run on closed networks.
 """
 
 import gc
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine
 
 import credence
 from credence import logs
+from credence.accounts.codes import Keyring
+from credence.accounts.messages import Senders
+from credence.accounts.sessions import Policy
+from credence.accounts.signin import Accounts
 from credence.api import errors
-from credence.api.deps import Gate
+from credence.api.deps import AccountsState, Gate
 from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
-from credence.api.routers import checks, health, log, screenings
+from credence.api.routers import checks, health, log, officers, screenings, sign_in
 from credence.screening.index import open_index
 from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import KeyTable
@@ -40,8 +47,26 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The gate's application for ``settings`` (default: from the environment)."""
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+def accounts_for(settings: Settings, engine: Engine) -> Accounts:
+    """The sign-in service: its HMAC key is ``CREDENCE_SIGN_IN_KEY``, else one made here (which
+    ``python -m credence.api`` does once for all its workers, so that they agree)."""
+    key = settings.sign_in_key.get_secret_value() if settings.sign_in_key else secrets.token_hex(32)
+    policy = Policy(
+        lockout=timedelta(seconds=settings.sign_in_lockout),
+        idle=timedelta(seconds=settings.session_idle),
+        max_age=timedelta(seconds=settings.session_max),
+    )
+    senders = Senders(smtp_url=settings.smtp_url, sms_url=settings.sms_url, mail_from=settings.mail_from)
+    return Accounts(engine, Keyring(key.encode("utf-8")), policy, senders)
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The gate's application for ``settings`` (default: from the environment); ``clock`` gives
+    the sign-in routes' instants (default: the wall's; a test's to move time)."""
     settings = settings or get_settings()
     logs.configure(settings.log_level)
     metrics = Metrics()
@@ -63,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
+        app.state.accounts = AccountsState(accounts_for(settings, engine), clock or _wall)
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds
         gc.freeze()
@@ -89,8 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(checks.router)
     app.include_router(screenings.router)
     app.include_router(log.router)
+    app.include_router(sign_in.router)
+    app.include_router(officers.router)
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     manifests = {"/v1/screenings": settings.gate_max_manifest_body}
-    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests)
+    bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
+    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless)
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

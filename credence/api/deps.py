@@ -1,6 +1,8 @@
-"""What a route needs, as dependencies: the gate's state and the caller's grant."""
+"""What a route needs, as dependencies: the gate's state and the caller's grant; the sign-in
+service and the signed-in subject or officer."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -9,6 +11,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from credence.accounts.officers import Officer
+from credence.accounts.sessions import Session
+from credence.accounts.signin import Accounts
 from credence.api.errors import RateLimitedError
 from credence.api.metrics import Metrics
 from credence.api.ratelimit import Buckets
@@ -69,3 +74,48 @@ def admit(state: Gate, key: str | None) -> Grant:
 
 
 GrantDep = Annotated[Grant, Depends(authenticated)]
+
+
+@dataclass
+class AccountsState:
+    """The sign-in service and the clock its routes read (a test's, or the wall's)."""
+
+    service: Accounts
+    clock: Callable[[], datetime]
+
+
+async def accounts(request: Request) -> AccountsState:
+    found: AccountsState = request.app.state.accounts
+    return found
+
+
+AccountsDep = Annotated[AccountsState, Depends(accounts)]
+
+session_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="session token",
+    description="A subject's or officer's session, `Authorization: Bearer cs_<token>` (`POST /v1/sign-in/session`).",
+)
+SessionCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(session_bearer)]
+
+
+def signed_in_subject(state: AccountsDep, credentials: SessionCredentials) -> Session:
+    """The signed-in subject's session (401 otherwise)."""
+    return state.service.subject_session(credentials.credentials if credentials else None, now=state.clock())
+
+
+def signed_in_officer(state: AccountsDep, credentials: SessionCredentials) -> tuple[Session, Officer]:
+    """The signed-in officer, whose account is live (401 otherwise). A route acting for an agency
+    then asks ``require_agency(officer, agency)`` (403 naming the agency)."""
+    return state.service.officer_session(credentials.credentials if credentials else None, now=state.clock())
+
+
+SubjectDep = Annotated[Session, Depends(signed_in_subject)]
+OfficerSessionDep = Annotated[tuple[Session, Officer], Depends(signed_in_officer)]
+
+
+def officer(signed_in: OfficerSessionDep) -> Officer:
+    return signed_in[1]
+
+
+OfficerDep = Annotated[Officer, Depends(officer)]

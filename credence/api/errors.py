@@ -1,9 +1,11 @@
 """Every refusal is an ``ErrorResponse``: one line naming the field and what was expected.
 
-401 unknown, revoked or expired key; 403 an action outside the key's scope; 413 and 415 come
-from ``limits``; 422 a malformed request (pydantic's or the catalogue's vocabulary, through
-``FieldError``); 429 over the provider's rate, with ``Retry-After``; 503 the store is down or
-the inquiry log cannot keep up (an answer is never given unrecorded).
+401 unknown, revoked or expired key or session; 403 an action outside the key's scope, or an
+officer acting for another agency (field ``agency``); 413 and 415 come from ``limits``; 422 a
+malformed request (pydantic's or the catalogue's vocabulary, through ``FieldError``), or a wrong
+or expired sign-in code (field ``code``); 429 over the provider's rate, or too many wrong codes
+(field ``code``), with ``Retry-After``; 503 the store is down or the inquiry log cannot keep up
+(an answer is never given unrecorded).
 """
 
 import math
@@ -15,6 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from credence.accounts.codes import LockedOutError
+from credence.accounts.sessions import SessionRefusedError
 from credence.exc import CredenceError, FieldError, UnavailableError
 from credence.screening.providers import KeyRefusedError
 
@@ -55,14 +59,16 @@ def refusal(exc: CredenceError) -> JSONResponse:
     """The answer to a ``CredenceError`` (raised again if it is not a refusal but a fault)."""
     if isinstance(exc, FieldError):
         return error(422, exc.detail, exc.field)
-    if isinstance(exc, KeyRefusedError):
+    if isinstance(exc, LockedOutError):
+        return error(429, exc.detail, exc.field, {"Retry-After": str(max(1, math.ceil(exc.wait)))})
+    if isinstance(exc, KeyRefusedError | SessionRefusedError):
         return error(401, exc.detail, None, {"WWW-Authenticate": "Bearer"})
     if isinstance(exc, RateLimitedError):
         return error(429, exc.detail, None, {"Retry-After": str(max(1, math.ceil(exc.wait)))})
     if isinstance(exc, UnavailableError):
         return error(503, exc.detail, None, {"Retry-After": "1"})
     if exc.status < 500:
-        return error(exc.status, exc.detail, "action" if exc.status == 403 else None)
+        return error(exc.status, exc.detail, getattr(exc, "field", "action") if exc.status == 403 else None)
     raise exc  # a bug: let the server log it
 
 

@@ -36,12 +36,21 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 
 
 class BodyLimits:
-    """``max_body`` bytes for every route but those ``paths`` give a limit of their own (a manifest)."""
+    """``max_body`` bytes for every route but those ``paths`` give a limit of their own (a manifest);
+    a POST to one of ``bodiless`` (signing out) may come with no body and no content type."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, paths: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        paths: dict[str, int] | None = None,
+        bodiless: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.paths = paths or {}
+        self.bodiless = bodiless
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WITH_BODY:
@@ -54,6 +63,14 @@ class BodyLimits:
             await refuse(send, 413, f"body: expected at most {limit} bytes")
             return
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if (
+            not kind
+            and declared in (b"", b"0")
+            and b"transfer-encoding" not in headers
+            and scope["path"] in self.bodiless
+        ):
+            await self.app(scope, receive, send)
+            return
         if kind not in JSON_TYPES:
             await refuse(send, 415, "content-type: expected application/json")
             return

@@ -244,3 +244,95 @@ class SubjectEntries(BaseModel):
     checkpoint: str
     subject: str
     entries: list[ProvenEntry]
+
+
+CODE = Field(
+    min_length=1,
+    max_length=16,
+    description="The 6-digit one-time code sent to the account's registered contact.",
+    examples=["042917"],
+)
+
+
+class SubjectCodeRequest(BaseModel):
+    """A subject asks for a one-time code, sent to their registered contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: Annotated[str, SUBJECT]
+
+
+class SubjectSessionRequest(BaseModel):
+    """A subject exchanges the code for a session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: Annotated[str, SUBJECT]
+    code: Annotated[str, CODE]
+
+
+OFFICER_NAME = Field(min_length=1, max_length=100, description="The officer's account name.", examples=["li.ming"])
+
+
+class OfficerCodeRequest(BaseModel):
+    """An agency officer asks for a one-time code, sent to their registered email."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, OFFICER_NAME]
+
+
+class OfficerSessionRequest(BaseModel):
+    """An officer exchanges the code for a session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, OFFICER_NAME]
+    code: Annotated[str, CODE]
+
+
+class CodeAsked(BaseModel):
+    """The same answer whether or not the account exists or has a contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: Annotated[str, Field(examples=["if the account is registered with a contact, a code is on its way"])]
+    expires_in: Annotated[int, Field(description="Seconds a code lasts.", examples=[600])]
+
+
+class SessionOpened(BaseModel):
+    """A session: send the token as `Authorization: Bearer <token>`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Field(description="Shown once; the registry keeps only its hash.", examples=["cs_…"])]
+    expires_at: Annotated[datetime, Field(description="The latest the session can live (UTC).")]
+    idle_timeout: Annotated[int, Field(description="Seconds without a request after which it ends.", examples=[1800])]
+
+
+class MyNotice(BaseModel):
+    """One notice the registry wrote to the signed-in subject, and where its delivery stands."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Annotated[str, Field(examples=["listing_start"])]
+    created_at: datetime
+    respond_by: Annotated[str | None, Field(description="The dispute deadline, a legal date.", examples=["2025-07-01"])]
+    state: Annotated[str, Field(examples=["delivered"])]
+    channels: list[str]
+
+
+class MyNotices(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notices: list[MyNotice]
+
+
+class OfficerMe(BaseModel):
+    """The signed-in officer and the agency they act for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    agency: Annotated[str, Field(examples=["court"])]

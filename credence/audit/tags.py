@@ -21,3 +21,10 @@ class EventTag(StrEnum):
     DISPUTE_FILED = "dispute.filed"  # a subject disputed a record: receipt, deadline, evidence digests
     DISPUTE_DECIDED = "dispute.decided"  # the agency's officer upheld or rejected it
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one
+    OFFICER_ADDED = "officer.added"  # an agency officer's account: its id and agency, never the address
+    OFFICER_REVOKED = "officer.revoked"
+    SIGN_IN_CODE_ISSUED = "sign_in.code_issued"  # a one-time code sent (or not: no contact, unknown id); never the code
+    SIGN_IN_SUCCEEDED = "sign_in.succeeded"  # a code exchanged for a session
+    SIGN_IN_FAILED = "sign_in.failed"  # a wrong code
+    SIGN_IN_LOCKED = "sign_in.locked"  # the last wrong code allowed: the account is locked out for a while
+    SESSION_ENDED = "session.ended"  # signed out

@@ -14,6 +14,7 @@ from credence.cli import (
     inquiries,
     inspect,
     notices,
+    officers,
     providers,
     registry,
     rulebook,
@@ -69,6 +70,7 @@ app.command("quarantine")(inspect.quarantine)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
+app.add_typer(officers.officers, name="officers")
 app.command("inquiries")(inquiries.inquiries)
 app.add_typer(rulebook.rulebook, name="rulebook")
 app.command("worker")(worker.worker)

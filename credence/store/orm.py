@@ -591,3 +591,54 @@ class ProviderCall(Base):
         Index("ix_provider_calls_due", "state", "next_at"),
         Index("ix_provider_calls_provider", "provider_id"),
     )
+
+
+class Officer(Base):
+    """An agency officer's account: the agency (a source id) they act for and the address their
+    sign-in codes go to. Revoked, not deleted: the events name the row's id."""
+
+    __tablename__ = "officers"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    agency: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))  # personal data: never logged, never in an event
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_officers_name", "name"),)
+
+
+class SignInChallenge(Base):
+    """The one-time-code bookkeeping of one account, subject or officer, registered or not.
+
+    ``account`` is an HMAC-SHA256 (keyed by ``CREDENCE_SIGN_IN_KEY``) of the kind and the
+    normalised ID number or officer name, never the number itself, so the table does not say who
+    asked and an unregistered number gets exactly the row a registered one gets. ``code_hmac`` is
+    the live code's HMAC under the same key (NULL once used, expired by a lock-out, or never
+    issued); the code itself is never stored anywhere. ``failures`` counts wrong codes since the
+    last success or lock-out, across codes, so asking for a new code gives no new attempts."""
+
+    __tablename__ = "sign_in_challenges"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # subject | officer
+    code_hmac: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None]
+
+
+class AccountSession(Base):
+    """A signed-in subject's or officer's session. Only the SHA-256 of its token is stored."""
+
+    __tablename__ = "account_sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)  # what the events name
+    kind: Mapped[str] = mapped_column(String(8))  # subject | officer
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    officer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the session's longest life, however active
+    ended_at: Mapped[datetime | None]

@@ -34,9 +34,19 @@ def test_the_stored_tags_never_change() -> None:
         "SCORE_INTERVAL": "score.interval",
         "PROVIDER_KEY_ISSUED": "provider.key_issued",
         "PROVIDER_KEY_REVOKED": "provider.key_revoked",
+        "PROVIDER_WEBHOOK": "provider.webhook",
         "INQUIRY_BATCH": "inquiry.batch",
         "NOTICE_DELIVERED": "notice.delivered",
+        "DISPUTE_FILED": "dispute.filed",
+        "DISPUTE_DECIDED": "dispute.decided",
         "NOTICE_UNREACHABLE": "notice.unreachable",
+        "OFFICER_ADDED": "officer.added",
+        "OFFICER_REVOKED": "officer.revoked",
+        "SIGN_IN_CODE_ISSUED": "sign_in.code_issued",
+        "SIGN_IN_SUCCEEDED": "sign_in.succeeded",
+        "SIGN_IN_FAILED": "sign_in.failed",
+        "SIGN_IN_LOCKED": "sign_in.locked",
+        "SESSION_ENDED": "session.ended",
     }
 
 

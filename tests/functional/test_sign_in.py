@@ -1,0 +1,515 @@
+"""Subjects and officers sign in over HTTP: a one-time code to the registered contact (a real
+SMTP server and SMS webhook on loopback), exchanged for a session; the same answers for an ID
+number the registry does not hold; lock-out, expiry and reuse refused naming the field; one
+subject never reads another's notices; an officer acts for their own agency only. A real HTTP
+server (uvicorn in a thread, serving ``create_app`` with a test's clock), on SQLite and PostgreSQL.
+"""
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import Engine, MetaData, select
+
+from credence import resolve
+from credence.accounts import officers
+from credence.api.app import create_app
+from credence.api.deps import OfficerDep
+from credence.outbox import claims
+from credence.settings import Settings
+from credence.store.orm import Event
+from tests.common.feeds import Registry, person_id
+from tests.common.gate import credence, free_port, serve, url_of
+from tests.common.mail import MailCatcher, SmsCatcher, mails, texts
+from tests.conftest import fresh_engine
+
+ALICE = person_id(date(1981, 3, 9), seq=411)  # registered, with a contact
+BOB = person_id(date(1975, 5, 5), seq=77)  # registered, with another contact
+STRANGER = person_id(date(1990, 1, 1), seq=5)  # never seen by the registry
+SENDER = "codes@registry.test"
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Site:
+    base: str
+    clock: Clock
+    mail: MailCatcher
+    sms: SmsCatcher
+    engine: Engine
+
+    def post(self, path: str, body: object, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(f"{self.base}{path}", json=body, headers=headers, timeout=30)
+
+    def get(self, path: str, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(f"{self.base}{path}", headers=headers, timeout=30)
+
+    def codes_to(self, to: str) -> dict[str, str]:
+        """Each mail to ``to`` (by Message-ID) and the code in its subject line."""
+        found = {}
+        for m in mails(self.mail.folder):
+            if m.to == to:
+                code = CODE.search(m.subject)
+                assert code, m.subject
+                found[m.message_id] = code.group(1)
+        return found
+
+    def code_for(self, to: str, before: dict[str, str] | None = None) -> str:
+        """The code of the first mail to ``to`` not in ``before``, waiting for it (a code is sent
+        after the answer)."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            new = [c for m, c in self.codes_to(to).items() if m not in (before or {})]
+            if new:
+                assert len(new) == 1, new
+                return new[0]
+            time.sleep(0.05)
+        raise AssertionError(f"no code reached {to}")
+
+    def sign_in(self, id_number: str, to: str) -> str:
+        before = self.codes_to(to)
+        assert self.post("/v1/sign-in/code", {"id_number": id_number}).status_code == 202
+        code = self.code_for(to, before)
+        done = self.post("/v1/sign-in/session", {"id_number": id_number, "code": code})
+        assert done.status_code == 200, done.text
+        token: str = done.json()["token"]
+        return token
+
+
+def contact(id_number: str, *, email: str, phone: str) -> dict[str, Any]:
+    return {"id_number": id_number, "kind": "contact", "date": "2024-01-10", "attrs": {"email": email, "phone": phone}}
+
+
+def decision(id_number: str, case: str) -> dict[str, Any]:
+    attrs = {"case_number": case, "court": "Suzhou Intermediate People's Court", "ground": 1}
+    return {
+        "id_number": id_number,
+        "kind": "defaulter_listing_decision",
+        "date": "2026-02-01",
+        "attrs": attrs,
+        "region": "",
+    }
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="gate", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "the gate stopped while starting"
+        assert time.monotonic() < deadline, "the gate did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+def application(engine: Engine, clock: Clock, mail: MailCatcher, sms: SmsCatcher) -> FastAPI:
+    settings = Settings(
+        database_url=url_of(engine),
+        smtp_url=mail.url,
+        sms_url=sms.url,
+        mail_from=SENDER,
+        sign_in_key=SecretStr("test-key-" + "x" * 32),
+    )
+    app = create_app(settings, clock=clock)
+
+    @app.get("/test/acting-for/{agency}")
+    def acting_for(agency: str, officer: OfficerDep) -> dict[str, str]:
+        """What a later route acting for an agency does first."""
+        officers.require_agency(officer, agency)
+        return {"agency": agency}
+
+    return app
+
+
+@pytest.fixture
+def site(engine: Engine, tmp_path: Path) -> Iterator[Site]:
+    reg = Registry(engine, tmp_path, now=datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    reg.feed("police", [contact(ALICE, email="alice@example.com", phone="13912345678")])
+    reg.feed("police", [contact(BOB, email="bob@example.com", phone="13987654321")])
+    reg.feed("court", [decision(ALICE, "(2025)苏05执321号"), decision(BOB, "(2025)苏05执322号")])  # notices to both
+    clock = Clock(reg.now + timedelta(hours=1))
+    with (
+        MailCatcher(tmp_path / "mail") as mail,
+        SmsCatcher(tmp_path / "sms.jsonl") as sms,
+        serving(application(engine, clock, mail, sms)) as base,
+    ):
+        yield Site(base, clock, mail, sms, engine)
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def events(engine: Engine, tag: str) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(Event.subject_id, Event.data).where(Event.tag == tag)).all())
+
+
+def every_stored_text(engine: Engine) -> str:
+    """Every row of every table, as text: what an insider with the database could read."""
+    meta = MetaData()
+    meta.reflect(engine)
+    parts: list[str] = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            parts.extend(repr(tuple(row)) for row in conn.execute(select(table)))
+    return "\n".join(parts)
+
+
+def test_a_code_goes_to_the_subjects_contact_and_opens_a_session(site: Site) -> None:
+    asked = site.post("/v1/sign-in/code", {"id_number": ALICE})
+    assert asked.status_code == 202, asked.text
+    code = site.code_for("alice@example.com")
+    mail = next(m for m in mails(site.mail.folder) if m.to == "alice@example.com")
+    assert code in mail.body
+    assert "10" in mail.body
+    deadline = time.monotonic() + 10
+    while not texts(site.sms.path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sms = texts(site.sms.path)
+    assert [t["to"] for t in sms] == ["+8613912345678"]
+    assert code in sms[0]["text"]
+
+    done = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert set(body) == {"token", "expires_at", "idle_timeout"}
+    assert re.fullmatch(r"cs_[A-Za-z0-9_-]{43}", body["token"])
+    assert datetime.fromisoformat(body["expires_at"]) == site.clock.now + timedelta(hours=12)
+
+    mine = site.get("/v1/me/notices", body["token"])
+    assert mine.status_code == 200, mine.text
+    with site.engine.connect() as conn:
+        alice = resolve.find(conn, ALICE)
+        assert alice is not None
+        told = {str(n.id) for n in claims.told(conn, alice)}
+    assert told
+    assert {n["id"] for n in mine.json()["notices"]} == told
+
+    # the code and the token are nowhere in the store; the events name internal ids only
+    stored = every_stored_text(site.engine)
+    assert code not in stored
+    assert body["token"] not in stored
+    issued = events(site.engine, "sign_in.code_issued")
+    assert [e.subject_id for e in issued] == [alice]
+    assert sorted(issued[0].data["channels"]) == ["email", "sms"]
+    assert [e.subject_id for e in events(site.engine, "sign_in.succeeded")] == [alice]
+    for event in issued + events(site.engine, "sign_in.succeeded"):
+        text = repr(event.data)
+        assert ALICE not in text
+        assert "alice@" not in text
+        assert code not in text
+
+
+def test_a_used_code_is_refused_and_a_signed_out_token_is_refused(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    token = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}).json()["token"]
+    again = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+    assert again.status_code == 422
+    assert again.json()["field"] == "code"
+    assert "works once" in again.json()["detail"]
+
+    bare = httpx.post(f"{site.base}/v1/sign-out", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert bare.status_code == 204, bare.text  # no body, no content type, as curl -X POST sends it
+    after = site.get("/v1/me/notices", token)
+    assert after.status_code == 401
+    assert after.headers["WWW-Authenticate"] == "Bearer"
+    assert len(events(site.engine, "session.ended")) == 1
+
+
+def test_five_wrong_codes_lock_out_even_the_right_code_until_the_lock_out_ends(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    for left in (4, 3, 2, 1):
+        refused = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+        assert refused.status_code == 422
+        assert refused.json()["field"] == "code"
+        assert f"{left} attempt" in refused.json()["detail"]
+    fifth = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+    assert fifth.status_code == 429
+    assert fifth.json()["field"] == "code"
+    assert "too many attempts, try again after" in fifth.json()["detail"]
+    assert int(fifth.headers["Retry-After"]) == 900
+
+    right = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+    assert right.status_code == 429, right.text
+    assert right.json()["field"] == "code"
+    # no code is sent while locked out (the answer is the same)
+    sent = len(mails(site.mail.folder))
+    assert site.post("/v1/sign-in/code", {"id_number": ALICE}).status_code == 202
+    time.sleep(0.5)
+    assert len(mails(site.mail.folder)) == sent
+    assert len(events(site.engine, "sign_in.locked")) == 1
+    assert len(events(site.engine, "sign_in.failed")) == 5  # four wrong, one during the lock-out
+
+    site.clock.tick(seconds=901)
+    assert site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}).status_code == 422  # the old code died
+    assert site.sign_in(ALICE, "alice@example.com")
+
+
+def test_wrong_codes_sent_at_once_are_each_counted_and_a_code_works_once(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)}), range(4))
+        )
+    assert sorted(a.status_code for a in answers) == [422] * 4
+    fifth = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+    assert fifth.status_code == 429, fifth.text  # no failure was lost to a race
+
+    site.clock.tick(seconds=901)
+    before = site.codes_to("alice@example.com")
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com", before)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}), range(4))
+        )
+    assert sorted(a.status_code for a in answers) == [200, 422, 422, 422]
+
+
+def test_a_code_expires_after_ten_minutes(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    site.clock.tick(minutes=10)
+    late = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+    assert late.status_code == 422
+    assert late.json() == {
+        "detail": "code: the code has expired (a code lasts 10 minutes); ask for a new one",
+        "field": "code",
+    }
+
+
+def test_a_code_just_inside_ten_minutes_still_works(site: Site) -> None:
+    site.post("/v1/sign-in/code", {"id_number": ALICE})
+    code = site.code_for("alice@example.com")
+    site.clock.tick(minutes=9, seconds=59)
+    assert site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}).status_code == 200
+
+
+def _same(a: httpx.Response, b: httpx.Response) -> None:
+    assert a.status_code == b.status_code
+    assert a.content == b.content
+    strip = {"date"}
+    assert {k: v for k, v in a.headers.items() if k not in strip} == {
+        k: v for k, v in b.headers.items() if k not in strip
+    }
+
+
+def test_an_unregistered_id_number_gets_the_same_answers_and_the_same_lock_out(site: Site) -> None:
+    known = site.post("/v1/sign-in/code", {"id_number": ALICE})
+    unknown = site.post("/v1/sign-in/code", {"id_number": STRANGER})
+    _same(known, unknown)
+    code = site.code_for("alice@example.com")
+    for _ in range(4):
+        _same(
+            site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)}),
+            site.post("/v1/sign-in/session", {"id_number": STRANGER, "code": wrong(code)}),
+        )
+    _same(
+        site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)}),
+        site.post("/v1/sign-in/session", {"id_number": STRANGER, "code": wrong(code)}),
+    )
+    _same(
+        site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code}),
+        site.post("/v1/sign-in/session", {"id_number": STRANGER, "code": code}),
+    )
+    # one never asked for: the same answer for both
+    never = person_id(date(1991, 2, 2), seq=6)
+    _same(
+        site.post("/v1/sign-in/session", {"id_number": BOB, "code": "123456"}),
+        site.post("/v1/sign-in/session", {"id_number": never, "code": "123456"}),
+    )
+    # the stranger's code went nowhere, and the registry still does not hold the number
+    assert {m.to for m in mails(site.mail.folder)} == {"alice@example.com"}
+    with site.engine.connect() as conn:
+        assert resolve.find(conn, STRANGER) is None
+    assert STRANGER not in every_stored_text(site.engine)
+
+
+def test_a_malformed_id_number_or_code_is_refused_naming_the_field(site: Site) -> None:
+    bad = site.post("/v1/sign-in/code", {"id_number": "1234"})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "id_number"
+    for code in ("12345", "abcdef", "1234567"):
+        refused = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+        assert refused.status_code == 422, code
+        assert refused.json()["field"] == "code"
+    assert site.post("/v1/sign-in/code", {}).json()["field"] == "id_number"
+
+
+def test_one_subjects_token_reads_only_their_own_notices(site: Site) -> None:
+    alice = site.sign_in(ALICE, "alice@example.com")
+    bob = site.sign_in(BOB, "bob@example.com")
+    with site.engine.connect() as conn:
+        ids = {n: resolve.find(conn, n) for n in (ALICE, BOB)}
+        told = {n: {str(t.id) for t in claims.told(conn, s)} for n, s in ids.items() if s}
+    assert told[ALICE]
+    assert told[BOB]
+    assert not told[ALICE] & told[BOB]
+    assert {n["id"] for n in site.get("/v1/me/notices", alice).json()["notices"]} == told[ALICE]
+    assert {n["id"] for n in site.get("/v1/me/notices", bob).json()["notices"]} == told[BOB]
+    for token in (None, "cs_" + "A" * 43, alice[:-1] + ("B" if alice[-1] != "B" else "C")):
+        refused = site.get("/v1/me/notices", token)
+        assert refused.status_code == 401
+        assert refused.json()["field"] is None
+
+
+def test_a_session_ends_after_thirty_idle_minutes(site: Site) -> None:
+    token = site.sign_in(ALICE, "alice@example.com")
+    site.clock.tick(minutes=29)
+    assert site.get("/v1/me/notices", token).status_code == 200
+    site.clock.tick(minutes=29)
+    assert site.get("/v1/me/notices", token).status_code == 200  # the last request moved the idle limit
+    site.clock.tick(minutes=31)
+    assert site.get("/v1/me/notices", token).status_code == 401
+
+
+def add_officer(site: Site, name: str, agency: str, email: str) -> None:
+    done = credence(site.engine, "officers", "add", name, "--agency", agency, "--email", email)
+    assert f"acts for {agency}" in done.stdout
+
+
+def officer_sign_in(site: Site, name: str, email: str) -> str:
+    before = site.codes_to(email)
+    assert site.post("/v1/officers/sign-in/code", {"name": name}).status_code == 202
+    code = site.code_for(email, before)
+    done = site.post("/v1/officers/sign-in/session", {"name": name, "code": code})
+    assert done.status_code == 200, done.text
+    token: str = done.json()["token"]
+    return token
+
+
+def test_an_officer_signs_in_and_acts_for_their_own_agency_only(site: Site) -> None:
+    add_officer(site, "li.ming", "court", "li.ming@court.example.com")
+    token = officer_sign_in(site, "li.ming", "li.ming@court.example.com")
+    assert site.get("/v1/officers/me", token).json() == {"name": "li.ming", "agency": "court"}
+    assert site.get("/test/acting-for/court", token).json() == {"agency": "court"}
+    refused = site.get("/test/acting-for/tax", token)
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "agency: officer 'li.ming' acts for 'court', not 'tax'", "field": "agency"}
+
+    # an officer's token is no subject's, nor a subject's an officer's
+    assert site.get("/v1/me/notices", token).status_code == 401
+    subject = site.sign_in(ALICE, "alice@example.com")
+    assert site.get("/v1/officers/me", subject).status_code == 401
+
+    listed = credence(site.engine, "officers", "list")
+    assert "li.ming" in listed.stdout
+    assert "active" in listed.stdout
+    added = events(site.engine, "officer.added")
+    assert len(added) == 1
+    assert added[0].data["agency"] == "court"
+    assert "email" not in added[0].data
+
+    assert site.post("/v1/officers/sign-out", {}, token).status_code == 204
+    assert site.get("/v1/officers/me", token).status_code == 401
+    ended = events(site.engine, "session.ended")
+    assert [e.data["kind"] for e in ended] == ["officer"]
+
+
+def test_a_revoked_officer_is_refused(site: Site) -> None:
+    add_officer(site, "wang.fang", "tax", "wang.fang@tax.example.com")
+    token = officer_sign_in(site, "wang.fang", "wang.fang@tax.example.com")
+    credence(site.engine, "officers", "revoke", "wang.fang")
+    assert site.get("/v1/officers/me", token).status_code == 401
+    sent = len(mails(site.mail.folder))
+    unknown = site.post("/v1/officers/sign-in/code", {"name": "nobody.at.all"})
+    revoked = site.post("/v1/officers/sign-in/code", {"name": "wang.fang"})
+    _same(unknown, revoked)
+    time.sleep(0.5)
+    assert len(mails(site.mail.folder)) == sent  # a revoked officer is sent no code
+    assert "revoked" in credence(site.engine, "officers", "list").stdout
+    assert len(events(site.engine, "officer.revoked")) == 1
+    again = credence(site.engine, "officers", "revoke", "wang.fang", check=False)
+    assert again.returncode == 2
+    assert "no live account" in again.stderr
+
+
+def test_require_agency_names_both_agencies() -> None:
+    import uuid
+
+    officer = officers.Officer(uuid.uuid4(), "li.ming", "court")
+    officers.require_agency(officer, "court")
+    with pytest.raises(officers.AgencyRefusedError, match="acts for 'court', not 'rail'") as refused:
+        officers.require_agency(officer, "rail")
+    assert refused.value.field == "agency"
+    assert refused.value.status == 403
+
+
+def test_officers_add_refuses_bad_input_naming_the_field(engine: Engine) -> None:
+    unknown = credence(
+        engine, "officers", "add", "li.ming", "--agency", "nowhere", "--email", "a@b.example", check=False
+    )
+    assert unknown.returncode == 2
+    assert "agency: unknown agency 'nowhere'" in unknown.stderr
+    assert "court" in unknown.stderr
+    bad = credence(engine, "officers", "add", "li.ming", "--agency", "court", "--email", "not-an-address", check=False)
+    assert bad.returncode == 2
+    assert "email: expected an email address" in bad.stderr
+    credence(engine, "officers", "add", "li.ming", "--agency", "court", "--email", "li@court.example.com")
+    twice = credence(
+        engine, "officers", "add", "li.ming", "--agency", "court", "--email", "li@court.example.com", check=False
+    )
+    assert twice.returncode == 2
+    assert "already has a live account" in twice.stderr
+
+
+def test_credence_serve_gives_its_workers_one_sign_in_key(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``CREDENCE_SIGN_IN_KEY``, ``credence serve`` makes one key for all its workers:
+    a code booked by one worker is counted and accepted by the other (each request on a fresh
+    connection, so they spread over both)."""
+    engine = next(fresh_engine("sqlite", request, tmp_path))
+    reg = Registry(engine, tmp_path, now=datetime.now(UTC) - timedelta(days=1))
+    reg.feed("police", [contact(ALICE, email="alice@example.com", phone="13912345678")])
+    with MailCatcher(tmp_path / "mail") as mail:
+        monkeypatch.setenv("CREDENCE_SMTP_URL", mail.url)
+        monkeypatch.delenv("CREDENCE_SIGN_IN_KEY", raising=False)
+        with serve(engine, tmp_path, workers=2) as gate:
+            site = Site(gate.base, Clock(datetime.now(UTC)), mail, None, engine)  # type: ignore[arg-type]
+            assert site.post("/v1/sign-in/code", {"id_number": ALICE}).status_code == 202
+            code = site.code_for("alice@example.com")
+            for left in (4, 3, 2):
+                refused = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": wrong(code)})
+                assert f"{left} attempt" in refused.json()["detail"], refused.text
+            done = site.post("/v1/sign-in/session", {"id_number": ALICE, "code": code})
+            assert done.status_code == 200, done.text
+            for _ in range(4):
+                assert site.get("/v1/me/notices", done.json()["token"]).status_code == 200
+    engine.dispose()
