@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from credence.store.db import make_engine
 from credence.store.registry import open_registry
 
+pytest_plugins = ["tests.common.signin"]  # the served gate with sign-in (its `site` fixture)
+
 settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

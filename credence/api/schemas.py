@@ -1,10 +1,11 @@
 """The gate's wire models. Each is whitelisted (``extra="forbid"``): an answer carries exactly
 these fields and nothing of the library's full ``Decision`` (DESIGN P8)."""
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Value = Annotated[str, StringConstraints(max_length=64)] | bool | int
@@ -336,3 +337,54 @@ class OfficerMe(BaseModel):
 
     name: str
     agency: Annotated[str, Field(examples=["court"])]
+
+
+class DisputeRequest(BaseModel):
+    """A signed-in subject disputes one of their records (its id, as every notice about it gives)."""
+
+    model_config = ConfigDict(extra="forbid")
+    record_id: uuid.UUID = Field(description="the record's id, as the notice about it gives it")
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
+        description="what is wrong with the record, in the subject's words"
+    )
+    evidence: list[Base64Bytes] = Field(
+        default_factory=list,
+        max_length=5,
+        description="files (PDF, JPEG, PNG; base64), at most 5 of at most 10 MiB each; typed by their content",
+    )
+
+
+class DisputeView(BaseModel):
+    """A dispute as its subject or the agency's officer sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    receipt: str = Field(description="what to quote: the receipt number")
+    record_id: str
+    agency: str = Field(description="the record's source agency, which answers")
+    kind: str
+    filed_at: datetime
+    respond_by: str = Field(description="the last day the agency may answer (inclusive)")
+    suspends: bool = Field(description="whether the record has no effect while the dispute is open")
+    state: Literal["open", "lapsed", "upheld", "rejected"]
+    correction_record_id: str | None = None
+
+
+class Disputes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disputes: list[DisputeView]
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retract: bool = Field(False, description="withdraw the record")
+    attributes: dict[str, str | int | bool] | None = Field(None, description="or correct these attributes")
+
+
+class DecisionRequest(BaseModel):
+    """The agency officer's answer: upheld with its correction, or rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+    upheld: bool
+    note: Annotated[str, StringConstraints(max_length=4000)] = ""
+    correction: CorrectionRequest | None = None
