@@ -18,3 +18,9 @@ class EventTag(StrEnum):
     INQUIRY_BATCH = "inquiry.batch"  # one flush of a gate process's inquiry log: counts only, the rows are in inquiries
     NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one
+    BREAKER_TRIPPED = (
+        "breaker.tripped"  # a source's load crossed a circuit-breaker threshold: a hold opens (counts only)
+    )
+    BREAKER_HELD = "breaker.held"  # a batch of a source's adverse rows held under its open hold (counts, file, lines)
+    BREAKER_RELEASED = "breaker.released"  # an officer released a hold: its rows applied, the breaker closed
+    BREAKER_REJECTED = "breaker.rejected"  # an officer rejected a hold: its rows stay unapplied, the breaker closed

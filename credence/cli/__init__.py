@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import credence
 from credence import logs
-from credence.cli import audit, demo, inquiries, inspect, notices, providers, registry, rulebook, serve, worker
+from credence.cli import audit, demo, held, inquiries, inspect, notices, providers, registry, rulebook, serve, worker
 from credence.cli.errors import Commands, settings_error
 from credence.exc import CredenceError
 from credence.settings import get_settings
@@ -54,6 +54,7 @@ app.command("explain")(inspect.explain)
 app.command("check")(inspect.check)
 app.command("report")(inspect.report)
 app.command("quarantine")(inspect.quarantine)
+app.add_typer(held.held, name="held")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
