@@ -68,7 +68,7 @@ class Guard:
     kinds: frozenset[str]
     hold_id: int | None = None
     trip: Trip | None = None
-    reason: str = ""
+    why: str = ""  # the hold's reason, the counts that opened it
 
     @property
     def holding(self) -> bool:
@@ -85,8 +85,9 @@ class Guard:
         if self.hold_id is None:
             assert self.trip is not None  # noqa: S101 - holding() says one of the two is set
             self.hold_id = _open(conn, self.source, file=file, trip=self.trip, now=now)
+        reason = f"held by the circuit breaker of source {self.source}, hold {self.hold_id}: {self.why}"
         columns = ("source_id", "file", "line", "field", "reason", "raw", "received_at", "replayed_at", "hold_id")
-        rows = [(self.source, file, line, None, self.reason, raw, now, None, self.hold_id) for line, raw in held]
+        rows = [(self.source, file, line, None, reason, raw, now, None, self.hold_id) for line, raw in held]
         bulk.insert_rows(conn, Quarantine, columns, rows)
         data = {"hold": self.hold_id, "file": file, "rows": len(held), "lines": [held[0][0], held[-1][0]]}
         audit.record(conn, tag=EventTag.BREAKER_HELD, subject=None, actor=f"source:{self.source}", data=data, now=now)
@@ -104,16 +105,11 @@ def _open(conn: Connection, source: str, *, file: str, trip: Trip, now: datetime
     return hold_id
 
 
-def open_hold(conn: Connection, source: str) -> int | None:
-    """The id of the source's open hold, if its breaker is tripped."""
-    query = select(Hold.id).where(Hold.source_id == source, Hold.closed_at.is_(None)).order_by(Hold.id).limit(1)
-    return conn.execute(query).scalar_one_or_none()
-
-
-def reason_of(source: str, hold: int | None, trip: Trip | None) -> str:
-    if trip is not None:
-        return f"held by the circuit breaker of source {source}: {trip.reason}"
-    return f"held by the circuit breaker of source {source}: hold {hold} is open"
+def open_hold(conn: Connection, source: str) -> tuple[int, str] | None:
+    """The id and reason of the source's open hold, if its breaker is tripped."""
+    query = select(Hold.id, Hold.reason).where(Hold.source_id == source, Hold.closed_at.is_(None))
+    row = conn.execute(query.order_by(Hold.id).limit(1)).one_or_none()
+    return None if row is None else (row.id, row.reason)
 
 
 def guard(
@@ -131,9 +127,9 @@ def guard(
     limits = checker.authority.breaker
     if limits is None or not kinds:
         return found
-    found.hold_id = open_hold(conn, source)
-    if found.hold_id is not None:
-        found.reason = reason_of(source, found.hold_id, None)
+    hold = open_hold(conn, source)
+    if hold is not None:  # the same reason a load killed after opening it, then resumed, gives
+        found.hold_id, found.why = hold
         return found
     counter = _Counter(conn, source, kinds, limits, jurisdictions=checker.authority.jurisdictions, now=now)
     lines = _lines_after(path, start.offset)
@@ -142,7 +138,7 @@ def guard(
     rows, subjects = _adverse_in(path, checker, start, conn)
     found.trip = counter.assess(rows, subjects)
     if found.trip is not None:
-        found.reason = reason_of(source, None, found.trip)
+        found.why = found.trip.reason
     return found
 
 
