@@ -157,14 +157,17 @@ def _adverse_in(path: Path, checker: Checker, start: readers.Position, conn: Con
     kinds = adverse_kinds(checker.catalogue)
     found: list[tuple[str, str, str]] = []  # source record id, content hash, ID number
     reader = readers.FeedReader(path, checker.mapping.layout, start=start, required=checker.mapping.columns())
+    kind_of = checker.mapping.kind_of
     for _line, row in reader.rows():
         if isinstance(row, readers.BadLineError):
             continue
         try:
+            if kind_of(row) not in kinds:  # the cheap part of the check first: most rows are not adverse
+                continue
             cand = checker.build(row)
         except CredenceError:  # a refusal: the load's own check quarantines it
             continue
-        if cand.kind in kinds and cand.op == "assert":
+        if cand.op == "assert":
             found.append((cand.source_record_id, cand.content_hash, cand.subject.id_number))
     known: dict[str, str] = {}
     for where in bulk.matching(Record.source_record_id, dict.fromkeys(f[0] for f in found), conn):
