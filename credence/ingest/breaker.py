@@ -12,16 +12,16 @@ Invariants:
 - One way to hold: a held row is a ``quarantine`` row with a ``hold_id``; plain replay never
   applies it, only ``release`` does (through the same checks and ``write_batch``, with a new
   transaction time and the row's own valid time).
-- Once tripped the breaker stays open: while a source has an open hold, every row of an adverse
-  kind it sends (assertions and retractions alike, so a retraction can never overtake the
-  assertion it withdraws) joins the hold; its rows of other kinds apply as usual.
+- Once tripped the breaker stays open: while a source has an open hold, every assertion of an
+  adverse kind it sends joins the hold, and so does any row about a source record id the hold
+  already holds (a retraction or amendment never overtakes the row it withdraws or amends); its
+  other rows apply as usual, a retraction of a record already applied included.
 - A hold is opened, with its ``breaker.tripped`` event, in the transaction of the load's first
   batch, with that batch's held rows and the feed ledger's new position: a load killed before it
   leaves nothing, one killed after it resumes holding. Events carry counts, never personal data.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,13 +69,21 @@ class Guard:
     hold_id: int | None = None
     trip: Trip | None = None
     why: str = ""  # the hold's reason, the counts that opened it
+    held_ids: set[str] = field(default_factory=set)  # source record ids the hold holds
 
     @property
     def holding(self) -> bool:
         return self.hold_id is not None or self.trip is not None
 
     def holds(self, candidate: Candidate) -> bool:
-        return self.holding and candidate.kind in self.kinds
+        """Whether the row goes to the hold (and, if so, its record id is noted as held)."""
+        if not self.holding:
+            return False
+        rid = candidate.source_record_id
+        if rid in self.held_ids or (candidate.kind in self.kinds and candidate.op == "assert"):
+            self.held_ids.add(rid)
+            return True
+        return False
 
     def write(self, conn: Connection, *, file: str, held: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
         """Store ``held`` (line, raw row) under the hold, opening it first if this load trips it.
@@ -130,6 +138,7 @@ def guard(
     hold = open_hold(conn, source)
     if hold is not None:  # the same reason a load killed after opening it, then resumed, gives
         found.hold_id, found.why = hold
+        found.held_ids = _held_ids(conn, hold[0], checker)
         return found
     counter = _Counter(conn, source, kinds, limits, jurisdictions=checker.authority.jurisdictions, now=now)
     lines = _lines_after(path, start.offset)
@@ -140,6 +149,13 @@ def guard(
     if found.trip is not None:
         found.why = found.trip.reason
     return found
+
+
+def _held_ids(conn: Connection, hold: int, checker: Checker) -> set[str]:
+    """The source record ids of a hold's rows not yet applied, as the mapping reads them."""
+    rid = checker.mapping.getter(checker.mapping.fields.source_record_id)
+    query = select(Quarantine.raw).where(Quarantine.hold_id == hold, Quarantine.replayed_at.is_(None))
+    return {str(rid(raw) or "").strip() for raw in conn.execute(query).scalars()}
 
 
 def _lines_after(path: Path, offset: int) -> int:
@@ -278,9 +294,3 @@ def population(conn: Connection, jurisdictions: tuple[str, ...]) -> int:
 def _aware(value: datetime) -> datetime:
     """SQLite gives back the stored UTC instant without its zone; PostgreSQL gives it with one."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def held_rows(conn: Connection, hold_ids: list[int]) -> Iterator[Any]:
-    """The rows of the holds still unapplied, in the order they arrived."""
-    query = select(Quarantine.__table__).where(Quarantine.hold_id.in_(hold_ids), Quarantine.replayed_at.is_(None))
-    yield from conn.execute(query.order_by(Quarantine.id))

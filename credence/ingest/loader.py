@@ -284,9 +284,6 @@ def load_file(
     with engine.connect() as conn:
         checker = Checker(mapping, catalogue, authority(conn, mapping.source))
         earlier, start = _resume_point(conn, mapping.source, path)
-        guard = breaker.guard(conn, path, checker, start=start, now=now)
-    if guard.trip is not None:
-        result.tripped = guard.trip.reason
     if earlier is not None:
         result.already = result.unchanged = result.rows = earlier.rows
         result.resumed_at_line = earlier.line
@@ -294,6 +291,10 @@ def load_file(
             progress(start.offset)
         if earlier.finished_at is not None and start.offset == path.stat().st_size:
             return result  # these very bytes were read to the end before: nothing to do
+    with engine.connect() as conn:
+        guard = breaker.guard(conn, path, checker, start=start, now=now)
+    if guard.trip is not None:
+        result.tripped = guard.trip.reason
     reader = readers.FeedReader(path, mapping.layout, start=start, required=mapping.columns())
     candidates: list[tuple[int, Candidate]] = []
     rejected: list[Rejected] = []

@@ -135,6 +135,8 @@ def test_below_the_thresholds_a_load_applies_and_the_day_counts_up(engine: Engin
 
 def test_once_tripped_it_stays_open_for_adverse_rows_only(engine: Engine, tmp_path: Path) -> None:
     reg = city(engine, tmp_path)
+    early = reg.feed("court", [{**decision(i, p), "id": f"A-{i}"} for i, p in enumerate(RESIDENTS[900:910])])
+    assert early.accepted == 10
     reg.feed("court", [decision(i, p) for i, p in enumerate(RESIDENTS)])
     reg.tick(2 * 86400)  # days later: far below any threshold, but the hold is still open
     exemption = {
@@ -145,13 +147,21 @@ def test_once_tripped_it_stays_open_for_adverse_rows_only(engine: Engine, tmp_pa
         "region": "",
         "attrs": {"case_number": "(2026)苏05执7号", "reason": "illness", "action": "flight"},
     }
-    later = reg.feed("court", [decision(5000, RESIDENTS[3]), exemption])
-    assert (later.held, later.accepted, later.hold, later.tripped) == (1, 1, 1, None)
+    withdrawn = {**decision(0, RESIDENTS[900]), "id": "A-0", "retracted": True}  # applied before the trip
+    overtaking = {**decision(5, RESIDENTS[5]), "retracted": True}  # withdraws a held decision
+    later = reg.feed("court", [decision(5000, RESIDENTS[3]), exemption, withdrawn, overtaking])
+    assert (later.held, later.accepted, later.retracted, later.hold, later.tripped) == (2, 1, 1, 1, None)
     with engine.connect() as conn:
-        assert conn.execute(select(Record.kind).where(Record.source_id == "court")).scalars().all() == [
-            "consumption_exemption"
-        ]
+        applied = conn.execute(select(Record.source_record_id, Record.op).where(Record.source_id == "court"))
+        assert sorted(tuple(row) for row in applied) == sorted(
+            [*((f"A-{i}", "assert") for i in range(10)), ("A-0", "retract"), ("X-1", "assert")]
+        )
+    assert not restricted(engine, RESIDENTS[900], at=reg.now)  # the withdrawal did not wait
     assert [t for t, _ in tags(engine)] == ["breaker.tripped", "breaker.held", "breaker.held"]
+    # released, the held rows apply in the order they came: the decision, then its withdrawal
+    release_held(engine, MAPPINGS, SCHEMES, "1", by="officer-2", now=reg.tick(), as_of=reg.now.date())
+    assert restricted(engine, RESIDENTS[4], at=reg.now)
+    assert not restricted(engine, RESIDENTS[5], at=reg.now)
 
 
 def test_release_applies_with_the_original_valid_time_and_a_new_transaction_time(
