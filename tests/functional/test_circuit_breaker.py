@@ -251,6 +251,8 @@ def test_a_stolen_key_submitting_20000_decisions_in_a_minute_applies_nothing(eng
     rejected = credence(engine, "held", "reject", "court", "--by", "officer-3", "--reason", "stolen key")
     assert "hold 1 rejected" in rejected.stdout
     assert "no hold is open" in credence(engine, "held").stdout
+    assert "rejected" in credence(engine, "held", "--all", "--source", "court").stdout
+    assert "no hold is open" in credence(engine, "held", "--all", "--source", "police").stdout
     again = credence(engine, "held", "release", "1", "--by", "officer-3", check=False)
     assert again.returncode == 2
     assert "hold 1: already rejected" in again.stderr
