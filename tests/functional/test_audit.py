@@ -37,6 +37,10 @@ def test_the_stored_tags_never_change() -> None:
         "INQUIRY_BATCH": "inquiry.batch",
         "NOTICE_DELIVERED": "notice.delivered",
         "NOTICE_UNREACHABLE": "notice.unreachable",
+        "BREAKER_TRIPPED": "breaker.tripped",
+        "BREAKER_HELD": "breaker.held",
+        "BREAKER_RELEASED": "breaker.released",
+        "BREAKER_REJECTED": "breaker.rejected",
     }
 
 
