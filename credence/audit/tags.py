@@ -28,3 +28,9 @@ class EventTag(StrEnum):
     SIGN_IN_FAILED = "sign_in.failed"  # a wrong code
     SIGN_IN_LOCKED = "sign_in.locked"  # the last wrong code allowed: the account is locked out for a while
     SESSION_ENDED = "session.ended"  # signed out
+    BREAKER_TRIPPED = (
+        "breaker.tripped"  # a source's load crossed a circuit-breaker threshold: a hold opens (counts only)
+    )
+    BREAKER_HELD = "breaker.held"  # a batch of a source's adverse rows held under its open hold (counts, file, lines)
+    BREAKER_RELEASED = "breaker.released"  # an officer released a hold: its rows applied, the breaker closed
+    BREAKER_REJECTED = "breaker.rejected"  # an officer rejected a hold: its rows stay unapplied, the breaker closed

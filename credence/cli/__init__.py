@@ -11,6 +11,7 @@ from credence.cli import (
     audit,
     demo,
     disputes,
+    held,
     inquiries,
     inspect,
     notices,
@@ -67,6 +68,7 @@ app.command("explain")(inspect.explain)
 app.command("check")(inspect.check)
 app.command("report")(inspect.report)
 app.command("quarantine")(inspect.quarantine)
+app.add_typer(held.held, name="held")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")

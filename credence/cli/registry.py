@@ -23,6 +23,7 @@ from credence.settings import get_settings
 
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
 CONNECTORS = Path("connectors")
+HELD = 3  # a source's circuit breaker held rows for review: nothing wrong with the command, but not all applied
 
 
 @db.command("upgrade")
@@ -84,7 +85,8 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
     """Load every mapped feed in ``feeds``, then refresh the subjects they touched.
 
     A file refused whole (its header lacks a mapped column, say) is reported and the others
-    still load; the command then ends with status 2, so a scheduler notices."""
+    still load; the command then ends with status 2, so a scheduler notices. Adverse rows a
+    source's circuit breaker held are reported too, and the command ends with status 3."""
     mapped, books = mappings(connectors), schemes()
     with writing("ingest") as made, progress(in_bytes=True) as bar:
         bars = _Bars(bar)
@@ -123,8 +125,17 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
     console.print(f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}")
     for detail in loaded.refused:
         console.print(f"[red]refused, nothing of it loaded: {detail}[/]")
+    for r in loaded.held:
+        why = f"; {r.tripped}" if r.tripped else ""
+        console.print(
+            f"[red]held for review, not applied: {r.held:,} adverse rows of {Path(r.file).name} (hold {r.hold}{why});"
+            " see `credence held`, then `credence held release` or `reject`[/]",
+            soft_wrap=True,
+        )
     if loaded.refused:
         raise typer.Exit(2)
+    if loaded.held:
+        raise typer.Exit(HELD)
     return loaded.results
 
 

@@ -10,7 +10,9 @@ resumes after its last committed batch, and a file that grew by appending reads 
 lines; the state is always that of one clean load.
 
 A row that fails a check goes to ``quarantine`` with file, line, field and reason; ``replay``
-applies it once fixed, with a new transaction time. A file that cannot be read as its mapping
+applies it once fixed, with a new transaction time. A source's adverse rows beyond its
+circuit-breaker thresholds go to ``quarantine`` too, under a hold that only an officer's release
+applies (``ingest.breaker``); the ledger advances past them all the same. A file that cannot be read as its mapping
 says (a mapped column missing from its header, a forbidden byte-order mark) is refused whole,
 before anything of it is written.
 
@@ -32,11 +34,13 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from credence import audit, outbox, resolve
 from credence.audit import Entry, EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
-from credence.ingest import notices, readers
+from credence.ingest import breaker, notices, readers
 from credence.ingest.mapping import Mapping
+from credence.ingest.quarantine import refused
 from credence.ingest.records import Authority, Candidate, Checker
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.ids import derived_id
+from credence.model.thresholds import parse as parse_thresholds
 from credence.store import bulk
 from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source
 
@@ -69,6 +73,9 @@ class LoadResult:
     quarantined: int = 0
     already: int = 0  # rows an earlier load of the same bytes had read (counted as unchanged too)
     resumed_at_line: int = 0  # the physical line an earlier load had reached, 0 if read from the start
+    held: int = 0  # adverse rows the source's circuit breaker held for review, not applied
+    hold: int | None = None  # the hold they joined
+    tripped: str | None = None  # why this load tripped the breaker, if it did
     reasons: Counter[str] = field(default_factory=Counter)
     subjects: set[uuid.UUID] = field(default_factory=set)
 
@@ -82,10 +89,16 @@ class Rejected:
 
 
 def authority(conn: Connection, source: str) -> Authority:
-    row = conn.execute(select(Source.kinds, Source.jurisdictions).where(Source.id == source)).one_or_none()
+    query = select(Source.kinds, Source.jurisdictions, Source.breaker).where(Source.id == source)
+    row = conn.execute(query).one_or_none()
     if row is None:
         raise CredenceError(f"unknown source {source!r}: not in catalogue/sources.yaml")
-    return Authority(source=source, kinds=frozenset(row.kinds), jurisdictions=tuple(row.jurisdictions))
+    return Authority(
+        source=source,
+        kinds=frozenset(row.kinds),
+        jurisdictions=tuple(row.jurisdictions),
+        breaker=parse_thresholds(source, row.breaker),
+    )
 
 
 def _latest(conn: Connection, source: str, ids: Sequence[str]) -> dict[str, tuple[int, str, uuid.UUID]]:
@@ -278,9 +291,14 @@ def load_file(
             progress(start.offset)
         if earlier.finished_at is not None and start.offset == path.stat().st_size:
             return result  # these very bytes were read to the end before: nothing to do
+    with engine.connect() as conn:
+        guard = breaker.guard(conn, path, checker, start=start, now=now)
+    if guard.trip is not None:
+        result.tripped = guard.trip.reason
     reader = readers.FeedReader(path, mapping.layout, start=start, required=mapping.columns())
     candidates: list[tuple[int, Candidate]] = []
     rejected: list[Rejected] = []
+    held: list[tuple[int, dict[str, Any]]] = []  # (line, row) of adverse rows the breaker holds
     ledger_id: list[int] = []  # this load's own ledger row, made by its first commit
     committed = start.offset
 
@@ -298,6 +316,8 @@ def load_file(
                 result=result,
                 catalogue=catalogue,
             )
+            result.held += guard.write(conn, file=path.name, held=held, now=now)
+            result.hold = guard.hold_id
             values = {
                 "file": path.name,
                 "offset": pos.offset,
@@ -316,6 +336,7 @@ def load_file(
         committed = pos.offset
         candidates.clear()
         rejected.clear()
+        held.clear()
 
     with _collector_spared():
         for line, row in reader.rows():
@@ -326,9 +347,11 @@ def load_file(
                 checked = check_row(row, checker)
                 if isinstance(checked, Rejected):
                     rejected.append(Rejected(line, checked.field, checked.reason, row))
+                elif guard.holds(checked):
+                    held.append((line, row))
                 else:
                     candidates.append((line, checked))
-            if len(candidates) + len(rejected) >= batch and reader.settled:
+            if len(candidates) + len(rejected) + len(held) >= batch and reader.settled:
                 flush(finished=False)
         flush(finished=True)
     return result
@@ -352,7 +375,7 @@ def replay(
     still: list[Rejected] = []
     with engine.begin() as conn:
         pending = conn.execute(
-            select(Quarantine.__table__).where(Quarantine.replayed_at.is_(None)).order_by(Quarantine.id)
+            select(Quarantine.__table__).where(Quarantine.replayed_at.is_(None), refused()).order_by(Quarantine.id)
         ).all()
         by_source: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
         for q in pending:

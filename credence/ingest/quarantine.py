@@ -1,5 +1,9 @@
 """Read the quarantine: the rows a load refused, where they came from and why.
 
+Rows a source's circuit breaker held (``ingest.breaker``) are in the same table, under a hold;
+they are listed by ``credence held``, not here, and replay does not apply them until an officer
+releases their hold.
+
 What is read here never includes a row's raw content: it holds ID numbers and names, and a
 listing is shown to clerks and printed to terminals. ``loader.replay`` is the one reader of the
 raw rows, to apply them.
@@ -7,10 +11,18 @@ raw rows, to apply them.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
-from credence.store.orm import Quarantine
+from credence.store.orm import Hold, Quarantine
+
+
+def refused() -> Any:  # Any: a SQL condition
+    """Rows a check refused, not those a breaker holds (a hold an officer released counts as
+    refused again: its rows that no longer pass wait like any other)."""
+    released = select(Hold.id).where(Hold.outcome == "released")
+    return or_(Quarantine.hold_id.is_(None), Quarantine.hold_id.in_(released))
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ def held(conn: Connection, *, source: str | None = None, replayed: bool = False,
         Quarantine.field,
         Quarantine.reason,
         Quarantine.replayed_at,
-    )
+    ).where(refused())
     if source:
         query = query.where(Quarantine.source_id == source)
     if not replayed:

@@ -11,6 +11,7 @@ from credence.exc import FieldError, NotAuthorisedError
 from credence.ingest.mapping import Mapping
 from credence.model.catalogue import Attribute, AttrType, Catalogue, RecordKind, parse_date
 from credence.model.identifiers import ResidentId, SubjectKind, parse_subject
+from credence.model.thresholds import Thresholds
 from credence.model.values import shown
 from credence.store.orm import Record
 
@@ -34,6 +35,7 @@ class Authority:
     source: str
     kinds: frozenset[str]
     jurisdictions: tuple[str, ...]
+    breaker: Thresholds | None = None  # its circuit-breaker thresholds (catalogue/sources.yaml)
 
 
 @dataclass(frozen=True, slots=True)

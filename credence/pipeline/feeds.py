@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from credence.ingest import holds
 from credence.ingest.loader import LoadResult, Rejected, load_file, replay
 from credence.ingest.mapping import Mapping
 from credence.ingest.readers import FeedRefusedError
@@ -64,6 +65,11 @@ class Loaded:
     refused: list[str] = field(default_factory=list)  # a file refused whole: what was wrong with it
     written: state.Written = field(default_factory=state.Written)
 
+    @property
+    def held(self) -> list[LoadResult]:
+        """The loads whose adverse rows a source's circuit breaker held for review."""
+        return [r for r in self.results if r.held]
+
 
 def load_feeds(
     engine: Engine,
@@ -108,7 +114,10 @@ def load_feeds(
             unchanged=result.unchanged,
             already=result.already,
             quarantined=result.quarantined,
+            held=result.held,
         )
+        if result.held:
+            log.warning("ingest.held", source=mapping.source, file=path.name, hold=result.hold, held=result.held)
         subjects |= result.subjects
     watcher.refreshing()
     loaded.written = update(engine, schemes, subjects=subjects, as_of=as_of(), now=clock())
@@ -129,3 +138,27 @@ def replay_quarantine(
     result, still = replay(engine, mappings, now=now, fixes=fixes)
     written = update(engine, schemes, subjects=result.subjects, as_of=as_of, now=now)
     return result, still, written
+
+
+def release_held(
+    engine: Engine,
+    mappings: dict[str, Mapping],
+    schemes: dict[str, Scheme],
+    target: str,
+    *,
+    by: str,
+    now: datetime,
+    as_of: date,
+) -> tuple[holds.Released, state.Written]:
+    """Release the open hold(s) ``target`` names (a hold id or a source): apply their rows with
+    transaction time ``now``, close the breaker, then rescore and relist the subjects they touch,
+    so their listings appear only now."""
+    released = holds.release(engine, mappings, target, by=by, now=now)
+    written = update(engine, schemes, subjects=released.result.subjects, as_of=as_of, now=now)
+    log.info(
+        "breaker.released",
+        holds=released.holds,
+        applied=released.result.accepted + released.result.amended + released.result.retracted,
+        still_refused=len(released.still),
+    )
+    return released, written

@@ -63,6 +63,8 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200))
     kinds: Mapped[list[str]] = mapped_column(JSON)
     jurisdictions: Mapped[list[str]] = mapped_column(JSON)  # region-code prefixes; "" = national
+    # circuit-breaker thresholds (model.thresholds.Thresholds.as_data), None for a source without
+    breaker: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Subject(Base):
@@ -94,6 +96,8 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "source_record_id", "version"),
         Index("ix_records_subject", "subject_id", "kind"),
+        # the circuit breaker counts a source's records of the last hour and day
+        Index("ix_records_source_recorded", "source_id", "recorded_at"),
     )
 
 
@@ -110,6 +114,34 @@ class Quarantine(Base):
     raw: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
     replayed_at: Mapped[datetime | None]
+    # a row the source's circuit breaker held (not refused): applied only when its hold is released
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))
+
+    __table_args__ = (Index("ix_quarantine_hold", "hold_id"),)
+
+
+class Hold(Base):
+    """A source's circuit breaker, tripped: the adverse rows it held wait here for an officer.
+
+    Open while ``closed_at`` is NULL; while a source has an open hold every adverse row it sends
+    joins it. An officer releases it (the rows apply, with a new transaction time) or rejects it
+    (they stay unapplied); ``outcome``, ``closed_by`` and ``note`` say which, who and why.
+    """
+
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    opened_at: Mapped[datetime]
+    file: Mapped[str] = mapped_column(Text)  # the file whose load tripped it
+    threshold: Mapped[str] = mapped_column(String(16))  # per_hour, per_day or share
+    reason: Mapped[str] = mapped_column(Text)  # counts and limits, never personal data
+    counts: Mapped[dict[str, Any]]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # released or rejected
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_holds_source", "source_id", "closed_at"),)
 
 
 class FeedLoad(Base):

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from credence.exc import CredenceError
+from credence.model import thresholds
 from credence.store import lock
 from credence.store.db import MIGRATIONS, make_engine, upgrade
 from credence.store.orm import Quarantine, Record, Source
@@ -31,12 +32,21 @@ EXAMPLES = "expected e.g. sqlite:///credence.db or postgresql://USER@HOST:5432/N
 
 @cache
 def catalogue() -> dict[str, dict[str, Any]]:
-    """The shipped source catalogue (catalogue/sources.yaml): id -> name, kinds, jurisdictions.
-    Shipped data: read once per process, though every command asks whether the store matches it."""
+    """The shipped source catalogue (catalogue/sources.yaml): id -> name, kinds, jurisdictions and
+    circuit-breaker thresholds (checked: a malformed one is a CredenceError naming the source and
+    the field). Shipped data: read once per process, though every command asks whether the store
+    matches it."""
     text_ = resources.files("credence.catalogue").joinpath("sources.yaml").read_text("utf-8")
+    return {sid: _entry(sid, spec) for sid, spec in yaml.safe_load(text_)["sources"].items()}
+
+
+def _entry(sid: str, spec: dict[str, Any]) -> dict[str, Any]:
+    breaker = thresholds.parse(sid, spec.get("breaker"))
     return {
-        sid: {"name": spec["name"], "kinds": spec["kinds"], "jurisdictions": spec["jurisdictions"]}
-        for sid, spec in yaml.safe_load(text_)["sources"].items()
+        "name": spec["name"],
+        "kinds": spec["kinds"],
+        "jurisdictions": spec["jurisdictions"],
+        "breaker": None if breaker is None else breaker.as_data(),
     }
 
 
@@ -80,8 +90,8 @@ def is_current(engine: Engine) -> bool:
         if set(MigrationContext.configure(conn).get_current_heads()) != shipped_heads():
             return False
         stored = {
-            row.id: {"name": row.name, "kinds": row.kinds, "jurisdictions": row.jurisdictions}
-            for row in conn.execute(select(Source.id, Source.name, Source.kinds, Source.jurisdictions))
+            row.id: {"name": row.name, "kinds": row.kinds, "jurisdictions": row.jurisdictions, "breaker": row.breaker}
+            for row in conn.execute(select(Source.id, Source.name, Source.kinds, Source.jurisdictions, Source.breaker))
         }
     # Sources in the table but no longer shipped are kept (records refer to them), as sync does.
     return all(stored.get(sid) == values for sid, values in catalogue().items())

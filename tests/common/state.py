@@ -18,6 +18,7 @@ from credence.store.orm import (
     ActiveMeasure,
     Event,
     Exemption,
+    Hold,
     Listing,
     PendingSubject,
     Quarantine,
@@ -101,8 +102,21 @@ def snapshot(engine: Engine) -> State:
                 for r in conn.execute(select(Record.__table__))
             ),
             "quarantine": [
-                (q.source_id, q.file, q.line, q.field, q.reason, json.dumps(q.raw, sort_keys=True), bool(q.replayed_at))
+                (
+                    q.source_id,
+                    q.file,
+                    q.line,
+                    q.field,
+                    q.reason,
+                    json.dumps(q.raw, sort_keys=True),
+                    bool(q.replayed_at),
+                    q.hold_id is not None,
+                )
                 for q in conn.execute(select(Quarantine.__table__).order_by(Quarantine.id))
+            ],
+            "holds": [
+                (h.source_id, h.file, h.threshold, h.reason, _plain(h.counts), h.outcome, h.closed_by, h.note)
+                for h in conn.execute(select(Hold.__table__).order_by(Hold.id))
             ],
             "events": _blocks_sorted(
                 [

@@ -47,6 +47,10 @@ def test_the_stored_tags_never_change() -> None:
         "SIGN_IN_FAILED": "sign_in.failed",
         "SIGN_IN_LOCKED": "sign_in.locked",
         "SESSION_ENDED": "session.ended",
+        "BREAKER_TRIPPED": "breaker.tripped",
+        "BREAKER_HELD": "breaker.held",
+        "BREAKER_RELEASED": "breaker.released",
+        "BREAKER_REJECTED": "breaker.rejected",
     }
 
 
