@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,15 +25,9 @@ from credence.store.orm import Record
 from tests.common.feeds import SCHEMES
 from tests.common.gate import DEBTOR, add_provider, build, credence, serve
 from tests.common.hooks import HookCatcher
-from tests.conftest import STORES, fresh_engine
 
 KEY = "a registry webhook key for tests, not for use"
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture(params=STORES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    yield from fresh_engine(request.param, request, tmp_path)
 
 
 def work(engine: Engine, *, at: datetime, retry: Retry | None = None) -> Totals:

@@ -5,7 +5,6 @@ after the deadline, with nothing run on that day. On SQLite and PostgreSQL."""
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from credence.screening.check import check
 from credence.store.orm import Event, Notice, Record
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import credence
-from tests.conftest import STORES, fresh_engine
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 OTHER = person_id(date(1990, 7, 1), seq=12)
@@ -43,11 +41,6 @@ def suspending() -> dict[str, Scheme]:
     spec["version"] = "2017-gdpr"
     book = load_text(yaml.safe_dump(spec, allow_unicode=True), file="gdpr-style.yaml")
     return group([*[b for b in shipped() if b.book.scheme != spec["scheme"]], book])
-
-
-@pytest.fixture(params=STORES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    yield from fresh_engine(request.param, request, tmp_path)
 
 
 def shanghai(day: date, hour: int = 10) -> datetime:

@@ -27,7 +27,6 @@ from credence.screening.check import check
 from credence.store.orm import ActiveMeasure, PendingSubject
 from tests.common.feeds import Registry, person_id
 from tests.common.mail import MailCatcher, mails
-from tests.conftest import STORES, fresh_engine
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 SILENT = person_id(date(1975, 5, 5), seq=77)
@@ -47,11 +46,6 @@ def with_grace(takes_effect: dict[str, Any]) -> dict[str, Scheme]:
 
 
 PUBLICITY = with_grace({"after_notice": True, "period": {"working_days": 7, "calendar": "cn"}})
-
-
-@pytest.fixture(params=STORES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    yield from fresh_engine(request.param, request, tmp_path)
 
 
 @pytest.fixture
