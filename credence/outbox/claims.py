@@ -5,7 +5,8 @@ A claim is a lease: the worker's name and an instant it holds the notice until, 
 short transaction before anything is sent (a network send never runs inside a transaction that
 holds the store). On PostgreSQL the claim's select also skips rows another worker's claim has
 locked (``FOR UPDATE SKIP LOCKED``), so workers do not queue behind each other; on SQLite, whose
-writers take turns, the update re-checks the lease and only what it changed is claimed. A worker
+writers take turns, the update re-checks the lease and only what it changed is claimed (both in
+``outbox.leases``, which provider calls share). A worker
 that dies before settling leaves its lease to run out; the notice is then claimed again and
 sent with the same id, which the receiver uses to drop the repeat.
 """
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
 
+from credence.outbox import leases
 from credence.outbox.kinds import NoticeKind
 from credence.store import bulk
 from credence.store.db import stored_instant
@@ -74,30 +76,10 @@ class Retry:
         return min(self.cap, wait)
 
 
-def _free(now: datetime) -> Any:
-    return or_(NoticeDelivery.lease_until.is_(None), NoticeDelivery.lease_until < now)
-
-
 def claim(conn: Connection, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due notices to ``owner`` until ``now + lease``, oldest due first;
     the caller commits at once, then sends."""
-    due = and_(NoticeDelivery.state == PENDING, NoticeDelivery.next_at <= now, _free(now))
-    candidates = (
-        select(NoticeDelivery.notice_id)
-        .where(due)
-        .order_by(NoticeDelivery.next_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(conn.scalars(candidates))
-    if not ids:
-        return []
-    taken = conn.scalars(
-        update(NoticeDelivery)
-        .where(NoticeDelivery.notice_id.in_(ids), due)
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(NoticeDelivery.notice_id)
-    ).all()
+    taken = leases.take(conn, NoticeDelivery, NoticeDelivery.notice_id, owner=owner, now=now, lease=lease, limit=limit)
     if not taken:
         return []
     rows = conn.execute(

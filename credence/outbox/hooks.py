@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, union_all, update
+from sqlalchemy import Connection, delete, insert, select, union_all, update
 
+from credence.outbox import leases
 from credence.outbox.claims import Retry
 from credence.store.db import stored_instant
 from credence.store.orm import Inquiry, Provider, ProviderCall, ProviderHook, StagedInquiry
@@ -126,25 +127,9 @@ class Answer:
 
 def claim(conn: Connection, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Call]:
     """Lease up to ``limit`` due calls to ``owner``, as ``claims.claim`` does for notices."""
-    free = or_(ProviderCall.lease_until.is_(None), ProviderCall.lease_until < now)
-    due = and_(ProviderCall.state == PENDING, ProviderCall.next_at <= now, free)
-    ids = list(
-        conn.scalars(
-            select(ProviderCall.id)
-            .where(due)
-            .order_by(ProviderCall.next_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not ids:
+    taken = leases.take(conn, ProviderCall, ProviderCall.id, owner=owner, now=now, lease=lease, limit=limit)
+    if not taken:
         return []
-    taken = conn.scalars(
-        update(ProviderCall)
-        .where(ProviderCall.id.in_(ids), due)
-        .values(lease_owner=owner, lease_until=now + lease)
-        .returning(ProviderCall.id)
-    ).all()
     rows = conn.execute(
         select(ProviderCall, ProviderHook.url, Provider.name)
         .join(ProviderHook, ProviderHook.provider_id == ProviderCall.provider_id)
