@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from credence import audit
-from credence.audit import Entry, EventTag
+from credence.audit import EventTag
 from credence.exc import CredenceError, NotFoundError
-from credence.ingest.loader import LoadResult, Rejected, authority, check_row, write_batch
+from credence.ingest.loader import LoadResult, Rejected, apply_replayed, authority, check_row
 from credence.ingest.mapping import Mapping
 from credence.ingest.records import Candidate, Checker
 from credence.model.catalogue import Catalogue, default_catalogue
@@ -146,27 +146,17 @@ def release(
                 good.append((q.line, checked))
                 done.append(q.id)
                 applied[q.hold_id] += 1
-            write_batch(
+            apply_replayed(
                 conn,
                 source=source,
                 file="held",
-                candidates=good,
-                rejected=[],
+                good=good,
+                done=done,
+                actor=f"officer:{officer}",
                 now=now,
                 result=result,
                 catalogue=catalogue,
             )
-            if done:
-                conn.execute(update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now))
-                actor = f"officer:{officer}"
-                audit.record_many(
-                    conn,
-                    (
-                        Entry(tag=EventTag.RECORD_REPLAYED, subject=None, actor=actor, data={"quarantine_id": i})
-                        for i in done
-                    ),
-                    now=now,
-                )
         _close(conn, ids, outcome=RELEASED, by=officer, note=None, now=now, applied=applied)
     return Released(ids, result, still)
 

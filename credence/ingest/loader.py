@@ -404,22 +404,41 @@ def replay(
                     continue
                 good.append((q.line, checked))
                 done.append(q.id)
-            write_batch(
+            apply_replayed(
                 conn,
                 source=source,
                 file="quarantine",
-                candidates=good,
-                rejected=[],
+                good=good,
+                done=done,
+                actor=f"source:{source}",
                 now=now,
                 result=result,
                 catalogue=catalogue,
             )
-            if done:
-                conn.execute(update(Quarantine).where(Quarantine.id.in_(done)).values(replayed_at=now))
-                actor = f"source:{source}"
-                replayed = (
-                    Entry(tag=EventTag.RECORD_REPLAYED, subject=None, actor=actor, data={"quarantine_id": i})
-                    for i in done
-                )
-                audit.record_many(conn, replayed, now=now)
     return result, still
+
+
+def apply_replayed(
+    conn: Connection,
+    *,
+    source: str,
+    file: str,
+    good: Sequence[tuple[int, Candidate]],
+    done: Sequence[int],
+    actor: str,
+    now: datetime,
+    result: LoadResult,
+    catalogue: Catalogue | None,
+) -> None:
+    """Write quarantined rows that now pass (``good``, from the rows ``done``) and mark those rows
+    replayed, each with a ``record.replayed`` event by ``actor``: a replay's and a released
+    hold's one way in."""
+    write_batch(
+        conn, source=source, file=file, candidates=good, rejected=[], now=now, result=result, catalogue=catalogue
+    )
+    if done:
+        conn.execute(update(Quarantine).where(Quarantine.id.in_(list(done))).values(replayed_at=now))
+        replayed = (
+            Entry(tag=EventTag.RECORD_REPLAYED, subject=None, actor=actor, data={"quarantine_id": i}) for i in done
+        )
+        audit.record_many(conn, replayed, now=now)
