@@ -141,7 +141,7 @@ def file(
 
 def decide(
     conn: Connection,
-    dispute: uuid.UUID,
+    found: Filed,
     *,
     agency: str,
     officer: str,
@@ -150,8 +150,8 @@ def decide(
     correction: uuid.UUID | None,
     now: datetime,
 ) -> Filed:
-    """Answer an open dispute for ``agency`` (the record's source) before its deadline."""
-    found = answerable(conn, dispute, agency=agency, now=now)
+    """Answer ``found``, a dispute ``answerable`` gave in this transaction (so locked and open)."""
+    dispute = found.id
     state = UPHELD if upheld else REJECTED
     conn.execute(
         update(Dispute)

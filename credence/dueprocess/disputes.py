@@ -132,7 +132,7 @@ def decide(
             corrected = _correct(conn, found, correction, now=now, catalogue=catalogue or default_catalogue())
             _tell_providers(conn, found, corrected, now=now)
         decided = rows.decide(
-            conn, dispute, agency=agency, officer=officer, upheld=upheld, note=note, correction=corrected, now=now
+            conn, found, agency=agency, officer=officer, upheld=upheld, note=note, correction=corrected, now=now
         )
         outbox.enqueue(conn, [_notice(conn, NoticeKind.DISPUTE_DECIDED, decided)], now=now)
         mark_pending(conn, {decided.subject}, now=now)

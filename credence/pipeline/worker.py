@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -27,6 +28,7 @@ from credence.pipeline import clock as registry_clock
 from credence.rules.loader import Scheme
 
 log = logs.get_logger(__name__)
+T = TypeVar("T")
 
 
 def owner_name() -> str:
@@ -124,33 +126,32 @@ def run(
     return totals
 
 
+def _unless_busy(step: Callable[[], T], otherwise: T) -> T:
+    """``step``, or ``otherwise`` when the store turned it away (SQLite's file held by another
+    writer): it is tried again at the next pass."""
+    try:
+        return step()
+    except OperationalError as error:
+        if not busy(error):
+            raise
+        return otherwise
+
+
 def _call(
     engine: Engine, caller: provider_hooks.Caller, plan: Plan, *, owner: str, clock: Callable[[], datetime]
 ) -> int:
-    try:
-        return provider_hooks.deliver(
+    return _unless_busy(
+        lambda: provider_hooks.deliver(
             engine, caller, owner=owner, clock=clock, lease=plan.lease, limit=plan.batch, retry=plan.retry
-        )
-    except OperationalError as error:
-        if not busy(error):
-            raise
-        return 0
+        ),
+        0,
+    )
 
 
 def _checkpoint(engine: Engine, plan: registry_clock.Checkpointing, *, now: datetime) -> Advanced | None:
-    try:
-        return registry_clock.checkpoint(engine, plan, now=now)
-    except OperationalError as error:
-        if not busy(error):
-            raise
-        return None
+    return _unless_busy(lambda: registry_clock.checkpoint(engine, plan, now=now), None)
 
 
 def _tick(engine: Engine, schemes: dict[str, Scheme], *, now: datetime) -> bool:
     """Keep the clock; False when nothing waited or the store was busy (tried at the next pass)."""
-    try:
-        return registry_clock.tick(engine, schemes, now=now) is not None
-    except OperationalError as error:
-        if not busy(error):
-            raise
-        return False
+    return _unless_busy(lambda: registry_clock.tick(engine, schemes, now=now) is not None, False)
