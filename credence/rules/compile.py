@@ -7,7 +7,8 @@ CTE over ``records`` (see ``facts_sql``); in DuckDB it is the snapshot table bui
 
 Score semantics, per scheme and as-of date D:
 - a record counts under the version in force at its valid date, and only if valid_date <= D and
-  D is before its expiry (valid_date + the rule's ``expires_after``);
+  D is before its expiry (valid_date + the rule's ``expires_after``), brought forward by a
+  granted credit repair where the rule allows one (``_repaired_expiry``);
 - a rule's points are summed per (subject, rule, version, cap period); a cap clamps that sum to
   [-max, max]; the score is base + the sum, clamped to [floor, ceiling], for covered subjects;
 - per-record attribution under a cap uses the running sum in (valid_date, recorded_at,
@@ -137,6 +138,30 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
     WHERE {scope} AND s.kind = 'person'"""
 
 
+REPAIR_KIND = "credit_repair"
+# A source's granted repairs, by the record they repair (its source_record_id): the first one
+# counts. Only rules with a ``repair`` clause read them, so a repair never shortens a rule's
+# count where the rulebook allows none.
+def _repairs(target: Target) -> str:
+    return (
+        "SELECT source_id, repaired_record, MIN(valid_date) AS repaired_on FROM facts"
+        f" WHERE kind = {target.text(REPAIR_KIND)} GROUP BY source_id, repaired_record"
+    )
+
+
+_REPAIRED = "rp.source_id = f.source_id AND rp.repaired_record = f.source_record_id"
+
+
+def _repaired_expiry(target: Target, expiry: str, after_months: int) -> str:
+    """The record's expiry, brought forward to its repair: the repair's day, but never before the
+    rule's minimum period has run (a repair granted early takes effect when that period ends)."""
+    earliest = target.add_months("f.valid_date", target.number(after_months))
+    effect = f"CASE WHEN rp.repaired_on > {earliest} THEN rp.repaired_on ELSE {earliest} END"
+    if expiry == "NULL":
+        return f"CASE WHEN rp.repaired_on IS NULL THEN NULL ELSE {effect} END"
+    return f"CASE WHEN rp.repaired_on IS NULL OR {effect} >= {expiry} THEN {expiry} ELSE {effect} END"
+
+
 def _matched(
     scheme: Scheme,
     target: Target,
@@ -170,6 +195,10 @@ def _matched(
                 if rule.expires_after
                 else "NULL"
             )
+            repaired = ""
+            if rule.repair is not None:
+                expiry = _repaired_expiry(target, expiry, rule.repair.after.total_months)
+                repaired = f"\n  LEFT JOIN ({_repairs(target)}) rp ON {_REPAIRED}"
             parts.append(
                 f"""  SELECT f.record_id, f.subject_id, f.source_id, f.source_record_id, f.kind, f.valid_date,
     f.recorded_at, {target.text(rule.id)} AS rule_id,
@@ -177,7 +206,7 @@ def _matched(
     CAST({compiled.points.sql(target.dialect)} AS BIGINT) AS raw_points,
     CAST({period} AS INTEGER) AS period, CAST({cap} AS BIGINT) AS cap,
     {target.as_date(expiry)} AS expires_on
-  FROM facts f
+  FROM facts f{repaired}
   WHERE f.kind IN ({kinds}) AND ({when})
     AND f.valid_date >= {target.date(start)}{upper}{until}{skip}"""
             )

@@ -204,3 +204,52 @@ def test_a_retracted_record_and_an_excluded_one_do_not_count(engine: Engine, tmp
     assert _intervals_of(engine, HOME, known_at=reg.now, exclude=[as_uuid(r) for r in found], days=days) == [
         (START, None, 100, "A", "1.0"),
     ]
+
+
+def _repair(source_id: str, repaired: str, day: str) -> dict[str, object]:
+    return _row(source_id, "credit_repair", day, {"repaired_record": repaired})
+
+
+def test_a_credit_repair_ends_a_record_count_early_but_not_before_the_minimum_period(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Tax arrears (-5 for three years, repairable after one) repaired on 2025-06-10: it stops
+    counting that day; a traffic offence (-3 for a year, repairable after three months) repaired
+    after one month stops counting when its three months have run; a repair the reporting agency
+    did not grant (another source's) changes nothing.
+    DuckDB agrees, and what the registry knew before the repairs still counts the records."""
+    reg = Registry(engine, tmp_path)
+    _home(reg)
+    reg.feed("tax", [_row("tax-1", "tax_arrears", "2024-03-01", {"amount_yuan": 900})])
+    reg.feed("police", [_row("traffic-1", "traffic_offence", "2024-08-01", {"offence_code": "1345"})])
+    reg.feed("blood_bank", [_row("blood-1", "blood_donation", "2024-01-05", {"volume_ml": 400})])
+    before = reg.now
+    reg.feed("tax", [_repair("rep-1", "tax-1", "2025-06-10")])
+    reg.feed("police", [_repair("rep-2", "traffic-1", "2024-09-01"), _repair("rep-3", "tax-1", "2024-09-01")])
+    days = [date(2024, 3, 1), date(2024, 8, 1), date(2024, 9, 1), date(2024, 11, 1), date(2025, 6, 10)]
+    assert _intervals_of(engine, HOME, known_at=before, days=days) == [
+        (START, date(2024, 1, 5), 100, "A", "1.0"),
+        (date(2024, 1, 5), date(2024, 3, 1), 108, "A", "1.0"),
+        (date(2024, 3, 1), date(2024, 8, 1), 103, "A", "1.0"),
+        (date(2024, 8, 1), date(2025, 8, 1), 100, "A", "1.0"),
+        (date(2025, 8, 1), date(2027, 3, 1), 103, "A", "1.0"),
+        (date(2027, 3, 1), None, 108, "A", "1.0"),
+    ]
+    repaired = [
+        (START, date(2024, 1, 5), 100, "A", "1.0"),
+        (date(2024, 1, 5), date(2024, 3, 1), 108, "A", "1.0"),
+        (date(2024, 3, 1), date(2024, 8, 1), 103, "A", "1.0"),
+        (date(2024, 8, 1), date(2024, 11, 1), 100, "A", "1.0"),
+        (date(2024, 11, 1), date(2025, 6, 10), 103, "A", "1.0"),
+        (date(2025, 6, 10), None, 108, "A", "1.0"),
+    ]
+    assert _intervals_of(engine, HOME, known_at=reg.now, days=days) == repaired
+    with engine.connect() as conn:
+        snap = duckdb.take(conn, known_at=reg.now)
+        subject = _subject(conn, HOME)
+    duck = sorted(
+        (r.valid_from, r.valid_to, r.score, r.grade, r.rulebook_version)
+        for r in duck_intervals(snap, SUZHOU)
+        if r.subject_id == subject
+    )
+    assert duck == repaired
