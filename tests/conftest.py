@@ -68,7 +68,8 @@ def fresh_engine(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
         return
     template = request.getfixturevalue("pg_template")
     name = f"credence_t_{WORKER}_{os.getpid()}_{next(_counter)}"
-    with _pg_admin() as admin:
+    with _pg_admin() as admin:  # a run killed earlier may have left one by this name (pids are reused)
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     engine = make_engine(_pg_url(name))
     yield engine

@@ -381,6 +381,56 @@ class CorrectionRequest(BaseModel):
     attributes: dict[str, str | int | bool] | None = Field(None, description="or correct these attributes")
 
 
+class RepairRequest(BaseModel):
+    """A signed-in subject applies for credit repair of one of their records."""
+
+    model_config = ConfigDict(extra="forbid")
+    record_id: uuid.UUID = Field(description="the record's id, as the notice about it gives it")
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
+        description="how the conduct was corrected and the obligations fulfilled, in the subject's words"
+    )
+    evidence: list[Base64Bytes] = Field(
+        default_factory=list,
+        max_length=5,
+        description="files (PDF, JPEG, PNG; base64), at most 5 of at most 10 MiB each; typed by their content",
+    )
+
+
+class RepairView(BaseModel):
+    """A credit-repair application as its subject or the agency's officer sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    receipt: str = Field(description="what to quote: the receipt number")
+    record_id: str
+    agency: str = Field(description="the record's source agency, which decides")
+    kind: str
+    scheme: str
+    rule: str
+    conditions: list[str] = Field(description="what the agency confirms before granting")
+    filed_at: datetime
+    respond_by: str = Field(description="the last day the agency may decide (inclusive)")
+    state: Literal["open", "granted", "refused"]
+    note: str | None = Field(None, description="the agency's reasons")
+    repair_record_id: str | None = None
+
+
+class Repairs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    repairs: list[RepairView]
+
+
+class RepairDecisionRequest(BaseModel):
+    """The agency officer's decision: granted, every condition confirmed; or refused, with reasons."""
+
+    model_config = ConfigDict(extra="forbid")
+    granted: bool
+    confirmed: list[Annotated[str, StringConstraints(max_length=400)]] = Field(
+        default_factory=list, max_length=20, description="the rule's conditions the officer confirms, word for word"
+    )
+    note: Annotated[str, StringConstraints(max_length=4000)] = ""
+
+
 class DecisionRequest(BaseModel):
     """The agency officer's answer: upheld with its correction, or rejected."""
 

@@ -20,6 +20,8 @@ class EventTag(StrEnum):
     NOTICE_DELIVERED = "notice.delivered"  # a notice taken by every channel its subject can be reached on
     DISPUTE_FILED = "dispute.filed"  # a subject disputed a record: receipt, deadline, evidence digests
     DISPUTE_DECIDED = "dispute.decided"  # the agency's officer upheld or rejected it
+    REPAIR_FILED = "repair.filed"  # a subject applied for credit repair of a record: receipt, rule, deadline
+    REPAIR_DECIDED = "repair.decided"  # the agency's officer granted it (the credit_repair record) or refused it
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one
     OFFICER_ADDED = "officer.added"  # an agency officer's account: its id and agency, never the address
     OFFICER_REVOKED = "officer.revoked"

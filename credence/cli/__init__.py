@@ -18,6 +18,7 @@ from credence.cli import (
     officers,
     providers,
     registry,
+    repairs,
     rulebook,
     serve,
     worker,
@@ -79,6 +80,7 @@ app.command("worker")(worker.worker)
 app.command("catcher")(worker.catcher)
 app.add_typer(notices.notices, name="notices")
 app.add_typer(disputes.disputes, name="disputes")
+app.add_typer(repairs.repairs, name="repairs")
 app.add_typer(audit.audit, name="audit")
 
 

@@ -62,9 +62,10 @@ class Standing:
         return self.filed if self.suspends else self.respond_by + timedelta(days=1)
 
 
-def receipt_for(now: datetime) -> str:
+def receipt_for(now: datetime, prefix: str = "D") -> str:
+    """A receipt to quote: D for a dispute, R for a repair application, the day, 8 random letters."""
     tail = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-    return f"D{legal_date(now):%Y%m%d}-{tail}"
+    return f"{prefix}{legal_date(now):%Y%m%d}-{tail}"
 
 
 def record_of(conn: Connection, subject: uuid.UUID, record: uuid.UUID) -> Any:

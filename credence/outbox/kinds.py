@@ -13,3 +13,5 @@ class NoticeKind(StrEnum):
     MEASURE_LIFTED = "measure_lifted"  # a measure that no longer applies
     DISPUTE_FILED = "dispute_filed"  # a dispute received: its receipt and the agency's deadline
     DISPUTE_DECIDED = "dispute_decided"  # the agency's answer, and the correction it made
+    REPAIR_FILED = "repair_filed"  # a credit-repair application received: its receipt and deadline
+    REPAIR_DECIDED = "repair_decided"  # the agency's answer: granted from a day, or refused with reasons

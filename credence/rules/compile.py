@@ -139,6 +139,8 @@ def _covered(scheme: LoadedRulebook, target: Target, *, as_of: date, scope: str)
 
 
 REPAIR_KIND = "credit_repair"
+
+
 # A source's granted repairs, by the record they repair (its source_record_id): the first one
 # counts. Only rules with a ``repair`` clause read them, so a repair never shortens a rule's
 # count where the rulebook allows none.

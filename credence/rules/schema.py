@@ -78,35 +78,6 @@ class Cap(Strict):
     per: Literal["year", "lifetime"] = "year"
 
 
-class Repair(Strict):
-    """Credit repair (NDRC Order No. 58; DOMAIN.md "Credit repair"): once ``after`` has passed
-    since the record's date, a subject who meets ``conditions`` may apply; an officer of the
-    record's source decides, and a granted repair (a ``credit_repair`` record) ends the record's
-    count from the decision day instead of at its expiry."""
-
-    after: Duration = Field(description="the minimum period, from the record's valid date")
-    conditions: list[Prose] = Field(min_length=1, description="what the officer confirms before granting")
-    legal_basis: Prose
-
-
-class Rule(Strict):
-    id: Slug
-    title: Prose
-    kinds: list[Name] = Field(min_length=1)
-    when: ExprText | None = None
-    points: ExprText
-    cap: Cap | None = None
-    expires_after: Duration | None = None
-    repair: Repair | None = None  # absent: no repair; the record counts until its expiry
-    legal_basis: Prose
-
-    @model_validator(mode="after")
-    def _repair_before_expiry(self) -> "Rule":
-        if self.repair and self.expires_after and self.repair.after.total_months >= self.expires_after.total_months:
-            raise ValueError("repair.after must be shorter than expires_after: a record expires before it can be repaired")
-        return self
-
-
 class Scale(Strict):
     base: int
     floor: int
@@ -173,6 +144,40 @@ class Period(Strict):
         return calendars.Period(
             days=self.days, months=self.months, working_days=self.working_days, calendar=self.calendar
         )
+
+
+class Repair(Strict):
+    """Credit repair (NDRC Order No. 58; DOMAIN.md "Credit repair"): once ``after`` has passed
+    since the record's date, a subject who meets ``conditions`` may apply; an officer of the
+    record's source decides, and a granted repair (a ``credit_repair`` record) ends the record's
+    count from the decision day instead of at its expiry."""
+
+    after: Duration = Field(description="the minimum period, from the record's valid date")
+    conditions: list[Prose] = Field(min_length=1, description="what the officer confirms before granting")
+    answer_within: Period = Field(
+        default_factory=lambda: Period(days=15), description="how long the agency has to decide"
+    )
+    legal_basis: Prose
+
+
+class Rule(Strict):
+    id: Slug
+    title: Prose
+    kinds: list[Name] = Field(min_length=1)
+    when: ExprText | None = None
+    points: ExprText
+    cap: Cap | None = None
+    expires_after: Duration | None = None
+    repair: Repair | None = None  # absent: no repair; the record counts until its expiry
+    legal_basis: Prose
+
+    @model_validator(mode="after")
+    def _repair_before_expiry(self) -> "Rule":
+        if self.repair and self.expires_after and self.repair.after.total_months >= self.expires_after.total_months:
+            raise ValueError(
+                "repair.after must be shorter than expires_after: a record expires before it can be repaired"
+            )
+        return self
 
 
 class TakesEffect(Strict):

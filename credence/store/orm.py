@@ -588,6 +588,59 @@ class DisputeEvidence(Base):
     __table_args__ = (Index("ix_dispute_evidence_dispute", "dispute_id"),)
 
 
+class RepairApplication(Base):
+    """A subject's application for credit repair of a record about them (a rule's ``repair``
+    clause), routed to the record's source agency with a deadline. Its state is the one mutable
+    part: open, then granted (with the ``credit_repair`` record it wrote) or refused by an
+    officer of that agency; every step is an event."""
+
+    __tablename__ = "repair_applications"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    source_id: Mapped[str] = mapped_column(String(32))
+    source_record_id: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the version applied against
+    scheme: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime]
+    respond_by: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12))  # open | granted | refused
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    repair_record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        Index("ix_repair_applications_subject", "subject_id"),
+        Index("ix_repair_applications_source", "source_id", "respond_by"),
+        Index(
+            "ux_repair_applications_open_record",
+            "source_id",
+            "source_record_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+
+class RepairEvidence(Base):
+    """A file given with a repair application (proof of payment, of corrected conduct)."""
+
+    __tablename__ = "repair_evidence"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("repair_applications.id"))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_repair_evidence_application", "application_id"),)
+
+
 class ProviderHook(Base):
     """Where a service provider is told that an answer it was given rests on a corrected record."""
 

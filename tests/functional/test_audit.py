@@ -39,6 +39,8 @@ def test_the_stored_tags_never_change() -> None:
         "NOTICE_DELIVERED": "notice.delivered",
         "DISPUTE_FILED": "dispute.filed",
         "DISPUTE_DECIDED": "dispute.decided",
+        "REPAIR_FILED": "repair.filed",
+        "REPAIR_DECIDED": "repair.decided",
         "NOTICE_UNREACHABLE": "notice.unreachable",
         "OFFICER_ADDED": "officer.added",
         "OFFICER_REVOKED": "officer.revoked",
