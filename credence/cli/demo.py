@@ -1,5 +1,6 @@
 """``credence demo``: a synthetic city end to end, then commands to try that run as printed."""
 
+import hashlib
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
+from credence.audit import keys as log_keys
+from credence.audit import notes
 from credence.cli import examples, inspect
 from credence.cli import serve as served
 from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
@@ -26,6 +29,7 @@ from credence.dueprocess.catcher import free_port
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
 from credence.outbox import claims
+from credence.pipeline import witnessed
 from credence.rules.loader import SHIPPED, load_text
 from credence.screening import providers as keys
 from credence.settings import get_settings
@@ -82,7 +86,9 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: i
     ingest_feeds(feeds)
     rule("3. statistics")
     inspect.report()
-    rule("4. three explanations")
+    rule("4. the transparency log: signed, witnessed, verified")
+    log_lines = _log(held, Path(get_settings().data_dir), fresh=fresh)
+    rule("5. three explanations")
     books, day = schemes(), today()
     with reading() as conn:
         found = {which: examples.find(conn, which, day=day) for which in Example}
@@ -109,7 +115,73 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: i
         console.print(f"  {CLI} {command}   # {why}", markup=False, highlight=False, soft_wrap=True)
     if port is None:
         return None
-    return _gate_lines(held, port, restricted=_listed_number(held, restricted), free=_listed_number(held, free))
+    gate = _gate_lines(held, port, restricted=_listed_number(held, restricted), free=_listed_number(held, free))
+    return gate + [line.format(base=f"http://127.0.0.1:{port}") for line in log_lines]
+
+
+DEMO_WITNESS = "demo-witness.credence.local"
+
+
+def _key(path: Path, name: str, *, kind: int) -> notes.Signer:
+    """The demo's key at ``path``, made (mode 0600) the first time; never in the repository."""
+    if not path.exists():
+        signer = notes.Signer.generate(name, kind=kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        partial.write_text(signer.encode() + "\n", encoding="utf-8")
+        partial.chmod(0o600)
+        try:
+            os.link(partial, path)  # whole or not at all; another demo's key, made meanwhile, wins
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return log_keys.read_signer(path, kind=kind)
+
+
+def _log(held: Engine, data: Path, *, fresh: bool) -> list[str]:
+    """Sign the log's checkpoint (CREDENCE_LOG_KEY, or the demo's own key under the data folder),
+    cosign it as a demo witness, verify the store against it, and print what was found; the
+    lines for the gate ({base} to fill) that let an outsider do the same."""
+    settings = get_settings()
+    origin = settings.log_origin
+    own = settings.log_key is None and not settings.log_key_file
+    signer = _key(data / "log.key", origin, kind=notes.ED25519) if own else log_keys.log_signer(settings)
+    # one witness state per registry watched: two demos on two stores are two logs of one name
+    url = get_settings().database_url
+    state = data / "witness" / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    if fresh:  # the registry was emptied: the witness's last checkpoint belongs to the old log
+        state.unlink(missing_ok=True)
+    done = witnessed.sign_witness_verify(
+        held,
+        signer=signer,
+        witness_signer=_key(data / "witness.key", DEMO_WITNESS, kind=notes.COSIGNATURE),
+        state_file=state,
+        origin=origin,
+        now=now(),
+    )
+    public = data / "log.pub"
+    public.write_text(signer.verifier.encode() + "\n", encoding="utf-8")
+    report = done.report
+    console.print(
+        f"log {origin}: {report.leaves:,} entries in the tree, checkpoint signed at size {done.cosigned.size:,}, "
+        f"cosigned by {DEMO_WITNESS}; {report.derived_rows:,} derived rows checked against their entries"
+    )
+    if not report.consistent:
+        for problem in report.problems:
+            console.print(f"[red]{problem}[/]", soft_wrap=True, highlight=False)
+        raise CredenceError(f"demo: the log is NOT consistent ({len(report.problems) + report.hidden} problems)")
+    console.print("the log is consistent")
+    key_env = "" if not own else f"CREDENCE_LOG_KEY_FILE={data / 'log.key'} "
+    return [
+        "",
+        f"The transparency log: {{base}}/v1/log/checkpoint (public key in {public}). To check it as an outsider:",
+        f"  {CLI} audit verify --log-key-file {public} --checkpoint {state}",
+        f"  {CLI} audit witness --url {{base}} --key-file {data / 'witness.key'} --state-file {state} "
+        f"--log-key {signer.verifier.encode()} --once",
+        f"  # the worker signs a new checkpoint every minute while the log grows: {key_env}{CLI} worker",
+    ]
 
 
 def _restricted_of(lines: list[str]) -> str | None:
@@ -119,9 +191,9 @@ def _restricted_of(lines: list[str]) -> str | None:
 
 
 def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
-    """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` as
-    processes next to the gate, in this terminal's process group so that Ctrl-C stops them too;
-    the lines that say where the notices land."""
+    """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` (which
+    also signs the log's checkpoints) as processes next to the gate, in this terminal's process
+    group so that Ctrl-C stops them too; the lines that say where the notices land."""
     smtp_port, sms_port = free_port(), free_port()
     maildir, sms_log = data / "mail", data / "sms.jsonl"
     credence = str(Path(sys.executable).parent / "credence")
@@ -133,6 +205,9 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
         "CREDENCE_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CREDENCE_SMS_URL": f"http://127.0.0.1:{sms_port}/sms",
     }
+    settings = get_settings()
+    if settings.log_key is None and not settings.log_key_file:  # the demo's own log key: the worker signs with it
+        env["CREDENCE_LOG_KEY_FILE"] = str(data / "log.key")
     subprocess.Popen([credence, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - as above
     with reading() as conn:
         waiting = claims.counts(conn).get("pending", 0)

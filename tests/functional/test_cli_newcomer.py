@@ -74,6 +74,7 @@ def try_next(out: str) -> list[str]:
 
 def test_every_try_next_line_runs_as_printed(city: City) -> None:
     assert "<ID>" not in city.out
+    assert "the log is consistent" in city.out  # signed, cosigned by the demo's witness, verified
     assert "synthetic city" in city.out  # the full ID numbers shown are generated, and it says so
     lines = try_next(city.out)
     commands = [shlex.split(line, comments=True) for line in lines]
@@ -313,6 +314,13 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
         told = re.search(r"^  (\S+credence notices list \S+)   #", printed, re.MULTILINE)
         assert told, printed
         assert f"mails in {tmp_path / 'data' / 'mail'}/new" in printed
+        # the log's lines run as printed: an outsider verifies the store, a witness cosigns over HTTP
+        verify = re.search(r"^  (\S+credence audit verify .*)$", printed, re.MULTILINE)
+        assert verify, printed
+        assert "the log is consistent" in run_line(verify[1], env)
+        witness = re.search(r"^  (\S+credence audit witness .* --once)$", printed, re.MULTILINE)
+        assert witness, printed
+        assert "cosigned credence.local/log at size" in run_line(witness[1], env)
         while "delivered" not in (notices := run_line(told[1], env)):  # the worker is at work
             assert time.monotonic() < deadline + 300, notices
             time.sleep(1)
