@@ -7,7 +7,7 @@ recomputed and nothing already written changes.
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, and_, func, or_, select
 
 from credence.audit import merkle
 from credence.exc import NotFoundError
@@ -34,10 +34,12 @@ def nodes(conn: Connection, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, 
         )
     upper = sorted(k for k in keys if k[0] > 0)
     for start in range(0, len(upper), CHUNK):
-        chunk = upper[start : start + CHUNK]
-        rows = conn.execute(
-            select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(chunk))
-        )
+        by_level: dict[int, list[int]] = {}
+        for level, idx in upper[start : start + CHUNK]:
+            by_level.setdefault(level, []).append(idx)
+        # one indexed lookup per level: SQLite scans the whole table for a row-value IN list
+        where = or_(*(and_(LogNode.level == level, LogNode.idx.in_(idxs)) for level, idxs in by_level.items()))
+        rows = conn.execute(select(LogNode.level, LogNode.idx, LogNode.hash).where(where))
         found.update(((int(level), int(i)), bytes(h)) for level, i, h in rows)
     missing = keys - found.keys()
     if missing:
