@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     sign_in_key: SecretStr | None = None
     # seconds an account stays locked out after its fifth wrong code
     sign_in_lockout: float = Field(default=900.0, ge=1)
+    # sign-in requests (codes asked, codes given) one client address may make a minute, across
+    # accounts: the lock-out guards one account, this guards the registry from one client trying many
+    sign_in_per_minute: int = Field(default=20, ge=1)
     # seconds a session lives without a request, and at most however active
     session_idle: float = Field(default=1800.0, ge=60)
     session_max: float = Field(default=43200.0, ge=60)

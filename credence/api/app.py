@@ -91,7 +91,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
-        app.state.accounts = AccountsState(accounts_for(settings, engine), clock or _wall)
+        signing_in = Buckets(Path(settings.gate_shared_dir) / "sign-in-buckets" if settings.gate_shared_dir else None)
+        app.state.accounts = AccountsState(
+            accounts_for(settings, engine), clock or _wall, signing_in, settings.sign_in_per_minute
+        )
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds
         gc.freeze()
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             keys.close()
             follower.close()
             buckets.close()
+            signing_in.close()
             engine.dispose()
 
     app = FastAPIOffline(

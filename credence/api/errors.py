@@ -26,8 +26,10 @@ from credence.screening.providers import KeyRefusedError
 class RateLimitedError(CredenceError):
     status = 429
 
-    def __init__(self, wait: float) -> None:
-        super().__init__("over this key's rate limit; retry after the Retry-After seconds")
+    def __init__(
+        self, wait: float, detail: str = "over this key's rate limit; retry after the Retry-After seconds"
+    ) -> None:
+        super().__init__(detail)
         self.wait = wait
 
 

@@ -69,10 +69,11 @@ class Buckets:
                 return offset
         return start * SLOT.size  # full: share a slot rather than refuse everyone
 
-    def take(self, provider: uuid.UUID, rate: float, now: float) -> float:
-        """Take one check from ``provider``'s bucket at ``rate`` per second: 0.0 if allowed, else
-        the seconds until one is available."""
-        burst = max(1.0, rate)
+    def take(self, provider: uuid.UUID, rate: float, now: float, *, burst: float | None = None) -> float:
+        """Take one check from ``provider``'s bucket at ``rate`` per second (holding at most
+        ``burst``, by default one second's worth): 0.0 if allowed, else the seconds until one is
+        available."""
+        burst = max(1.0, rate if burst is None else burst)
         key = provider.bytes
         if self._map.closed:
             raise ClosedError("the gate is stopping; try again")

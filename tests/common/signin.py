@@ -127,13 +127,14 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(20)
 
 
-def application(engine: Engine, clock: Clock, mail: MailCatcher, sms: SmsCatcher) -> FastAPI:
+def application(engine: Engine, clock: Clock, mail: MailCatcher, sms: SmsCatcher, **given: Any) -> FastAPI:
     settings = Settings(
         database_url=url_of(engine),
         smtp_url=mail.url,
         sms_url=sms.url,
         mail_from=SENDER,
         sign_in_key=SecretStr("test-key-" + "x" * 32),
+        **given,
     )
     app = create_app(settings, clock=clock)
 

@@ -22,7 +22,7 @@ from credence.outbox import claims
 from credence.store.orm import Event
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import credence, serve
-from tests.common.mail import MailCatcher, mails, texts
+from tests.common.mail import MailCatcher, SmsCatcher, mails, texts
 from tests.common.signin import (
     ALICE,
     BOB,
@@ -30,8 +30,10 @@ from tests.common.signin import (
     Clock,
     Site,
     add_officer,
+    application,
     contact,
     officer_sign_in,
+    serving,
 )
 from tests.conftest import fresh_engine
 
@@ -366,3 +368,22 @@ def test_credence_serve_gives_its_workers_one_sign_in_key(
             for _ in range(4):
                 assert site.get("/v1/me/notices", done.json()["token"]).status_code == 200
     engine.dispose()
+
+
+def test_one_client_asking_codes_for_many_accounts_is_slowed(engine: Engine, tmp_path: Path) -> None:
+    """The lock-out guards one account; a client address asking codes for many ID numbers gets
+    its allowance (here 3 a minute), then 429 with Retry-After, whichever ID it names."""
+    clock = Clock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    with (
+        MailCatcher(tmp_path / "mail") as mail,
+        SmsCatcher(tmp_path / "sms.jsonl") as sms,
+        serving(application(engine, clock, mail, sms, sign_in_per_minute=3)) as base,
+    ):
+        asked = [person_id(date(1980, 1, 1), seq=n) for n in range(1, 5)]
+        answers = [httpx.post(f"{base}/v1/sign-in/code", json={"id_number": n}, timeout=30) for n in asked]
+        assert [a.status_code for a in answers] == [202, 202, 202, 429]
+        assert "too many sign-in requests from this address" in answers[-1].json()["detail"]
+        assert int(answers[-1].headers["Retry-After"]) >= 1
+        # the officers' sign-in draws on the same allowance
+        officer = httpx.post(f"{base}/v1/officers/sign-in/code", json={"name": "li.ming"}, timeout=30)
+        assert officer.status_code == 429

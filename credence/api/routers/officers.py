@@ -5,20 +5,28 @@ they are signed in as; routes that act for an agency depend on ``deps.OfficerDep
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from credence.accounts.sessions import OFFICER
-from credence.api.deps import AccountsDep, OfficerDep, OfficerSessionDep
+from credence.api.deps import AccountsDep, ClientLimited, OfficerDep, OfficerSessionDep
 from credence.api.routers.sign_in import ASK_ERRORS, SESSION_ERRORS, SIGN_IN_ERRORS, ask, opened
 from credence.api.schemas import CodeAsked, OfficerCodeRequest, OfficerMe, OfficerSessionRequest, SessionOpened
 
 router = APIRouter(tags=["officers"])
 
 
-@router.post("/v1/officers/sign-in/code", status_code=202, response_model=CodeAsked, responses=ASK_ERRORS)
+@router.post(
+    "/v1/officers/sign-in/code",
+    status_code=202,
+    response_model=CodeAsked,
+    responses=ASK_ERRORS,
+    dependencies=[ClientLimited],
+)
 def post_code(request: OfficerCodeRequest, state: AccountsDep, background: BackgroundTasks) -> CodeAsked:
     """Send a one-time code to the officer's registered email; the same answer for any name."""
     return ask(state, OFFICER, request.name, background)
 
 
-@router.post("/v1/officers/sign-in/session", response_model=SessionOpened, responses=SIGN_IN_ERRORS)
+@router.post(
+    "/v1/officers/sign-in/session", response_model=SessionOpened, responses=SIGN_IN_ERRORS, dependencies=[ClientLimited]
+)
 def post_session(request: OfficerSessionRequest, state: AccountsDep) -> SessionOpened:
     """Exchange the code for an officer's session token."""
     return opened(state, OFFICER, request.name, request.code)

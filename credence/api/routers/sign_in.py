@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Response
 
 from credence.accounts import codes
 from credence.accounts.sessions import SUBJECT
-from credence.api.deps import AccountsDep, AccountsState, SubjectDep
+from credence.api.deps import AccountsDep, AccountsState, ClientLimited, SubjectDep
 from credence.api.schemas import (
     CodeAsked,
     ErrorResponse,
@@ -26,10 +26,24 @@ BASE: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse, "description": "The body is not application/json"},
     503: {"model": ErrorResponse, "description": "The registry's store is unavailable", "headers": RETRY},
 }
-ASK_ERRORS = BASE | {422: {"model": ErrorResponse, "description": "A malformed ID number or name; names the field"}}
+TOO_MANY = {
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many sign-in requests from this client address (CREDENCE_SIGN_IN_PER_MINUTE)",
+        "headers": RETRY,
+    }
+}
+ASK_ERRORS = (
+    BASE | TOO_MANY | {422: {"model": ErrorResponse, "description": "A malformed ID number or name; names the field"}}
+)
 SIGN_IN_ERRORS = BASE | {
     422: {"model": ErrorResponse, "description": "A malformed field, or a wrong, expired or used code (field `code`)"},
-    429: {"model": ErrorResponse, "description": "Too many wrong codes: locked out (field `code`)", "headers": RETRY},
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many wrong codes: locked out (field `code`); or too many sign-in requests from this "
+        "client address",
+        "headers": RETRY,
+    },
 }
 SESSION_ERRORS = BASE | {
     401: {"model": ErrorResponse, "description": "No session token, or an unknown, ended or expired one"},
@@ -62,14 +76,18 @@ def opened(state: AccountsState, kind: str, given: str, code: str) -> SessionOpe
     )
 
 
-@router.post("/v1/sign-in/code", status_code=202, response_model=CodeAsked, responses=ASK_ERRORS)
+@router.post(
+    "/v1/sign-in/code", status_code=202, response_model=CodeAsked, responses=ASK_ERRORS, dependencies=[ClientLimited]
+)
 def post_code(request: SubjectCodeRequest, state: AccountsDep, background: BackgroundTasks) -> CodeAsked:
     """Send a one-time code to the subject's registered contact. The answer is the same whether or
     not the ID number is registered or has a contact; at most one code a minute is sent."""
     return ask(state, SUBJECT, request.id_number, background)
 
 
-@router.post("/v1/sign-in/session", response_model=SessionOpened, responses=SIGN_IN_ERRORS)
+@router.post(
+    "/v1/sign-in/session", response_model=SessionOpened, responses=SIGN_IN_ERRORS, dependencies=[ClientLimited]
+)
 def post_session(request: SubjectSessionRequest, state: AccountsDep) -> SessionOpened:
     """Exchange the code for a session token. Five wrong codes lock the ID number out for a while."""
     return opened(state, SUBJECT, request.id_number, request.code)
