@@ -14,7 +14,7 @@ a deadline, a correction), and the gate follows.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, union
@@ -31,11 +31,14 @@ from credence.model.catalogue import Catalogue, default_catalogue
 from credence.model.time import legal_date
 from credence.outbox import Notice, NoticeKind, hooks
 from credence.outbox import facts as common
+from credence.rules.compile import SUSPENSION_KIND
 from credence.rules.loader import Scheme, shipped_schemes
 from credence.rules.schema import Disputes
 from credence.store.orm import Listing, ListingHistory, Record
 
 DEFAULT = Disputes()
+REGISTRY = "registry"  # the source of the registry's own records (sources.yaml)
+SUSPENSION_BASIS = "the registry's dispute procedure: a record's effect while disputed (its rulebooks' disputes:)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ def file(
             now=now,
         )
         outbox.enqueue(conn, [_notice(conn, NoticeKind.DISPUTE_FILED, filed)], now=now)
+        _suspend(conn, filed, now=now, catalogue=default_catalogue())
         mark_pending(conn, {subject}, now=now)
     return filed
 
@@ -134,6 +138,7 @@ def decide(
         decided = rows.decide(
             conn, found, agency=agency, officer=officer, upheld=upheld, note=note, correction=corrected, now=now
         )
+        _suspend(conn, found, now=now, catalogue=catalogue or default_catalogue(), answered=True)
         outbox.enqueue(conn, [_notice(conn, NoticeKind.DISPUTE_DECIDED, decided)], now=now)
         mark_pending(conn, {decided.subject}, now=now)
     return decided
@@ -193,6 +198,50 @@ def _correct(
     if not written:
         raise FieldError("correction", "it changes nothing in the record")
     return written[0]
+
+
+def _suspend(conn: Connection, filed: Filed, *, now: datetime, catalogue: Catalogue, answered: bool = False) -> None:
+    """The registry's ``record_suspension`` record for ``filed``, through ingest's one write path,
+    so that scores follow the dispute as measures do (``rules.compile._pieces``). Filed: the
+    record stops counting from today if the dispute suspends it, else from the day after the
+    deadline (a lapse, undone by a timely answer). Answered in time: a suspending dispute's window
+    ends today (``resumes_on``); a lapse that never came is withdrawn."""
+    number = resolve.number_of(conn, filed.subject)
+    if number is None:
+        return
+    same = select(Record.source_record_id).where(Record.id == filed.record).scalar_subquery()
+    disputed = conn.execute(select(same)).scalar_one()
+    today = legal_date(now)
+    attributes: dict[str, Any] = {
+        "suspended_source": filed.source,
+        "suspended_record": disputed,
+        "dispute": filed.receipt,
+    }
+    if answered and filed.suspends:
+        attributes["resumes_on"] = today.isoformat()
+    kind = catalogue.kinds[SUSPENSION_KIND]
+    candidate = Candidate(
+        op="retract" if answered and not filed.suspends else "assert",
+        source_record_id=f"suspension-{filed.receipt}",
+        subject=subject_ref(number, field="id_number"),
+        kind=SUSPENSION_KIND,
+        valid_date=legal_date(filed.filed_at) if filed.suspends else filed.respond_by + timedelta(days=1),
+        jurisdiction="",
+        legal_basis=SUSPENSION_BASIS,
+        attributes=kind.coerce(attributes, prefix="suspension"),
+        related=(),
+    )
+    label = f"dispute {filed.receipt}"
+    write_batch(
+        conn,
+        source=REGISTRY,
+        file=label,
+        candidates=[(0, candidate)],
+        rejected=[],
+        now=now,
+        result=LoadResult(file=label),
+        catalogue=catalogue,
+    )
 
 
 def _tell_providers(conn: Connection, found: Filed, corrected: uuid.UUID, *, now: datetime) -> int:

@@ -8,7 +8,8 @@ CTE over ``records`` (see ``facts_sql``); in DuckDB it is the snapshot table bui
 Score semantics, per scheme and as-of date D:
 - a record counts under the version in force at its valid date, and only if valid_date <= D and
   D is before its expiry (valid_date + the rule's ``expires_after``), brought forward by a
-  granted credit repair where the rule allows one (``_repaired_expiry``);
+  granted credit repair where the rule allows one (``_repaired_expiry``), and D is outside the
+  windows in which the registry suspended it while disputed (``_pieces``);
 - a rule's points are summed per (subject, rule, version, cap period); a cap clamps that sum to
   [-max, max]; the score is base + the sum, clamped to [floor, ceiling], for covered subjects;
 - per-record attribution under a cap uses the running sum in (valid_date, recorded_at,
@@ -164,18 +165,79 @@ def _repaired_expiry(target: Target, expiry: str, after_months: int) -> str:
     return f"CASE WHEN rp.repaired_on IS NULL OR {effect} >= {expiry} THEN {expiry} ELSE {effect} END"
 
 
+SUSPENSION_KIND = "record_suspension"
+_PIECE_COLUMNS = (
+    "w.record_id, w.subject_id, w.source_id, w.source_record_id, w.kind, w.valid_date, w.recorded_at,"
+    " w.rule_id, w.rulebook_version, w.raw_points, w.period, w.cap"
+)
+
+
+def _suspensions(target: Target) -> str:
+    return (
+        "SELECT suspended_source, suspended_record, valid_date AS starts, resumes_on FROM facts"
+        f" WHERE kind = {target.text(SUSPENSION_KIND)}"
+    )
+
+
+def _ends_at(start: str) -> str:
+    """A piece's end: the suspension starting at ``start`` if it comes before the record's expiry."""
+    before = f"(w.expires_on IS NULL OR {start} < w.expires_on)"
+    return f"CASE WHEN {start} IS NOT NULL AND {before} THEN {start} ELSE w.expires_on END"
+
+
+def _pieces(target: Target, whole: str) -> str:
+    """The stretches of valid time in which each record of ``whole`` counts: from its valid date
+    to its expiry, less the windows in which the registry suspended it (``record_suspension``
+    records: a dispute that suspends its record, from the day it was filed; a dispute left
+    unanswered, from the day after its deadline; each until ``resumes_on``, the day a timely
+    answer came, or open). One row per stretch, ``counts_from`` to ``expires_on``; at most one
+    dispute of a record is open at a time, so the windows do not overlap."""
+    suspensions = _suspensions(target)
+    first = (
+        f"SELECT suspended_source, suspended_record, MIN(starts) AS starts FROM ({suspensions}) x"
+        " GROUP BY suspended_source, suspended_record"
+    )
+    after = (
+        f"(SELECT MIN(n.starts) FROM ({suspensions}) n WHERE n.suspended_source = r.suspended_source"
+        " AND n.suspended_record = r.suspended_record AND n.starts >= r.resumes_on)"
+    )
+    on = "ON {a}.suspended_source = w.source_id AND {a}.suspended_record = w.source_record_id"
+    return f"""  SELECT p.* FROM (
+  SELECT {_PIECE_COLUMNS}, w.valid_date AS counts_from, {_ends_at("s.starts")} AS expires_on
+  FROM {whole} w LEFT JOIN ({first}) s {on.format(a="s")}
+  UNION ALL
+  SELECT {_PIECE_COLUMNS}, r.resumes_on AS counts_from, {_ends_at(after)} AS expires_on
+  FROM {whole} w JOIN ({suspensions}) r {on.format(a="r")} AND r.resumes_on IS NOT NULL
+  ) p WHERE p.expires_on IS NULL OR p.counts_from < p.expires_on"""
+
+
 def _matched(
+    scheme: Scheme,
+    target: Target,
+    *,
+    name: str,
+    as_of: date | None,
+    exclude: Sequence[uuid.UUID],
+    capped: bool | None = None,
+) -> list[tuple[str, str]]:
+    """CTEs, the last named ``name``: every stretch of time in which a rule of its edition counts
+    a record, with its points, cap group, ``counts_from`` and expiry; of records up to ``as_of``
+    (their valid date on or before), or over all time when ``as_of`` is None; under the rules
+    with a cap only (``capped``), without one, or all (None). ``rules.intervals`` asks over all
+    time, and treats capped and uncapped rules apart."""
+    return [(f"{name}_whole", _whole(scheme, target, as_of=as_of, exclude=exclude, capped=capped)),
+            (name, _pieces(target, f"{name}_whole"))]  # fmt: skip
+
+
+def _whole(
     scheme: Scheme,
     target: Target,
     *,
     as_of: date | None,
     exclude: Sequence[uuid.UUID],
-    capped: bool | None = None,
+    capped: bool | None,
 ) -> str:
-    """Every record a rule of its edition counts, with its points, cap group and expiry; up to
-    ``as_of`` (its valid date on or before), or over all time when ``as_of`` is None; under the
-    rules with a cap only (``capped``), without one, or all (None). ``rules.intervals`` asks over
-    all time, and treats capped and uncapped rules apart."""
+    """Every record a rule of its edition counts, from its valid date to its expiry."""
     parts = []
     skip = f" AND f.record_id NOT IN ({_in_list(target, exclude)})" if exclude else ""
     for index, edition in enumerate(scheme.editions):
@@ -233,11 +295,11 @@ def _live(
     assert current is not None  # callers check  # noqa: S101
     return [
         ("covered", _covered(current, target, as_of=as_of, scope=_scope(target, scope))),
-        ("matched", _matched(scheme, target, as_of=as_of, exclude=exclude)),
+        *_matched(scheme, target, name="matched", as_of=as_of, exclude=exclude),
         (
             "live",
             f"""  SELECT m.* FROM matched m JOIN covered c ON c.subject_id = m.subject_id
-  WHERE m.expires_on IS NULL OR m.expires_on > {target.date(as_of)}""",
+  WHERE m.counts_from <= {target.date(as_of)} AND (m.expires_on IS NULL OR m.expires_on > {target.date(as_of)})""",
         ),
     ]
 

@@ -178,15 +178,15 @@ def score_intervals_query(
         "ever v ON v.subject_id = m.subject_id\n"
         "  JOIN (SELECT 1 AS sign UNION ALL SELECT -1) e ON e.sign = 1 OR m.expires_on IS NOT NULL"
     )
-    day = "CASE WHEN e.sign = 1 THEN m.valid_date ELSE m.expires_on END"
-    # a record's points on its valid date, and their return on its expiry
+    day = "CASE WHEN e.sign = 1 THEN m.counts_from ELSE m.expires_on END"
+    # a record's points on the day it starts counting, and their return when it stops
     sources = [
         f"""  SELECT m.subject_id, {day} AS day, 0 AS dcov, e.sign * COALESCE(m.raw_points, 0) AS ddelta
   FROM uncapped m JOIN {signs}"""
     ]
-    ctes.append(("uncapped", _matched(scheme, target, as_of=None, exclude=exclude, capped=False)))
+    ctes += _matched(scheme, target, name="uncapped", as_of=None, exclude=exclude, capped=False)
     if any(c.rule.cap for e in scheme.editions for c in e.rules):
-        ctes.append(("capped", _matched(scheme, target, as_of=None, exclude=exclude, capped=True)))
+        ctes += _matched(scheme, target, name="capped", as_of=None, exclude=exclude, capped=True)
         # a cap group's running total; the days' steps in any order, as the clamped changes of
         # one day add up to the change of the clamped total over that day either way
         ctes.append(

@@ -151,7 +151,9 @@ def test_an_upheld_dispute_retracts_the_record_as_a_new_version_and_lifts_the_me
     assert flights(engine, date(2026, 3, 5)) == "allowed"
     with engine.connect() as conn:
         versions = conn.execute(
-            select(Record.id, Record.version, Record.op, Record.recorded_at).where(Record.subject_id == subject)
+            select(Record.id, Record.version, Record.op, Record.recorded_at).where(
+                Record.subject_id == subject, Record.source_id == "court"
+            )
         ).all()
     assert sorted((v.version, v.op) for v in versions) == [(1, "assert"), (2, "retract")]  # history kept
     assert {v.id for v in versions if v.version == 2} == {decided.correction}

@@ -11,18 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, select
 
 from credence import resolve
 from credence.disputes.repairs import Application
-from credence.dueprocess import repairs
+from credence.dueprocess import disputes, repairs
 from credence.dueprocess.explanations import explain
 from credence.exc import FieldError, NotAuthorisedError
 from credence.pipeline import clock
+from credence.rules.loader import Scheme, group, load_text, shipped
 from credence.store.orm import Event, Notice, Record
 from tests.common.feeds import Registry, person_id
 from tests.common.histories import PEOPLE
 
+SUZHOU = Path(__file__).parents[2] / "credence/rules/rulebooks/suzhou-osmanthus/1.0.yaml"
 HOME = PEOPLE[0]  # registered in Suzhou (320505) since 2018
 OTHER = person_id(date(1990, 7, 1), seq=12)
 CONDITIONS = ["arrears and late fees paid"]  # the Suzhou-style rule tax-arrears
@@ -32,11 +35,13 @@ def shanghai(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - timedelta(hours=8)
 
 
-def resident(engine: Engine, tmp_path: Path, *, on: date) -> tuple[Registry, Any, dict[str, Any]]:
+def resident(
+    engine: Engine, tmp_path: Path, *, on: date, schemes: dict[str, Scheme] | None = None
+) -> tuple[Registry, Any, dict[str, Any]]:
     """HOME with tax arrears of 2024-03-01 (-5 for three years, repairable after one), a traffic
     offence of 2023-01-10 (expired 2024-01-10) and a listing decision (no repair clause); the
     registry's clock on ``on``."""
-    reg = Registry(engine, tmp_path, now=shanghai(date(2024, 3, 1)))
+    reg = Registry(engine, tmp_path, now=shanghai(date(2024, 3, 1)), schemes=schemes)
     home = {"id_number": HOME, "kind": "residence", "date": "2018-01-01", "attrs": {"region": "320505"}}
     reg.feed("police", [{**home, "attrs": {"region": "320505", "status": "registered"}}])
     reg.feed(
@@ -196,3 +201,47 @@ def test_an_application_the_rulebook_does_not_allow_is_refused(
         apply(engine, reg, subject, ids[record])
     with engine.connect() as conn:
         assert conn.execute(select(Event.seq).where(Event.tag == "repair.filed")).first() is None
+
+
+def test_a_disputed_score_record_follows_its_dispute(engine: Engine, tmp_path: Path) -> None:
+    """Scores follow a dispute as measures do. Under a rulebook whose disputes suspend the
+    record, tax arrears stop counting the day the dispute is filed and count again from the
+    day it is rejected; under the shipped ones (no suspension), an unanswered dispute makes the
+    record stop counting the day after its deadline, and an answer in time undoes that."""
+    reg, subject, ids = resident(engine, tmp_path, on=date(2025, 6, 10))
+    filed = disputes.file(
+        engine, subject=subject, record=ids["tax-1"], statement="Not my debt.", now=reg.tick(), schemes=reg.schemes
+    )
+    assert clock.tick(engine, reg.schemes, now=reg.tick()) is not None
+    assert filed.respond_by == date(2025, 7, 10)  # 30 days by default: no rulebook sets the tax bureau's
+    assert suzhou_score(engine, reg, subject, date(2025, 7, 10)) == (95, ["tax-1"])
+    assert suzhou_score(engine, reg, subject, date(2025, 7, 11)) == (100, [])  # lapsed, if unanswered
+    reg.now = shanghai(date(2025, 6, 20))
+    disputes.decide(engine, filed.id, agency="tax", officer="officer.wang", upheld=False, note="It is.", now=reg.tick())
+    assert clock.tick(engine, reg.schemes, now=reg.tick()) is not None
+    assert suzhou_score(engine, reg, subject, date(2025, 7, 11)) == (95, ["tax-1"])  # answered in time
+
+
+def suspending_suzhou() -> dict[str, Scheme]:
+    """The shipped rulebooks, the Suzhou-style one's disputes suspending the disputed record."""
+    spec = yaml.safe_load(SUZHOU.read_text("utf-8"))
+    spec["disputes"] = {"answer_within": {"days": 30}, "suspends": True}
+    spec["version"] = "1.0-suspending"
+    book = load_text(yaml.safe_dump(spec, allow_unicode=True), file="suspending.yaml")
+    return group([*[b for b in shipped() if b.book.scheme != spec["scheme"]], book])
+
+
+def test_a_suspending_dispute_stops_the_count_from_filing_until_its_answer(engine: Engine, tmp_path: Path) -> None:
+    reg, subject, ids = resident(engine, tmp_path, on=date(2025, 6, 10), schemes=suspending_suzhou())
+    filed = disputes.file(
+        engine, subject=subject, record=ids["tax-1"], statement="Not my debt.", now=reg.tick(), schemes=reg.schemes
+    )
+    assert filed.suspends
+    assert clock.tick(engine, reg.schemes, now=reg.tick()) is not None
+    assert suzhou_score(engine, reg, subject, date(2025, 6, 9)) == (95, ["tax-1"])
+    assert suzhou_score(engine, reg, subject, date(2025, 6, 10)) == (100, [])  # suspended from filing
+    reg.now = shanghai(date(2025, 6, 20))
+    disputes.decide(engine, filed.id, agency="tax", officer="officer.wang", upheld=False, note="It is.", now=reg.tick())
+    assert clock.tick(engine, reg.schemes, now=reg.tick()) is not None
+    assert suzhou_score(engine, reg, subject, date(2025, 6, 19)) == (100, [])  # the window stays in the history
+    assert suzhou_score(engine, reg, subject, date(2025, 6, 20)) == (95, ["tax-1"])  # counts again once rejected
