@@ -25,6 +25,7 @@ were loaded).
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +51,7 @@ from credence.store.lock import writer
 from credence.store.orm import Quarantine, Submission
 
 log = get_logger(__name__)
+NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ACTOR = "submissions"  # who writes a refusal whose signature did not verify: the endpoint, not the claimed source
 
 
@@ -217,7 +219,12 @@ def _checked(
             f" {policy.window.total_seconds():,.0f} seconds of it: sign it again with the time now"
         )
         raise refuse("batch.timestamp", "late" if skew > 0 else "early", 422, detail)
-    claim = _Claim(source, kid, str(body["nonce"]), signed_at, digest, signature, list(body["rows"]))
+    nonce, rows = str(body["nonce"]), body["rows"]
+    if not NONCE.fullmatch(nonce):
+        raise refuse("batch.nonce", "malformed", 422, "batch.nonce: expected 16 to 64 of A-Z, a-z, 0-9, _ and -")
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
+        raise refuse("batch.rows", "malformed", 422, "batch.rows: expected a list of one or more objects")
+    claim = _Claim(source, kid, nonce, signed_at, digest, signature, rows)
     with engine.connect() as conn:
         if _spent(conn, claim) is not None:
             raise refuse("batch.nonce", "replayed", 409, _replayed(claim))

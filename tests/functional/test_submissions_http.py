@@ -297,3 +297,39 @@ def test_the_keys_are_listed_with_their_state(site: Site) -> None:
     refused_again = credence(site.engine, "agencies", "key", "add", "police", str(again), check=False)
     assert refused_again.returncode == 2
     assert "never registered again" in refused_again.stderr
+
+
+def court_row(n: int, *, doc_type: str = "LIST") -> dict[str, Any]:
+    """A row as a line of the court's CSV feed would read: the columns of its mapping, as text."""
+    return {
+        "record_no": f"court-sub-{n}-{now().timestamp()}",
+        "id_no": person_id(date(1960, 1, 1) + timedelta(days=n // 20), seq=n % 20 + 100),
+        "decision_date": "20261120",
+        "region": "",
+        "doc_type": doc_type,
+        "case_no": f"(2026)苏05执{n}号",
+        "court_name": "Suzhou Intermediate People's Court",
+        "ground": "1",
+    }
+
+
+def test_a_csv_mapped_source_submits_rows_keyed_by_its_columns(site: Site) -> None:
+    before = counts(site.engine)
+    response = site.post(site.court.envelope([court_row(1), court_row(2, doc_type="NOPE")]))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["accepted"], body["quarantined"]) == (1, 1)
+    assert body["refused_rows"][0]["field"] == "doc_type"
+    assert counts(site.engine)["records"] == before["records"] + 1
+
+
+def test_a_stolen_court_key_submitting_twenty_thousand_listings_in_a_minute_lists_nobody(site: Site) -> None:
+    # issue 10 part 8: the court's breaker allows 10,000 adverse records an hour
+    before = counts(site.engine)
+    response = site.post(site.court.envelope([court_row(n) for n in range(10, 20_010)]))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["accepted"], body["held"]) == (0, 20_000)
+    assert counts(site.engine)["records"] == before["records"]
+    _, tripped = last_event(site.engine, "breaker.tripped")
+    assert (tripped["source"], tripped["threshold"], tripped["load"]) == ("court", "per_hour", 20_000)
