@@ -12,15 +12,15 @@ Checked in this order, before anything is written, each refusal naming what fail
    among good rows.
 
 A refusal writes a ``submission.refused`` event (what failed, the batch's digest; never a row)
-in a transaction of its own. A batch that passes spends its nonce with a
-``submission.accepted`` event, under the registry's writer lock, and its rows are then loaded
-exactly as a feed file is: written as JSON lines under ``<data dir>/submissions/<source>/`` and
-read by ``loader.load_file`` with the source's own mapping, so bad rows go to quarantine with
-their line (the row's index + 1), field and reason, a mass listing trips the circuit breaker,
-notices go to the outbox, and the subjects wait in ``pending_subjects`` for the worker's refresh.
-There is no second write path. A nonce is spent once the batch is accepted, whatever the load
-then finds: a retry is a new batch with a new nonce (the ledger makes it a no-op if the rows
-were loaded).
+in a transaction of its own. A batch that passes is loaded under the registry's writer lock
+exactly as a feed file is: its rows written as JSON lines under
+``<data dir>/submissions/<source>/`` and read by ``loader.load_file`` with the source's own
+mapping, so bad rows go to quarantine with their line (the row's index + 1), field and reason,
+a mass listing trips the circuit breaker, notices go to the outbox, and the subjects wait in
+``pending_subjects`` for the worker's refresh. There is no second write path. The whole batch is
+one load batch, so one transaction, and its nonce is spent (``submissions``, with a
+``submission.accepted`` event) in that same transaction: the rows apply if and only if the
+nonce is spent, and a load that fails leaves the batch free to be sent again as it is.
 """
 
 import hashlib
@@ -121,30 +121,47 @@ def submit(
     with writer(engine, command="POST /v1/submissions", wait=policy.wait):
         sid = uuid.uuid4()
         name = f"submission-{sid}.jsonl"
-        try:
-            with engine.begin() as conn:
-                _spend(conn, claim, sid, name, now=now)
-        except IntegrityError:  # a copy that raced this one spent the nonce first
-            raise _refuse(engine, claim, "batch.nonce", "replayed", 409, _replayed(claim), now=now) from None
         path = policy.folder / claim.source / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in claim.rows)
-        result = load_file(
-            engine, path, as_feed(mapping, name), now=now, catalogue=catalogue, batch=len(claim.rows) + 1
-        )
-        with engine.begin() as conn:
-            counts = {
-                "accepted": result.accepted,
-                "amended": result.amended,
-                "retracted": result.retracted,
-                "unchanged": result.unchanged,
-                "quarantined": result.quarantined,
-                "held": result.held,
-                "hold": result.hold,
-            }
-            conn.execute(update(Submission).where(Submission.id == sid).values(counts=counts))
-            refused = _quarantined(conn, claim.source, name)
+        spent: list[bool] = []
+
+        def spend(conn: Connection) -> None:  # with the rows, in one transaction: both or neither
+            _spend(conn, claim, sid, name, now=now)
+            spent.append(True)
+
+        try:
+            # one batch, so one transaction: the nonce is spent if and only if the rows are applied
+            result = load_file(
+                engine,
+                path,
+                as_feed(mapping, name),
+                now=now,
+                catalogue=catalogue,
+                batch=len(claim.rows) + 1,
+                first=spend,
+            )
+            with engine.begin() as conn:
+                if not spent:  # these very rows were loaded before: nothing applied, the nonce spent all the same
+                    _spend(conn, claim, sid, name, now=now)
+                counts = {
+                    "accepted": result.accepted,
+                    "amended": result.amended,
+                    "retracted": result.retracted,
+                    "unchanged": result.unchanged,
+                    "quarantined": result.quarantined,
+                    "held": result.held,
+                    "hold": result.hold,
+                }
+                conn.execute(update(Submission).where(Submission.id == sid).values(counts=counts))
+                refused = _quarantined(conn, claim.source, name)
+        except IntegrityError:  # a copy that raced this one spent the nonce first: this one applied nothing
+            path.unlink(missing_ok=True)
+            raise _refuse(engine, claim, "batch.nonce", "replayed", 409, _replayed(claim), now=now) from None
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
     log.info("submission.loaded", source=claim.source, submission=str(sid), rows=len(claim.rows), **counts)
     return Outcome(sid, claim.source, len(claim.rows), result, refused)
 

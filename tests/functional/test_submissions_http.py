@@ -333,3 +333,16 @@ def test_a_stolen_court_key_submitting_twenty_thousand_listings_in_a_minute_list
     assert counts(site.engine)["records"] == before["records"]
     _, tripped = last_event(site.engine, "breaker.tripped")
     assert (tripped["source"], tripped["threshold"], tripped["load"]) == ("court", "per_hour", 20_000)
+
+
+def test_the_same_rows_under_a_new_nonce_apply_nothing_twice(site: Site) -> None:
+    rows = [traffic(), traffic()]
+    first = site.post(site.police.envelope(rows))
+    assert first.status_code == 201, first.text
+    before = counts(site.engine)
+    again = site.post(site.police.envelope(rows))
+    assert again.status_code == 201, again.text
+    assert (again.json()["accepted"], again.json()["unchanged"]) == (0, 2)
+    after = counts(site.engine)
+    assert (after["records"], after["submissions"]) == (before["records"], before["submissions"] + 1)
+    assert last_event(site.engine, "submission.accepted")[1]["submission"] == again.json()["submission"]
