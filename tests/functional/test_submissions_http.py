@@ -346,3 +346,18 @@ def test_the_same_rows_under_a_new_nonce_apply_nothing_twice(site: Site) -> None
     after = counts(site.engine)
     assert (after["records"], after["submissions"]) == (before["records"], before["submissions"] + 1)
     assert last_event(site.engine, "submission.accepted")[1]["submission"] == again.json()["submission"]
+
+
+def test_the_agency_commands_refuse_mistakes_in_one_line(site: Site) -> None:
+    private, public = site.tmp / "new.pem", site.tmp / "new.pub.pem"
+    made = credence(site.engine, "agencies", "keygen", str(private), str(public))
+    assert private.stat().st_mode & 0o777 == 0o600
+    assert signatures.key_id(signatures.read_public_key(public)) in made.stdout
+    again = credence(site.engine, "agencies", "keygen", str(private), str(public), check=False)
+    assert (again.returncode, "already exists" in again.stderr) == (2, True)
+    unknown = credence(site.engine, "agencies", "key", "add", "ministry-of-truth", str(public), check=False)
+    assert (unknown.returncode, "unknown source 'ministry-of-truth'" in unknown.stderr) == (2, True)
+    wrong = credence(site.engine, "agencies", "key", "add", "police", str(private), check=False)
+    assert (wrong.returncode, "expected an Ed25519 public key in PEM" in wrong.stderr) == (2, True)
+    gone = credence(site.engine, "agencies", "key", "revoke", "0" * 32, check=False)
+    assert (gone.returncode, "no agency key" in gone.stderr) == (2, True)
