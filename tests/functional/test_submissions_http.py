@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select
 
 from credence.ingest import signatures
-from credence.store.orm import Event, PendingSubject, Quarantine, Record, Submission
-from tests.common.feeds import person_id
+from credence.pipeline import clock
+from credence.store.orm import Event, Listing, PendingSubject, Quarantine, Record, Submission
+from tests.common.feeds import SCHEMES, person_id
 from tests.common.gate import Served, credence, now, registry_for_module, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -315,12 +316,19 @@ def court_row(n: int, *, doc_type: str = "LIST") -> dict[str, Any]:
 
 def test_a_csv_mapped_source_submits_rows_keyed_by_its_columns(site: Site) -> None:
     before = counts(site.engine)
-    response = site.post(site.court.envelope([court_row(1), court_row(2, doc_type="NOPE")]))
+    listed = court_row(1)
+    response = site.post(site.court.envelope([listed, court_row(2, doc_type="NOPE")]))
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["accepted"], body["quarantined"]) == (1, 1)
     assert body["refused_rows"][0]["field"] == "doc_type"
     assert counts(site.engine)["records"] == before["records"] + 1
+    # the worker's clock refreshes the subjects the batch touched: the decision lists its debtor
+    clock.tick(site.engine, SCHEMES, now=now())
+    with site.engine.connect() as conn:
+        record = conn.execute(select(Record.id).where(Record.source_record_id == listed["record_no"])).scalar_one()
+        listing = conn.execute(select(Listing.list_id).where(Listing.decision_record_id == record)).scalar_one()
+    assert listing == "dishonest-judgment-defaulters"
 
 
 def test_a_stolen_court_key_submitting_twenty_thousand_listings_in_a_minute_lists_nobody(site: Site) -> None:
