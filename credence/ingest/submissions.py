@@ -48,7 +48,7 @@ from credence.model import roles
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.store.db import stored_instant
 from credence.store.lock import writer
-from credence.store.orm import Quarantine, Submission
+from credence.store.orm import Hold, Quarantine, Submission
 
 log = get_logger(__name__)
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -91,6 +91,7 @@ class Outcome:
     rows: int
     result: LoadResult
     quarantined: list[RowRefused] = field(default_factory=list)
+    hold_reason: str | None = None  # why the source's circuit breaker holds its adverse rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,9 @@ def submit(
                 }
                 conn.execute(update(Submission).where(Submission.id == sid).values(counts=counts))
                 refused = _quarantined(conn, claim.source, name)
+                why = None
+                if result.hold is not None:
+                    why = conn.execute(select(Hold.reason).where(Hold.id == result.hold)).scalar_one()
         except IntegrityError:  # a copy that raced this one spent the nonce first: this one applied nothing
             path.unlink(missing_ok=True)
             raise _refuse(engine, claim, "batch.nonce", "replayed", 409, _replayed(claim), now=now) from None
@@ -163,7 +167,7 @@ def submit(
             path.unlink(missing_ok=True)
             raise
     log.info("submission.loaded", source=claim.source, submission=str(sid), rows=len(claim.rows), **counts)
-    return Outcome(sid, claim.source, len(claim.rows), result, refused)
+    return Outcome(sid, claim.source, len(claim.rows), result, refused, why)
 
 
 def as_feed(mapping: Mapping, name: str) -> Mapping:

@@ -278,13 +278,18 @@ def test_a_stolen_key_listing_en_masse_lists_nobody(site: Site) -> None:
     ]
     before = counts(site.engine)
     response = site.post(site.caac.envelope(rows))
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     body = response.json()
     assert (body["accepted"], body["held"]) == (0, 1001)
     assert body["hold"] is not None
+    assert "over its per_hour threshold of 1,000" in body["hold_reason"]
     assert counts(site.engine)["records"] == before["records"]
     _, tripped = last_event(site.engine, "breaker.tripped")
     assert (tripped["source"], tripped["threshold"], tripped["hold"]) == ("caac", "per_hour", body["hold"])
+    # an officer who finds them genuine releases them through the same path as a held file's rows
+    connectors = str(site.tmp / "connectors")
+    credence(site.engine, "held", "release", "caac", "--by", "officer.wang", "--connectors", connectors)
+    assert counts(site.engine)["records"] == before["records"] + 1001
 
 
 def test_the_keys_are_listed_with_their_state(site: Site) -> None:
@@ -335,7 +340,7 @@ def test_a_stolen_court_key_submitting_twenty_thousand_listings_in_a_minute_list
     # issue 10 part 8: the court's breaker allows 10,000 adverse records an hour
     before = counts(site.engine)
     response = site.post(site.court.envelope([court_row(n) for n in range(10, 20_010)]))
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     body = response.json()
     assert (body["accepted"], body["held"]) == (0, 20_000)
     assert counts(site.engine)["records"] == before["records"]

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -109,6 +109,7 @@ class SubmissionAnswer(BaseModel):
     quarantined: int
     held: Annotated[int, Field(description="Adverse rows the circuit breaker held for review, not applied.")]
     hold: Annotated[int | None, Field(description="The hold they joined (`credence held`).")]
+    hold_reason: Annotated[str | None, Field(description="The threshold crossed and the counts behind it.")]
     refused_rows: list[RowRefusal]
 
 
@@ -117,6 +118,11 @@ def _refusal(description: str) -> dict[str, Any]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": SubmissionAnswer,
+        "description": "Loaded, but adverse rows were held by the source's circuit breaker, not applied, "
+        "until an officer releases or rejects them (`held`, `hold`, `hold_reason`)",
+    },
     401: _refusal("An unknown or revoked key, a key of another source, or a signature that does not verify"),
     403: _refusal("A row of a record kind or jurisdiction the source is not authorised for: the batch is refused"),
     409: _refusal("The nonce was used before: a replayed batch"),
@@ -141,7 +147,7 @@ def policy(settings: Settings) -> submissions.Policy:
 
 
 @router.post("/v1/submissions", status_code=201, response_model=SubmissionAnswer, responses=ERRORS)
-def post_submission(request: SubmissionRequest, state: GateDep) -> SubmissionAnswer | JSONResponse:
+def post_submission(request: SubmissionRequest, state: GateDep, response: Response) -> SubmissionAnswer | JSONResponse:
     """Submit records, a batch signed with the agency's registered Ed25519 key. Checked whole
     (key, signature, time, nonce, every row's kind and jurisdiction) before anything is applied;
     its rows then load as a feed file's do: bad rows quarantined with their reasons, a mass
@@ -162,6 +168,8 @@ def post_submission(request: SubmissionRequest, state: GateDep) -> SubmissionAns
         detail = "the registry is busy with another writer; nothing was applied or spent: retry"
         return error(503, detail, None, {"Retry-After": "5"})
     result = done.result
+    if result.held:
+        response.status_code = 202
     return SubmissionAnswer(
         submission=str(done.id),
         source=done.source,
@@ -173,5 +181,6 @@ def post_submission(request: SubmissionRequest, state: GateDep) -> SubmissionAns
         quarantined=result.quarantined,
         held=result.held,
         hold=result.hold,
+        hold_reason=done.hold_reason,
         refused_rows=[RowRefusal(row=r.row, field=r.field, reason=r.reason) for r in done.quarantined],
     )
