@@ -164,7 +164,8 @@ def submit(
             path.unlink(missing_ok=True)
             raise _refuse(engine, claim, "batch.nonce", "replayed", 409, _replayed(claim), now=now) from None
         except BaseException:
-            path.unlink(missing_ok=True)
+            if not spent:  # nothing of it applied: no file to keep (once applied, it is the batch as loaded)
+                path.unlink(missing_ok=True)
             raise
     log.info("submission.loaded", source=claim.source, submission=str(sid), rows=len(claim.rows), **counts)
     return Outcome(sid, claim.source, len(claim.rows), result, refused, why)
