@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # seconds a session lives without a request, and at most however active
     session_idle: float = Field(default=1800.0, ge=60)
     session_max: float = Field(default=43200.0, ge=60)
+    # signed submissions (docs/submissions.md): seconds a batch's timestamp may be from the
+    # registry's clock either way, and seconds a submission waits for the writer lock (then 503);
+    # the mappings its rows are read with (the ingest command's --connectors)
+    submission_window: float = Field(default=300.0, gt=0, le=86400)
+    submission_wait: float = Field(default=10.0, ge=0, le=300)
+    connectors_dir: str = "connectors"
 
 
 @lru_cache

@@ -33,7 +33,7 @@ from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets
-from credence.api.routers import checks, disputes, health, log, officers, repairs, screenings, sign_in
+from credence.api.routers import checks, disputes, health, log, officers, repairs, screenings, sign_in, submissions
 from credence.disputes.evidence import MAX_TOTAL
 from credence.screening.index import open_index
 from credence.screening.inquiries import InquiryLog
@@ -126,12 +126,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(officers.router)
     app.include_router(disputes.router)
     app.include_router(repairs.router)
+    app.include_router(submissions.router)
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     # evidence of a dispute or repair comes as base64 in its JSON body: 20 MiB of files, a third more as text
     manifests = {
         "/v1/screenings": settings.gate_max_manifest_body,
         "/v1/disputes": DISPUTE_BODY,
         "/v1/repairs": DISPUTE_BODY,
+        "/v1/submissions": settings.gate_max_manifest_body,
     }
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
     app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless)

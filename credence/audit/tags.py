@@ -36,3 +36,7 @@ class EventTag(StrEnum):
     BREAKER_HELD = "breaker.held"  # a batch of a source's adverse rows held under its open hold (counts, file, lines)
     BREAKER_RELEASED = "breaker.released"  # an officer released a hold: its rows applied, the breaker closed
     BREAKER_REJECTED = "breaker.rejected"  # an officer rejected a hold: its rows stay unapplied, the breaker closed
+    AGENCY_KEY_ISSUED = "agency.key_issued"  # an agency's public key registered for signed submissions (its id, source)
+    AGENCY_KEY_REVOKED = "agency.key_revoked"
+    SUBMISSION_ACCEPTED = "submission.accepted"  # a signed batch passed key, signature, time, nonce and authorisation
+    SUBMISSION_REFUSED = "submission.refused"  # a signed batch refused whole: what failed, never its rows

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 import credence
 from credence import logs
 from credence.cli import (
+    agencies,
     audit,
     demo,
     disputes,
@@ -74,6 +75,7 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(providers.providers, name="providers")
 app.add_typer(officers.officers, name="officers")
+app.add_typer(agencies.agencies, name="agencies")
 app.command("inquiries")(inquiries.inquiries)
 app.add_typer(rulebook.rulebook, name="rulebook")
 app.command("worker")(worker.worker)

@@ -273,10 +273,13 @@ def load_file(
     catalogue: Catalogue | None = None,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    first: Callable[[Connection], None] | None = None,
 ) -> LoadResult:
     """Load one feed file; every row is accepted, recognised as unchanged, or quarantined.
 
-    ``progress`` is called with the number of bytes of the file dealt with since its last call.
+    ``progress`` is called with the number of bytes of the file dealt with since its last call;
+    ``first`` in the transaction of the load's first batch, before its rows, with what must commit
+    with them or not at all (a submission's spent nonce); not called if the file was read before.
     Raises FeedRefusedError, with nothing written, if the file cannot be read as ``mapping`` says.
     """
     catalogue = catalogue or default_catalogue()
@@ -306,6 +309,8 @@ def load_file(
         nonlocal committed
         pos = reader.position
         with engine.begin() as conn:
+            if first is not None and not ledger_id:
+                first(conn)
             write_batch(
                 conn,
                 source=mapping.source,

@@ -727,3 +727,41 @@ class AccountSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]  # the session's longest life, however active
     ended_at: Mapped[datetime | None]
+
+
+class AgencyKey(Base):
+    """An agency's Ed25519 public key for signed submissions (``POST /v1/submissions``),
+    registered by an administrator. ``id`` is the key's fingerprint (``ingest.signatures.key_id``),
+    which a batch names; revoked, not deleted: the events and the submissions name the row."""
+
+    __tablename__ = "agency_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # the raw 32 bytes
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_agency_keys_source", "source_id"),)
+
+
+class Submission(Base):
+    """A signed batch an agency pushed, once its signature, time and nonce passed: the nonce is
+    spent here (unique per source), so the same signed batch is never applied twice. ``file`` is
+    the name its rows were loaded under (their quarantine rows carry it); the counts are the load's."""
+
+    __tablename__ = "submissions"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    key_id: Mapped[str] = mapped_column(ForeignKey("agency_keys.id"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]  # the batch's own timestamp
+    received_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the batch's canonical JSON, the signed bytes
+    signature: Mapped[str] = mapped_column(String(100))  # base64, as received
+    file: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict[str, Any] | None]  # the load's outcome; None while it runs
+
+    __table_args__ = (UniqueConstraint("source_id", "nonce", name="uq_submissions_source_nonce"),)

@@ -67,6 +67,7 @@ def test_every_operation_answers_as_its_spec_says(served: tuple[Served, str]) ->
 
         run()
     assert sent.get("POST /v1/checks", 0) >= CASES, sent
+    assert sent.get("POST /v1/submissions", 0) >= CASES, sent
 
 
 def test_without_a_key_every_check_is_401(served: tuple[Served, str]) -> None:

@@ -53,6 +53,10 @@ def test_the_stored_tags_never_change() -> None:
         "BREAKER_HELD": "breaker.held",
         "BREAKER_RELEASED": "breaker.released",
         "BREAKER_REJECTED": "breaker.rejected",
+        "AGENCY_KEY_ISSUED": "agency.key_issued",
+        "AGENCY_KEY_REVOKED": "agency.key_revoked",
+        "SUBMISSION_ACCEPTED": "submission.accepted",
+        "SUBMISSION_REFUSED": "submission.refused",
     }
 
 
