@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from credence.exc import CredenceError
 from credence.store.registry import open_registry
@@ -27,6 +27,7 @@ from credence.store.registry import open_registry
 OWNER = "credence_owner"
 SERVICE = "credence_service"
 NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+RACED = ("42710", "23505")  # duplicate_object, unique_violation: another session made the role first
 LOCK = 0x43524544_0019  # one `ensure` at a time per database: concurrent GRANTs on one table collide
 
 READ = frozenset({"SELECT"})
@@ -136,15 +137,16 @@ SERVICE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPL
 def _create(conn: Connection, name: str, attributes: str) -> bool:
     """Create the role unless it exists; True if this call created it. Role names are the whole
     server's: another database's ``ensure`` may create the same role at the same moment, and the
-    loser of that race finds it made (the exception is caught inside the statement)."""
+    loser of that race finds it made (its CREATE, in a savepoint, is refused and undone)."""
     if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first() is not None:
         return False
-    conn.execute(
-        text(
-            f"DO $$ BEGIN CREATE ROLE {_quote(conn, name)} {attributes};"
-            " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-        )
-    )
+    try:
+        with conn.begin_nested():
+            conn.execute(text(f"CREATE ROLE {_quote(conn, name)} {attributes}"))
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) not in RACED:
+            raise
+        return False
     return True
 
 
@@ -195,7 +197,8 @@ def _roles(conn: Connection, owner: str, service: str, password: str | None) -> 
     _alter(conn, owner, OWNER_ATTRIBUTES)
     _alter(conn, service, SERVICE_ATTRIBUTES)
     if password:
-        conn.execute(text(f"ALTER ROLE {_quote(conn, service)} PASSWORD '{_scram(conn, service, password)}'"))
+        # not text(): its colons would read as bind parameters
+        conn.exec_driver_sql(f"ALTER ROLE {_quote(conn, service)} PASSWORD '{_scram(conn, service, password)}'")
     if _member(conn, service, owner):
         conn.execute(text(f"REVOKE {_quote(conn, owner)} FROM {_quote(conn, service)}"))
         if _member(conn, service, owner):
@@ -334,8 +337,9 @@ def as_owner(conn: Connection) -> None:
     if not _member(conn, None, owner):
         user = conn.execute(text("SELECT current_user")).scalar_one()
         raise CredenceError(
-            f"the schema belongs to role {owner} and migrations run as it, but {user} is not a member of it;"
-            f" migrate as a member (CREDENCE_MIGRATION_URL), or GRANT {owner} TO {user}"
+            f"the registry's schema is due for a migration, which runs as its owner role {owner}, and {user} is"
+            f" not a member of it (the service role never is): set CREDENCE_MIGRATION_URL to a login that is,"
+            " or run `credence db upgrade` with it"
         )
     conn.execute(text(f"SET LOCAL ROLE {_quote(conn, owner)}"))
 
