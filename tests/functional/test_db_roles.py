@@ -25,20 +25,22 @@ from credence.dueprocess.delivery import Channels
 from credence.exc import CredenceError
 from credence.outbox.claims import Retry
 from credence.pipeline import scoring
+from credence.pipeline.feeds import replay_quarantine
 from credence.pipeline.worker import Plan, run
 from credence.screening.inquiries import InquiryLog
 from credence.settings import get_settings
 from credence.store import roles
 from credence.store.db import alembic_config
-from credence.store.orm import Base, Hold, Inquiry, NoticeDelivery, Provider, StagedInquiry
+from credence.store.orm import Base, Hold, Inquiry, NoticeDelivery, Provider, Quarantine, StagedInquiry
 from credence.store.registry import open_registry
-from tests.common.feeds import SCHEMES, Registry, person_id
-from tests.common.gate import add_provider, serve, url_of
+from tests.common.feeds import SCHEMES, Registry, mapping_for, person_id
+from tests.common.gate import add_provider, credence, serve, url_of
 from tests.common.log import ORIGIN, advance, log_key
 from tests.common.mail import MailCatcher, mails
 from tests.common.roles import Restricted, database, drop_roles, restricted, url
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
+NEIGHBOUR = person_id(date(1981, 3, 9), seq=412)
 CASE = "(2025)苏05执321号"
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
@@ -100,6 +102,17 @@ def test_the_registry_runs_as_the_service_role(registry: Restricted, tmp_path: P
     )
     assert rebuilt.graded
 
+    reg.feed("police", [{"id_number": "320505198103094", "kind": "contact", "date": "2024-01-10", "attrs": {}}])
+    with service.connect() as conn:
+        quarantined = conn.execute(select(Quarantine.id)).scalar_one()
+    fixed = {quarantined: {"id_number": NEIGHBOUR}}
+    replayed, still, _ = replay_quarantine(
+        service, {"police": mapping_for("police")}, SCHEMES, now=reg.tick(), as_of=reg.now.date(), fixes=fixed
+    )
+    assert (replayed.accepted, still) == (1, [])
+
+    credence(service, "officers", "add", "li-na", "--agency", "court", "--email", "li.na@example.com")
+    assert "revoked" in credence(service, "officers", "revoke", "li-na").stdout
     key = add_provider(service, "china-eastern", "flight")  # `credence providers add`, as the service
     with serve(service, tmp_path) as gate:  # `credence serve`: opens the registry, answers, logs inquiries
         answer = gate.post({"subject": DEBTOR, "action": "flight"}, key=key)
@@ -130,6 +143,7 @@ def test_the_registry_runs_as_the_service_role(registry: Restricted, tmp_path: P
         report = verify.verify(conn, signer.verifier, origin=ORIGIN)
     assert report.consistent, report.problems
     assert report.leaves == advanced.size
+    assert "revoked" in credence(service, "providers", "revoke", "china-eastern").stdout
 
 
 def _columns(table: str) -> str:
@@ -320,8 +334,12 @@ def test_running_it_again_at_once_from_two_databases_changes_nothing(pg_template
 @pytest.mark.postgres
 def test_a_migration_after_the_roles_runs_as_the_owner_and_never_as_the_service(registry: Restricted) -> None:
     admin, service = registry.admin, registry.service
-    command.downgrade(alembic_config(admin), "0016")  # the circuit breaker's table goes, to come back
     service_url = url_of(service)
+    with admin.begin() as conn:  # the shipped catalogue changed: the sync is due, and is the owner's
+        conn.execute(text("UPDATE sources SET name = 'renamed' WHERE id = 'court'"))
+    with pytest.raises(CredenceError, match="CREDENCE_MIGRATION_URL"):
+        open_registry(service_url, wait=0)
+    command.downgrade(alembic_config(admin), "0016")  # the circuit breaker's table goes, to come back
     with pytest.raises(CredenceError, match="CREDENCE_MIGRATION_URL"):
         open_registry(service_url, wait=0)
     open_registry(service_url, wait=0, migrate_with=url_of(admin)).dispose()  # migrated as the owner
