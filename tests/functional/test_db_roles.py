@@ -8,6 +8,7 @@ dropped or disabled trigger and DDL are refused by the database itself. SQLite h
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,30 +19,35 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from credence import resolve
 from credence.audit import verify
 from credence.cli import app
+from credence.dueprocess import disputes
 from credence.dueprocess.channels import Mail
 from credence.dueprocess.delivery import Channels
 from credence.exc import CredenceError
 from credence.outbox.claims import Retry
-from credence.pipeline import scoring
+from credence.pipeline import clock, scoring
 from credence.pipeline.feeds import replay_quarantine
 from credence.pipeline.worker import Plan, run
 from credence.screening.inquiries import InquiryLog
 from credence.settings import get_settings
 from credence.store import roles
 from credence.store.db import alembic_config
-from credence.store.orm import Base, Hold, Inquiry, NoticeDelivery, Provider, Quarantine, StagedInquiry
+from credence.store.orm import Base, Hold, Inquiry, NoticeDelivery, Provider, Quarantine, Record, StagedInquiry
 from credence.store.registry import open_registry
 from tests.common.feeds import SCHEMES, Registry, mapping_for, person_id
 from tests.common.gate import add_provider, credence, serve, url_of
 from tests.common.log import ORIGIN, advance, log_key
 from tests.common.mail import MailCatcher, mails
 from tests.common.roles import Restricted, database, drop_roles, restricted, url
+from tests.common.signin import ALICE, Site, add_officer, officer_sign_in
+from tests.conftest import STORES, fresh_engine
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
 NEIGHBOUR = person_id(date(1981, 3, 9), seq=412)
 CASE = "(2025)苏05执321号"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -91,7 +97,9 @@ def _feeds(reg: Registry) -> None:
 
 
 @pytest.mark.postgres
-def test_the_registry_runs_as_the_service_role(registry: Restricted, tmp_path: Path) -> None:
+def test_the_registry_runs_as_the_service_role(
+    registry: Restricted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     service = registry.service
     with service.connect() as conn:
         assert conn.execute(text("SELECT current_user")).scalar_one() == registry.service_role
@@ -114,6 +122,9 @@ def test_the_registry_runs_as_the_service_role(registry: Restricted, tmp_path: P
     credence(service, "officers", "add", "li-na", "--agency", "court", "--email", "li.na@example.com")
     assert "revoked" in credence(service, "officers", "revoke", "li-na").stdout
     key = add_provider(service, "china-eastern", "flight")  # `credence providers add`, as the service
+    monkeypatch.setenv("CREDENCE_WEBHOOK_KEY", "k" * 32)
+    for hook in ("https://hooks.example.com/a", "https://hooks.example.com/b"):  # the second replaces the first
+        assert hook in credence(service, "providers", "webhook", "china-eastern", hook).stdout
     with serve(service, tmp_path) as gate:  # `credence serve`: opens the registry, answers, logs inquiries
         answer = gate.post({"subject": DEBTOR, "action": "flight"}, key=key)
     assert answer.status_code == 200, answer.text
@@ -144,6 +155,90 @@ def test_the_registry_runs_as_the_service_role(registry: Restricted, tmp_path: P
     assert report.consistent, report.problems
     assert report.leaves == advanced.size
     assert "revoked" in credence(service, "providers", "revoke", "china-eastern").stdout
+
+
+@pytest.mark.postgres
+def test_a_dispute_is_filed_and_decided_as_the_service_role(registry: Restricted, tmp_path: Path) -> None:
+    """Disputes are updated in place (locked, then decided) and the clock rewrites derived rows."""
+    service = registry.service
+    reg = Registry(service, tmp_path, now=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    _feeds(reg)
+    with service.connect() as conn:
+        subject = resolve.find(conn, DEBTOR)
+        record = conn.execute(
+            select(Record.id).where(Record.subject_id == subject, Record.kind == "defaulter_listing_decision")
+        ).scalar_one()
+    statement = "I paid the judgment debt on 1 March; the receipt is attached."
+    filed = disputes.file(
+        service, subject=subject, record=record, statement=statement, evidence=[PDF], now=reg.tick(), schemes=SCHEMES
+    )
+    assert clock.tick(service, SCHEMES, now=reg.tick()) is not None
+    decided = disputes.decide(
+        service, filed.id, agency="court", officer="judge.li", upheld=False, note="No payment received.", now=reg.tick()
+    )
+    assert decided.state == "rejected"
+    assert clock.tick(service, SCHEMES, now=reg.tick()) is not None
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_row_edited_directly_is_refused_on_postgresql_and_detected_on_sqlite(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Issue 10's attack: an insider edits the history in the database. As the service role on
+    PostgreSQL the database refuses it and the log stays consistent; on SQLite, which has no
+    roles, whoever can write the file can drop the triggers, and ``verify`` reports the edit."""
+    with ExitStack() as stack:
+        if store == "postgres":
+            engine = stack.enter_context(restricted(request.getfixturevalue("pg_template"))).service
+        else:
+            engine = stack.enter_context(contextmanager(fresh_engine)(store, request, tmp_path))
+        reg = Registry(engine, tmp_path, now=datetime(2025, 6, 1, 8, 0, tzinfo=UTC))
+        _feeds(reg)
+        signer, _ = log_key(tmp_path)
+        advance(engine, signer, reg.tick())
+        edits = (
+            "UPDATE records SET valid_date = '2020-01-01'",
+            "DELETE FROM events WHERE tag = 'record.accepted'",
+            "UPDATE log_leaves SET hash = log_leaves.hash",
+        )
+        if store == "postgres":
+            for edit in edits:
+                _insufficient(engine, edit)
+        else:
+            with engine.begin() as conn:
+                for table in ("records", "events", "log_leaves"):
+                    for action in ("update", "delete"):
+                        conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+                for edit in edits:
+                    conn.execute(text(edit))
+        with engine.connect() as conn:
+            report = verify.verify(conn, signer.verifier, origin=ORIGIN)
+        if store == "postgres":
+            assert report.consistent, report.problems
+        else:
+            assert not report.consistent
+            assert any("records" in problem or "append-only trigger" in problem for problem in report.problems)
+
+
+@pytest.fixture
+def engine(registry: Restricted) -> Engine:
+    """The registry as the service role, for the served sign-in site (tests.common.signin.site)."""
+    return registry.service
+
+
+@pytest.mark.postgres
+def test_subjects_and_officers_sign_in_and_out_as_the_service_role(site: Site) -> None:
+    """Codes are tried and used, sessions seen and ended: updates in place, all the service's own."""
+    token = site.sign_in(ALICE, "alice@example.com")
+    assert site.get("/v1/me/notices", token).status_code == 200
+    assert site.post("/v1/sign-out", {}, token).status_code == 204
+    assert site.get("/v1/me/notices", token).status_code == 401
+    add_officer(site, "li.ming", "court", "li.ming@court.example.com")
+    officer = officer_sign_in(site, "li.ming", "li.ming@court.example.com")
+    assert site.get("/v1/officers/me", officer).json() == {"name": "li.ming", "agency": "court"}
+    assert site.post("/v1/officers/sign-out", {}, officer).status_code == 204
+    with site.engine.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar_one().endswith("_svc")
 
 
 def _columns(table: str) -> str:
