@@ -28,7 +28,7 @@ from credence.dueprocess.delivery import Channels
 from credence.exc import CredenceError
 from credence.outbox.claims import Retry
 from credence.pipeline import clock, scoring
-from credence.pipeline.feeds import replay_quarantine
+from credence.pipeline.feeds import release_held, replay_quarantine
 from credence.pipeline.worker import Plan, run
 from credence.screening.inquiries import InquiryLog
 from credence.settings import get_settings
@@ -218,6 +218,29 @@ def test_a_row_edited_directly_is_refused_on_postgresql_and_detected_on_sqlite(
         else:
             assert not report.consistent
             assert any("records" in problem or "append-only trigger" in problem for problem in report.problems)
+
+
+@pytest.mark.postgres
+def test_a_tripped_circuit_breaker_holds_and_is_released_as_the_service_role(
+    registry: Restricted, tmp_path: Path
+) -> None:
+    """A hold is closed in place, and its rows leave quarantine as replayed."""
+    service = registry.service
+    reg = Registry(service, tmp_path)
+    people = [person_id(date(1950 + i % 50, 1 + i % 12, 1 + i % 28), seq=i % 1000) for i in range(1000)]
+    residence = {"kind": "residence", "date": "2015-01-01", "attrs": {"region": "320505", "status": "registered"}}
+    reg.feed("police", [{"id": f"H-{i}", "id_number": p, **residence} for i, p in enumerate(people)])
+    attrs = {"case_number": CASE, "court": "Suzhou Intermediate People's Court", "ground": 1}
+    listing = {"kind": "defaulter_listing_decision", "date": "2026-11-20", "region": "", "attrs": attrs}
+    listed = reg.feed("court", [{"id": f"L-{i}", "id_number": p, **listing} for i, p in enumerate(people[:60])])
+    assert (listed.accepted, listed.held) == (0, 60)  # 60 of 1,000 residents in a day: past the 5% share
+    mappings = {source: mapping_for(source) for source in ("court", "police")}
+    released, _ = release_held(
+        service, mappings, SCHEMES, "court", by="officer-2", now=reg.tick(), as_of=reg.now.date()
+    )
+    assert released.result.accepted == 60
+    with service.connect() as conn:
+        assert conn.execute(select(Hold.outcome)).scalar_one() == "released"
 
 
 @pytest.fixture
