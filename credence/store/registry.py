@@ -116,7 +116,7 @@ def bring_current(engine: Engine, *, migrate_with: str | None = None) -> None:
         who = migrator.url.username or "this user"
         raise CredenceError(
             f"the registry's schema or source catalogue is due for an update and {who} may not make it"
-            " (the service role never may): set CREDENCE_MIGRATION_URL to a login of the owner role,"
+            " (the service role never may): set CREDENCE_MIGRATION_URL to a login that is a member of the owner role,"
             " or run `credence db upgrade` with it"
         ) from None
     finally:
