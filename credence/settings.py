@@ -12,6 +12,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDENCE_", extra="ignore")
 
     database_url: str = "sqlite:///credence.db"
+    # PostgreSQL with roles (credence db roles): a login that is a member of the owner role, which
+    # migrations run as; empty: they run through database_url, as on a store without roles
+    migration_url: str = ""
+    # the service role's password, set by credence db roles (only its SCRAM verifier is sent)
+    service_password: SecretStr | None = None
     log_level: str = "WARNING"
     data_dir: str = "data"
     ingest_batch: int = Field(default=5000, ge=1)

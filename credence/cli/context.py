@@ -33,7 +33,8 @@ _held: ContextVar[Engine | None] = ContextVar("credence_writer", default=None)  
 def engine() -> Engine:
     """The registry's engine, migrated to the newest schema and with the source catalogue. A
     reader: writes (and waits) only if a migration is due."""
-    return open_registry(get_settings().database_url)
+    settings = get_settings()
+    return open_registry(settings.database_url, migrate_with=settings.migration_url or None)
 
 
 @contextmanager
@@ -55,8 +56,9 @@ def writing(command: str) -> Iterator[Engine]:
     inside demo) shares its lock. When another writer holds the lock past CREDENCE_WRITER_WAIT,
     prints one line and exits 75."""
     held = _held.get()
+    migrate_with = get_settings().migration_url or None
     if held is not None:
-        bring_current(held)
+        bring_current(held, migrate_with=migrate_with)
         yield held
         return
     settings = get_settings()
@@ -65,7 +67,7 @@ def writing(command: str) -> Iterator[Engine]:
         with writer(made, command=f"credence {command}", wait=settings.writer_wait):
             token = _held.set(made)
             try:
-                bring_current(made)
+                bring_current(made, migrate_with=migrate_with)
                 yield made
             finally:
                 _held.reset(token)

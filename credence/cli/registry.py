@@ -20,6 +20,7 @@ from credence.pipeline import scoring
 from credence.pipeline.feeds import load_feeds
 from credence.pipeline.feeds import replay_quarantine as replay
 from credence.settings import get_settings
+from credence.store import roles
 
 db = typer.Typer(help="The store's schema.", no_args_is_help=True)
 CONNECTORS = Path("connectors")
@@ -235,3 +236,35 @@ def score(
         console.print(
             f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}"
         )
+
+
+@db.command("roles")
+def db_roles(
+    owner: Annotated[str, typer.Option(help="the owner role (NOLOGIN): holds the schema, migrations run as it")] = (
+        roles.OWNER
+    ),
+    service: Annotated[str, typer.Option(help="the service role (LOGIN): what the registry runs as")] = roles.SERVICE,
+) -> None:
+    """PostgreSQL: create the owner and service roles (idempotent), give the owner the schema, grant the service role
+    its privileges. Runs through CREDENCE_MIGRATION_URL, else CREDENCE_DATABASE_URL, as an administrator."""
+    settings = get_settings()
+    url = settings.migration_url or settings.database_url
+    password = settings.service_password.get_secret_value() if settings.service_password else None
+    made = roles.create(url, owner=owner, service=service, password=password)
+    table = Table("role", "", "what it may do", title=f"roles of {made.database} (schema {made.schema})")
+    for name, may in (
+        (made.owner, f"owns the schema and its {made.owned} objects; migrations run as it; cannot sign in"),
+        (
+            made.service,
+            f"signs in; on {made.tables} tables exactly what the registry does (append-only: INSERT, SELECT)",
+        ),
+    ):
+        table.add_row(name, "created" if name in made.created else "existed", may)
+    console.print(table)
+    console.print(
+        f"run the registry as CREDENCE_DATABASE_URL={roles.service_url(url, made.service)}"
+        f" (password from the environment), and migrate with CREDENCE_MIGRATION_URL set to a member of {made.owner};"
+        " run this again after an upgrade that adds a table",
+        soft_wrap=True,
+        highlight=False,
+    )

@@ -197,7 +197,7 @@ def _query() -> Any:
 def get(conn: Connection, application: uuid.UUID, *, for_update: bool = False) -> Application | None:
     query = _query().where(RepairApplication.id == application)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=RepairApplication)  # the application only: records are append-only
     row = conn.execute(query).first()
     return _application(row) if row else None
 

@@ -216,7 +216,9 @@ def _filed(row: Any) -> Filed:
 def get(conn: Connection, dispute: uuid.UUID, *, for_update: bool = False) -> Filed | None:
     query = select(Dispute, Record.kind).join(Record, Record.id == Dispute.record_id).where(Dispute.id == dispute)
     if for_update:
-        query = query.with_for_update()
+        # the dispute's row only: a lock on the joined record would need UPDATE on records, which
+        # the service role never holds (append-only, store/roles.py)
+        query = query.with_for_update(of=Dispute)
     row = conn.execute(query).first()
     return _filed(row) if row else None
 

@@ -26,6 +26,7 @@ from credence.store import lock
 from credence.store.db import MIGRATIONS, make_engine, upgrade
 from credence.store.orm import Quarantine, Record, Source
 
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for a privilege refused
 MIGRATION_WAIT = 60.0  # seconds: another process's migration takes seconds, a load much longer
 EXAMPLES = "expected e.g. sqlite:///credence.db or postgresql://USER@HOST:5432/NAME"
 
@@ -97,14 +98,30 @@ def is_current(engine: Engine) -> bool:
     return all(stored.get(sid) == values for sid, values in catalogue().items())
 
 
-def bring_current(engine: Engine) -> None:
+def bring_current(engine: Engine, *, migrate_with: str | None = None) -> None:
     """Migrate to the newest schema and write the source catalogue, if either is needed. The
-    caller holds the writer lock."""
+    caller holds the writer lock. ``migrate_with`` is the URL migrations run through
+    (CREDENCE_MIGRATION_URL: a member of the owner role, where ``engine`` is the service role's,
+    which may not migrate); None: ``engine`` itself."""
     if is_current(engine):
         return
-    upgrade(engine)
-    with engine.begin() as conn:
-        sync_sources(conn)
+    migrator = connect(migrate_with) if migrate_with else engine
+    try:
+        upgrade(migrator)
+        with migrator.begin() as conn:
+            sync_sources(conn)
+    except DBAPIError as err:
+        if getattr(err.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        who = migrator.url.username or "this user"
+        raise CredenceError(
+            f"the registry's schema or source catalogue is due for an update and {who} may not make it"
+            " (the service role never may): set CREDENCE_MIGRATION_URL to a login that is a member of the owner role,"
+            " or run `credence db upgrade` with it"
+        ) from None
+    finally:
+        if migrator is not engine:
+            migrator.dispose()
 
 
 def connect(url: str) -> Engine:
@@ -149,12 +166,13 @@ def _why(err: DBAPIError, database: str | None) -> str:
     return message
 
 
-def open_registry(url: str, *, wait: float = MIGRATION_WAIT) -> Engine:
+def open_registry(url: str, *, wait: float = MIGRATION_WAIT, migrate_with: str | None = None) -> Engine:
     """The registry at ``url``, at the newest schema and with the source catalogue.
 
-    Writes (under the writer lock) only when a migration or the catalogue is due; waits up to
-    ``wait`` seconds for another process that is migrating, and returns as soon as the registry
-    is current, whether this process or another made it so.
+    Writes (under the writer lock) only when a migration or the catalogue is due, through
+    ``migrate_with`` if given (``bring_current``); waits up to ``wait`` seconds for another
+    process that is migrating, and returns as soon as the registry is current, whether this
+    process or another made it so.
 
     Raises:
         CredenceError: the URL is bad or the store unreachable.
@@ -173,7 +191,7 @@ def open_registry(url: str, *, wait: float = MIGRATION_WAIT) -> Engine:
             if time.monotonic() >= deadline:
                 raise lock.busy(held)
             time.sleep(lock.POLL)
-        bring_current(engine)
+        bring_current(engine, migrate_with=migrate_with)
     except BaseException:
         engine.dispose()
         raise
