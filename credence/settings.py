@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # seconds a session lives without a request, and at most however active
     session_idle: float = Field(default=1800.0, ge=60)
     session_max: float = Field(default=43200.0, ge=60)
+    # the pages' cookies carry Secure (sent over HTTPS only): on behind a TLS-terminating proxy
+    web_secure_cookies: bool = False
 
 
 @lru_cache

@@ -40,6 +40,7 @@ from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import KeyTable
 from credence.settings import Settings, get_settings
 from credence.store.registry import connect
+from credence.web import site
 
 DISPUTE_BODY = MAX_TOTAL * 4 // 3 + 64 * 1024
 
@@ -54,10 +55,10 @@ def _wall() -> datetime:
     return datetime.now(UTC)
 
 
-def accounts_for(settings: Settings, engine: Engine) -> Accounts:
+def accounts_for(settings: Settings, engine: Engine, key: str | None = None) -> Accounts:
     """The sign-in service: its HMAC key is ``CREDENCE_SIGN_IN_KEY``, else one made here (which
     ``python -m credence.api`` does once for all its workers, so that they agree)."""
-    key = settings.sign_in_key.get_secret_value() if settings.sign_in_key else secrets.token_hex(32)
+    key = key or sign_in_key(settings)
     policy = Policy(
         lockout=timedelta(seconds=settings.sign_in_lockout),
         idle=timedelta(seconds=settings.session_idle),
@@ -65,6 +66,10 @@ def accounts_for(settings: Settings, engine: Engine) -> Accounts:
     )
     senders = Senders(smtp_url=settings.smtp_url, sms_url=settings.sms_url, mail_from=settings.mail_from)
     return Accounts(engine, Keyring(key.encode("utf-8")), policy, senders)
+
+
+def sign_in_key(settings: Settings) -> str:
+    return settings.sign_in_key.get_secret_value() if settings.sign_in_key else secrets.token_hex(32)
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -91,7 +96,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
-        app.state.accounts = AccountsState(accounts_for(settings, engine), clock or _wall)
+        key = sign_in_key(settings)
+        signing_in = accounts_for(settings, engine, key)
+        app.state.accounts = AccountsState(signing_in, clock or _wall)
+        app.state.site = site.Site(
+            engine, signing_in, clock or _wall, site.csrf_key(key.encode()), settings.web_secure_cookies
+        )
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds
         gc.freeze()
@@ -121,10 +131,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(sign_in.router)
     app.include_router(officers.router)
     app.include_router(disputes.router)
+    site.install(app)  # the pages: the public record and the subject's portal
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     # a dispute's evidence comes as base64 in its JSON body: 20 MiB of files, a third more as text
     manifests = {"/v1/screenings": settings.gate_max_manifest_body, "/v1/disputes": DISPUTE_BODY}
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
-    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless)
+    app.add_middleware(
+        BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless, forms=site.FORM_PATHS
+    )
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

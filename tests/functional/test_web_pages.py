@@ -1,0 +1,179 @@
+"""The pages over HTTP, on a served gate (uvicorn in a thread, ``create_app`` with a test's
+clock, real mail): every page sends a strict Content-Security-Policy; the public record reads
+without signing in; a subject signs in through the forms with the code mailed to them and reads
+only their own file; a form without its token, or with another's, is refused with 403; cookies
+are HttpOnly and SameSite; a stale session goes back to sign-in. On SQLite and PostgreSQL."""
+
+import json
+import re
+
+import httpx
+import pytest
+
+from credence.web import i18n
+from tests.common.signin import ALICE, BOB, Site
+
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+PUBLIC = ["/", "/record/statistics", "/record/rulebooks", "/record/measures", "/record/log", "/sign-in"]
+
+
+def browser(site: Site) -> httpx.Client:
+    return httpx.Client(base_url=site.base, timeout=30, follow_redirects=False)
+
+
+def token_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, "the page carries no form token"
+    return found.group(1)
+
+
+def sign_in(site: Site, client: httpx.Client, id_number: str, to: str) -> httpx.Response:
+    before = site.codes_to(to)
+    asked = client.post("/sign-in", data={"csrf": token_of(client.get("/sign-in")), "id_number": id_number})
+    assert asked.status_code == 200, asked.text
+    code = site.code_for(to, before)
+    return client.post("/sign-in/code", data={"csrf": token_of(asked), "id_number": id_number, "code": code})
+
+
+def test_every_public_page_reads_without_signing_in_under_a_strict_policy(site: Site) -> None:
+    with browser(site) as client:
+        for path in PUBLIC:
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.text[:300])
+            policy = page.headers["content-security-policy"]
+            assert "default-src 'none'" in policy
+            assert "script-src" not in policy
+            assert "frame-ancestors 'none'" in policy
+            assert page.headers["x-content-type-options"] == "nosniff"
+            assert '<html lang="zh-CN">' in page.text
+            assert 'href="/static/credence.css"' in page.text
+            assert "http://" not in page.text.split("<main")[0]  # no asset from elsewhere
+        assert client.get("/static/credence.css").status_code == 200
+
+
+def test_the_english_switch_keeps_the_page_and_refuses_to_leave_the_site(site: Site) -> None:
+    with browser(site) as client:
+        switched = client.get("/lang/en", params={"next": "/record/measures"})
+        assert switched.status_code == 303
+        assert switched.headers["location"] == "/record/measures"
+        page = client.get("/record/measures")
+        assert '<html lang="en">' in page.text
+        assert "Every measure and its legal basis" in page.text
+        assert client.get("/lang/en", params={"next": "//evil.example/"}).headers["location"] == "/"
+
+
+def test_the_statistics_say_what_they_count_and_chart_it(site: Site) -> None:
+    with browser(site) as client:
+        page = client.get("/record/statistics").text
+    assert '<svg role="img"' in page
+    assert "<rect" in page
+    assert i18n.MESSAGES[i18n.ZH]["what_listed"] in page
+    assert "<td>2</td>" in page  # Alice and Bob, listed in 2026
+
+
+def test_the_rulebooks_show_every_version_with_its_effective_date(site: Site) -> None:
+    with browser(site) as client:
+        index = client.get("/record/rulebooks").text
+        assert "national-defaulters" in index
+        assert "2017" in index
+        book = client.get("/record/rulebooks/national-defaulters").text
+        assert i18n.MESSAGES[i18n.ZH]["no_diff"] in book
+        assert "effective_from" in book
+        assert client.get("/record/rulebooks/no-such-scheme").status_code == 404
+
+
+def test_a_subject_signs_in_through_the_forms_and_reads_their_own_file(site: Site) -> None:
+    with browser(site) as client:
+        done = sign_in(site, client, ALICE, "alice@example.com")
+        assert done.status_code == 303
+        assert done.headers["location"] == "/me"
+        cookie = done.headers["set-cookie"]
+        assert "credence_session=cs_" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie
+        page = client.get("/me")
+        assert page.status_code == 200, page.text[:300]
+        assert "(2025)苏05执321号" in page.text  # Alice's case
+        assert "(2025)苏05执322号" not in page.text  # never Bob's
+        assert "dishonest-judgment-defaulters" in page.text
+        download = client.get("/me/file.json")
+        assert download.headers["content-disposition"].startswith("attachment;")
+        whole = download.json()
+        assert [listing["case_number"] for listing in whole["listings"]] == ["(2025)苏05执321号"]
+        assert whole["notices"]
+        assert all(n["state"] for n in whole["notices"])
+        assert "322" not in json.dumps(whole, ensure_ascii=False)
+
+
+def test_no_url_shows_another_subjects_file(site: Site) -> None:
+    with browser(site) as client:
+        assert sign_in(site, client, BOB, "bob@example.com").status_code == 303
+        record = client.get("/me/file.json").json()["listings"][0]["decision_record"]
+        bob = site.sign_in(BOB, "bob@example.com")  # files his dispute over the API (its form is to come)
+        made = site.post("/v1/disputes", {"record_id": record, "statement": "I paid."}, bob)
+        assert made.status_code == 201, made.text
+        receipt = made.json()["receipt"]
+        mine = client.get(f"/me/disputes/{receipt}")
+        assert mine.status_code == 200
+        assert receipt in mine.text
+    with browser(site) as client:
+        assert sign_in(site, client, ALICE, "alice@example.com").status_code == 303
+        other = client.get(f"/me/disputes/{receipt}")
+        assert other.status_code == 404
+        assert receipt not in other.text.split("<main")[1]
+        seen = client.get("/me").text + client.get("/me/file.json").text
+        assert receipt not in seen
+        assert record not in seen
+        assert "(2025)苏05执322号" not in seen
+
+
+def test_a_form_without_its_token_or_with_anothers_is_refused(site: Site) -> None:
+    with browser(site) as client:
+        client.get("/sign-in")
+        assert client.post("/sign-in", data={"id_number": ALICE}).status_code == 403
+        assert client.post("/sign-in", data={"id_number": ALICE, "csrf": "0" * 64}).status_code == 403
+        with browser(site) as other:
+            theirs = token_of(other.get("/sign-in"))
+        assert client.post("/sign-in", data={"id_number": ALICE, "csrf": theirs}).status_code == 403
+        assert client.post("/sign-out", data={}).status_code == 403
+    with browser(site) as fresh:  # a forged post from elsewhere carries no cookie at all
+        assert fresh.post("/sign-in", data={"id_number": ALICE, "csrf": theirs}).status_code == 403
+
+
+def test_bad_input_is_refused_next_to_the_field(site: Site) -> None:
+    with browser(site) as client:
+        page = client.post("/sign-in", data={"csrf": token_of(client.get("/sign-in")), "id_number": "1234"})
+        assert page.status_code == 422
+        assert 'id="id_number-error"' in page.text
+        assert 'aria-invalid="true"' in page.text
+        asked = client.post("/sign-in", data={"csrf": token_of(page), "id_number": ALICE})
+        wrong = client.post("/sign-in/code", data={"csrf": token_of(asked), "id_number": ALICE, "code": "000000"})
+        assert wrong.status_code == 422
+        assert 'id="code-error"' in wrong.text
+
+
+def test_a_stale_or_missing_session_goes_back_to_sign_in(site: Site) -> None:
+    with browser(site) as client:
+        assert client.get("/me").headers["location"] == "/sign-in?stale=1"
+        assert sign_in(site, client, ALICE, "alice@example.com").status_code == 303
+        assert client.get("/me").status_code == 200
+        site.clock.tick(hours=13)  # past the longest a session lives
+        gone = client.get("/me")
+        assert gone.status_code == 303
+        assert gone.headers["location"] == "/sign-in?stale=1"
+        assert client.get("/me/file.json").status_code == 303
+
+
+def test_signing_out_ends_the_session(site: Site) -> None:
+    with browser(site) as client:
+        assert sign_in(site, client, ALICE, "alice@example.com").status_code == 303
+        page = client.get("/me")
+        out = client.post("/sign-out", data={"csrf": token_of(page)})
+        assert out.status_code == 303
+        assert client.get("/me").status_code == 303
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_both_languages_have_every_word(lang: str) -> None:
+    assert set(i18n.MESSAGES[lang]) == set(i18n.MESSAGES[i18n.ZH])
+    assert all(i18n.MESSAGES[lang].values())
