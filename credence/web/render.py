@@ -1,9 +1,11 @@
 """Rendering a page: the template environment (autoescaped, strict about undefined names), the
 language, the CSRF token and the security headers every page carries."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -20,6 +22,21 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def instant(iso: str | None) -> str:
+    """An instant as a resident reads it: Beijing time to the minute, with its offset (a day
+    stays a day)."""
+    if not iso:
+        return "-"
+    if "T" not in iso:
+        return iso
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M (UTC+8)")
+
+
+ENV.filters["instant"] = instant
 
 
 def lang_of(request: Request) -> str:
