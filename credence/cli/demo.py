@@ -59,7 +59,7 @@ def demo(
     with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
         gate = _demo(held, people=people, feeds=feeds, fresh=fresh, port=port if serve else None)
     if gate is not None:
-        gate += _start_delivery(Path(get_settings().data_dir), restricted=_restricted_of(gate))
+        gate += _start_delivery(Path(get_settings().data_dir), restricted=_restricted_of(gate), port=port)
         for line in gate:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         served.serve(port=port)  # becomes the server: Ctrl-C stops it, and the worker and catcher with it
@@ -118,7 +118,7 @@ def _restricted_of(lines: list[str]) -> str | None:
     return next((line.strip().removeprefix(tail) for line in lines if line.strip().startswith(tail)), None)
 
 
-def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
+def _start_delivery(data: Path, *, restricted: str | None, port: int) -> list[str]:
     """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` as
     processes next to the gate, in this terminal's process group so that Ctrl-C stops them too;
     the lines that say where the notices land."""
@@ -144,6 +144,13 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
     ]
     if restricted is not None:
         lines.append(f"  {CLI} notices list {restricted}   # what the listed resident was told, and when")
+    base = f"http://127.0.0.1:{port}"
+    lines += ["", f"The pages: {base}/ (the public record: statistics, rulebooks, measures, the log's checkpoint)."]
+    if restricted is not None:
+        lines += [
+            f"The portal: at {base}/sign-in, sign in as the listed resident {restricted}; the one-time code",
+            f"lands in {maildir}/new or {sms_log}, whichever contact they gave (some gave none).",
+        ]
     return lines
 
 

@@ -313,6 +313,10 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
         told = re.search(r"^  (\S+credence notices list \S+)   #", printed, re.MULTILINE)
         assert told, printed
         assert f"mails in {tmp_path / 'data' / 'mail'}/new" in printed
+        pages = re.search(r"^The pages: (\S+)/ ", printed, re.MULTILINE)
+        assert pages, printed
+        assert httpx.get(f"{pages[1]}/record/statistics", timeout=30).status_code == 200
+        assert re.search(r"^The portal: at \S+/sign-in, sign in as the listed resident \S+;", printed, re.MULTILINE)
         while "delivered" not in (notices := run_line(told[1], env)):  # the worker is at work
             assert time.monotonic() < deadline + 300, notices
             time.sleep(1)
