@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     # a dispute's evidence comes as base64 in its JSON body: 20 MiB of files, a third more as text
     manifests = {"/v1/screenings": settings.gate_max_manifest_body, "/v1/disputes": DISPUTE_BODY}
+    manifests[site.UPLOADS] = DISPUTE_BODY  # the pages' dispute form, its files as they are
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
     app.add_middleware(
         BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless, forms=site.FORM_PATHS

@@ -32,18 +32,18 @@ async def _form(request: Request, site: Site) -> dict[str, str]:
     return {k: v[:MAX_FIELD].strip() for k, v in form.items() if isinstance(v, str) and k != security.CSRF_FIELD}
 
 
-def _forged(request: Request) -> Response:
+def forged(request: Request) -> Response:
     return page(request, "portal/forged.html", {}, status=403)
 
 
-def _session(request: Request, site: Site) -> Session | None:
+def session_of(request: Request, site: Site) -> Session | None:
     try:
         return site.accounts.subject_session(request.cookies.get(security.SESSION_COOKIE), now=site.clock())
     except SessionRefusedError:
         return None
 
 
-def _stale() -> Response:
+def stale() -> Response:
     response = redirect("/sign-in?stale=1")
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response
@@ -61,7 +61,7 @@ async def ask_code(request: Request, background: BackgroundTasks) -> Response:
     try:
         fields = await _form(request, site)
     except security.ForgedFormError:
-        return _forged(request)
+        return forged(request)
     given = fields.get("id_number", "")
     t = i18n.words(lang_of(request))
     now = site.clock()
@@ -81,7 +81,7 @@ async def exchange_code(request: Request) -> Response:
     try:
         fields = await _form(request, site)
     except security.ForgedFormError:
-        return _forged(request)
+        return forged(request)
     given, code = fields.get("id_number", ""), fields.get("code", "")
     t = i18n.words(lang_of(request))
     try:
@@ -108,8 +108,8 @@ async def sign_out(request: Request) -> Response:
     try:
         await _form(request, site)
     except security.ForgedFormError:
-        return _forged(request)
-    session = _session(request, site)
+        return forged(request)
+    session = session_of(request, site)
     if session is not None:
         site.accounts.sign_out(session, now=site.clock())
     response = redirect("/")
@@ -145,9 +145,9 @@ def _labelled(t: dict[str, str], found: dict[str, Any]) -> dict[str, Any]:  # An
 @router.get("/me")
 def me(request: Request) -> Response:
     site = of(request)
-    session = _session(request, site)
+    session = session_of(request, site)
     if session is None:
-        return _stale()
+        return stale()
     t = i18n.words(lang_of(request))
     return page(request, "portal/me.html", {"file": _labelled(t, _file(site, session))})
 
@@ -155,9 +155,9 @@ def me(request: Request) -> Response:
 @router.get("/me/file.json")
 def download(request: Request) -> Response:
     site = of(request)
-    session = _session(request, site)
+    session = session_of(request, site)
     if session is None:
-        return _stale()
+        return stale()
     body = json.dumps(_file(site, session), ensure_ascii=False, indent=2, default=str)
     day = legal_date(site.clock()).isoformat()
     headers = {"Content-Disposition": f'attachment; filename="credence-file-{day}.json"'}
@@ -167,9 +167,9 @@ def download(request: Request) -> Response:
 @router.get("/me/disputes/{receipt}")
 def dispute(request: Request, receipt: str) -> Response:
     site = of(request)
-    session = _session(request, site)
+    session = session_of(request, site)
     if session is None:
-        return _stale()
+        return stale()
     t = i18n.words(lang_of(request))
     today = legal_date(site.clock())
     with site.engine.connect() as conn:
@@ -180,4 +180,5 @@ def dispute(request: Request, receipt: str) -> Response:
         return page(request, "public/missing.html", {"message": t["not_found"]}, status=404)
     for s in mine[0]["steps"]:
         s["label"] = t[f"step_{s['step']}"]
-    return page(request, "portal/dispute.html", {"dispute": mine[0]})
+    filed = request.query_params.get("filed") == "1"
+    return page(request, "portal/dispute.html", {"dispute": mine[0], "filed": filed})

@@ -30,6 +30,7 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 WIDTHS = {"desktop": 1280, "phone": 375}
 AXE = Axe()
 SERIOUS = {"serious", "critical"}
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + bytes(64)
 PUBLIC = {
     "home": "/",
     "statistics": "/record/statistics",
@@ -206,11 +207,20 @@ def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(
     assert session["sameSite"] == "Lax"
     desktop = visitor.pages["desktop"]
     desktop.context.add_cookies([session])  # the same resident on a desktop
-    # Alice disputes her listing over the API with her session, as the dispute form will
-    record = _decision_record(site, session["value"])
-    filed = site.post("/v1/disputes", {"record_id": record, "statement": "I paid on 1 March."}, session["value"])
-    assert filed.status_code == 201, filed.text
-    receipt = filed.json()["receipt"]
+    # Alice disputes her listing through the form the listing links to, with a file of evidence
+    page.get_by_role("link", name="对这条记录提出异议").last.click()
+    page.get_by_role("button", name="提交异议").click()  # no statement: refused next to the field
+    assert page.locator("#statement-error").is_visible()
+    visitor.check("dispute-form-empty", "phone")
+    page.get_by_label("您的说明").fill("我已于3月1日缴清罚款。")
+    page.get_by_label("证据（可选）").set_input_files(
+        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.get_by_role("button", name="提交异议").click()
+    page.wait_for_url(re.compile(r"/me/disputes/D\d{8}-\w{8}\?filed=1$"))
+    receipt = page.url.rsplit("/", 1)[1].split("?", 1)[0]
+    assert receipt in page.locator("[role=status]").inner_text()
+    visitor.check("dispute-receipt", "phone")
     visitor.visit("portal", "/me")
     text = desktop.locator("main").inner_text()
     for seen in ("(2025)苏05执321号", "airline", receipt, "blood", "dishonest-judgment-defaulters"):

@@ -177,3 +177,60 @@ def test_signing_out_ends_the_session(site: Site) -> None:
 def test_both_languages_have_every_word(lang: str) -> None:
     assert set(i18n.MESSAGES[lang]) == set(i18n.MESSAGES[i18n.ZH])
     assert all(i18n.MESSAGES[lang].values())
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\x00" * 64
+)
+
+
+def test_a_subject_files_a_dispute_through_the_form_and_gets_a_receipt(site: Site) -> None:
+    with browser(site) as bob:
+        assert sign_in(site, bob, BOB, "bob@example.com").status_code == 303
+        bobs = bob.get("/me/file.json").json()["listings"][0]["decision_record"]
+    with browser(site) as client:
+        assert sign_in(site, client, ALICE, "alice@example.com").status_code == 303
+        record = client.get("/me/file.json").json()["listings"][0]["decision_record"]
+        form = client.get(f"/me/disputes/new?record={record}")
+        assert form.status_code == 200
+        assert f'value="{record}"' in form.text
+
+        def send(
+            fields: dict[str, str], files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+        ) -> httpx.Response:
+            token = token_of(client.get("/me/disputes/new"))
+            return client.post(
+                "/me/disputes",
+                data={"csrf": token, **fields},
+                files=files or [("evidence", ("", b"", "application/octet-stream"))],
+            )
+
+        empty = send({"record_id": record, "statement": "  "})
+        assert empty.status_code == 422
+        assert 'id="statement-error"' in empty.text
+        typed = send(
+            {"record_id": record, "statement": "I paid."},
+            [("evidence", ("receipt.pdf", b"not a pdf at all", "application/pdf"))],
+        )
+        assert typed.status_code == 422
+        assert 'id="evidence-error"' in typed.text
+        assert "I paid." in typed.text  # what was typed stays in its field
+        theirs = send({"record_id": bobs, "statement": "Not mine."})
+        assert theirs.status_code == 422
+        assert 'id="record_id-error"' in theirs.text
+        assert send({"record_id": "R-1", "statement": "x"}).status_code == 422
+        forged = client.post(
+            "/me/disputes",
+            data={"record_id": record, "statement": "I paid."},
+            files=[("evidence", ("a.png", PNG, "image/png"))],
+        )
+        assert forged.status_code == 403
+        filed = send(
+            {"record_id": record, "statement": "I paid on 1 March."}, [("evidence", ("receipt.png", PNG, "image/png"))]
+        )
+        assert filed.status_code == 303, filed.text
+        receipt = client.get(filed.headers["location"])
+        assert receipt.status_code == 200
+        assert 'role="status"' in receipt.text
+        assert re.search(r"D\d{8}-[0-9A-Z]{8}", receipt.text)
+        assert client.get("/me/file.json").json()["disputes"][0]["state"] == "open"
