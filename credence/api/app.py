@@ -138,7 +138,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     manifests[site.UPLOADS] = DISPUTE_BODY  # the pages' dispute form, its files as they are
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
     app.add_middleware(
-        BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless, forms=site.FORM_PATHS
+        BodyLimits,
+        max_body=settings.gate_max_body,
+        paths=manifests,
+        bodiless=bodiless,
+        forms=site.FORM_PATHS,
+        form_prefixes=site.FORM_PREFIXES,
     )
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

@@ -39,7 +39,8 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 class BodyLimits:
     """``max_body`` bytes for every route but those ``paths`` give a limit of their own (a manifest);
     a POST to one of ``bodiless`` (signing out) may come with no body and no content type; a POST to
-    one of ``forms`` (the pages' forms) comes as a browser sends a form."""
+    one of ``forms``, or under one of ``form_prefixes`` (the pages' forms), comes as a browser sends
+    a form."""
 
     def __init__(
         self,
@@ -49,12 +50,14 @@ class BodyLimits:
         paths: dict[str, int] | None = None,
         bodiless: frozenset[str] = frozenset(),
         forms: frozenset[str] = frozenset(),
+        form_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.paths = paths or {}
         self.bodiless = bodiless
         self.forms = forms
+        self.form_prefixes = form_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WITH_BODY:
@@ -67,7 +70,7 @@ class BodyLimits:
             await refuse(send, 413, f"body: expected at most {limit} bytes")
             return
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        form = scope["path"] in self.forms
+        form = scope["path"] in self.forms or scope["path"].startswith(self.form_prefixes)
         if (
             not kind
             and declared in (b"", b"0")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from credence.web import i18n
-from tests.common.signin import ALICE, BOB, Site
+from tests.common.signin import ALICE, BOB, Site, add_officer
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 PUBLIC = ["/", "/record/statistics", "/record/rulebooks", "/record/measures", "/record/log", "/sign-in"]
@@ -234,3 +234,66 @@ def test_a_subject_files_a_dispute_through_the_form_and_gets_a_receipt(site: Sit
         assert 'role="status"' in receipt.text
         assert re.search(r"D\d{8}-[0-9A-Z]{8}", receipt.text)
         assert client.get("/me/file.json").json()["disputes"][0]["state"] == "open"
+
+
+def officer_in(site: Site, client: httpx.Client, name: str, to: str) -> None:
+    before = site.codes_to(to)
+    asked = client.post("/officers/sign-in", data={"csrf": token_of(client.get("/officers/sign-in")), "name": name})
+    assert asked.status_code == 200, asked.text
+    code = site.code_for(to, before)
+    done = client.post("/officers/sign-in/code", data={"csrf": token_of(asked), "name": name, "code": code})
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/officers"
+
+
+def test_an_officer_reads_and_answers_their_agencys_disputes_and_no_others(site: Site) -> None:
+    add_officer(site, "li.ming", "court", "li.ming@court.example")
+    add_officer(site, "wang.fang", "tax", "wang.fang@tax.example")
+    with browser(site) as alice:
+        assert sign_in(site, alice, ALICE, "alice@example.com").status_code == 303
+        record = alice.get("/me/file.json").json()["listings"][0]["decision_record"]
+        token = token_of(alice.get("/me/disputes/new"))
+        fields = {"csrf": token, "record_id": record, "statement": "I paid on 1 March."}
+        filed = alice.post("/me/disputes", data=fields, files=[("evidence", ("receipt.png", PNG, "image/png"))])
+        assert filed.status_code == 303, filed.text
+        receipt = filed.headers["location"].split("/")[-1].split("?")[0]
+        with browser(site) as court:
+            assert court.get("/officers").headers["location"] == "/officers/sign-in?stale=1"
+            officer_in(site, court, "li.ming", "li.ming@court.example")
+            queue = court.get("/officers")
+            assert receipt in queue.text
+            path = re.search(r'href="(/officers/disputes/[0-9a-f-]{36})"', queue.text)
+            assert path
+            detail = court.get(path[1])
+            assert "I paid on 1 March." in detail.text
+            assert "defaulter_listing_decision" in detail.text
+            file = re.search(r'href="(/officers/disputes/[0-9a-f-]{36}/evidence/[0-9a-f-]{36})"', detail.text)
+            assert file
+            got = court.get(file[1])
+            assert got.content == PNG
+            assert got.headers["content-type"] == "image/png"
+            assert got.headers["content-disposition"].startswith("attachment;")
+            with browser(site) as tax:
+                officer_in(site, tax, "wang.fang", "wang.fang@tax.example")
+                assert receipt not in tax.get("/officers").text
+                other = tax.get(path[1])
+                assert other.status_code == 403
+                assert "I paid" not in other.text
+                assert tax.get(file[1]).status_code == 403
+                decision = {"csrf": token_of(tax.get("/officers")), "outcome": "upheld"}
+                assert tax.post(f"{path[1]}/decision", data=decision).status_code == 403
+            token = token_of(detail)
+            bare = court.post(f"{path[1]}/decision", data={"csrf": token, "outcome": "rejected", "note": ""})
+            assert bare.status_code == 422
+            assert 'id="decision-error"' in bare.text
+            assert court.post(f"{path[1]}/decision", data={"outcome": "upheld"}).status_code == 403
+            done = court.post(f"{path[1]}/decision", data={"csrf": token, "outcome": "upheld", "note": "Paid."})
+            assert done.status_code == 303, done.text
+            answered = court.get(done.headers["location"])
+            assert 'role="status"' in answered.text
+            assert "/decision" not in answered.text  # closed: no form
+            again = court.post(f"{path[1]}/decision", data={"csrf": token, "outcome": "upheld", "note": "Paid."})
+            assert again.status_code == 422
+        mine = alice.get("/me/file.json").json()["disputes"][0]
+        assert mine["state"] == "upheld"
+        assert [s["step"] for s in mine["steps"]][-1] == "upheld"
