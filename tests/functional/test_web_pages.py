@@ -102,7 +102,7 @@ def test_a_subject_signs_in_through_the_forms_and_reads_their_own_file(site: Sit
         assert [listing["case_number"] for listing in whole["listings"]] == ["(2025)苏05执321号"]
         assert whole["notices"]
         assert all(n["state"] for n in whole["notices"])
-        assert "322" not in json.dumps(whole, ensure_ascii=False)
+        assert "(2025)苏05执322号" not in json.dumps(whole, ensure_ascii=False)
 
 
 def test_no_url_shows_another_subjects_file(site: Site) -> None:
