@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from credence.pipeline.rulebooks import register
 from tests.common.editions import three_editions
 from tests.common.feeds import Registry, person_id
-from tests.common.gate import add_provider, registry_for_module, serve
+from tests.common.gate import add_provider, credence, registry_for_module, serve
 from tests.common.mail import MailCatcher, SmsCatcher
 from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decision
 
@@ -30,6 +30,7 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 WIDTHS = {"desktop": 1280, "phone": 375}
 AXE = Axe()
 SERIOUS = {"serious", "critical"}
+Contexts = dict[str, BrowserContext]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + bytes(64)
 PUBLIC = {
     "home": "/",
@@ -81,6 +82,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     with registry_for_module("sqlite", sqlite_template, tmp) as engine:
         _seed(tmp, engine)
         key = add_provider(engine, "airline", "flight")
+        credence(engine, "officers", "add", "li.ming", "--agency", "court", "--email", "li.ming@court.example")
         with MailCatcher(tmp / "mail") as mail, SmsCatcher(tmp / "sms.jsonl") as sms:
             env = {
                 "CREDENCE_SMTP_URL": mail.url,
@@ -233,3 +235,32 @@ def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(
     download = desktop.request.get(site.base + "/me/file.json")
     assert "(2025)苏05执322号" not in download.text()
     assert served.bob_receipt not in download.text()
+
+
+def test_the_courts_officer_reads_and_answers_a_dispute_in_the_console(served: Served, contexts: Contexts) -> None:
+    site = served.site
+    visitor = Visitor(served, contexts)
+    page = visitor.pages["phone"]
+    visitor.visit("console-sign-in", "/officers/sign-in")
+    before = site.codes_to("li.ming@court.example")
+    page.get_by_label("账号名").fill("li.ming")
+    page.get_by_role("button", name="发送验证码").click()
+    page.get_by_label("验证码").fill(site.code_for("li.ming@court.example", before))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(site.base + "/officers")
+    visitor.pages["desktop"].context.add_cookies([c for c in page.context.cookies() if c["name"] == "credence_officer"])
+    visitor.visit("console-queue", "/officers")
+    page.get_by_role("link", name=served.bob_receipt).click()
+    detail = page.url.removeprefix(site.base)
+    visitor.visit("console-dispute", detail)
+    assert "I paid." in page.locator("main").inner_text()
+    page.get_by_role("button", name="提交答复").click()  # no decision chosen: refused
+    assert page.locator("#decision-error").is_visible()
+    visitor.check("console-dispute-no-choice", "phone")
+    page.get_by_label("驳回").check()
+    page.get_by_label("理由").fill("法院记录显示罚款尚未缴纳。")
+    page.get_by_role("button", name="提交答复").click()
+    page.wait_for_url(re.compile(r"answered=1$"))
+    assert page.locator("[role=status]").is_visible()
+    visitor.check("console-dispute-answered", "phone")
+    assert page.get_by_role("button", name="提交答复").count() == 0
