@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
+from credence.accounts import officers
 from credence.cli import examples, inspect
 from credence.cli import serve as served
 from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
@@ -134,6 +135,8 @@ def _start_delivery(data: Path, *, restricted: str | None, port: int) -> list[st
         "CREDENCE_SMS_URL": f"http://127.0.0.1:{sms_port}/sms",
     }
     subprocess.Popen([credence, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - as above
+    # the gate this process becomes sends sign-in codes itself, to the same catcher
+    os.environ.update({name: env[name] for name in ("CREDENCE_SMTP_URL", "CREDENCE_SMS_URL")})
     with reading() as conn:
         waiting = claims.counts(conn).get("pending", 0)
     lines = [
@@ -151,6 +154,10 @@ def _start_delivery(data: Path, *, restricted: str | None, port: int) -> list[st
             f"The portal: at {base}/sign-in, sign in as the listed resident {restricted}; the one-time code",
             f"lands in {maildir}/new or {sms_log}, whichever contact they gave (some gave none).",
         ]
+    lines += [
+        f"The officers' console: at {base}/officers/sign-in, sign in as {DEMO_OFFICER} (the court's officer);",
+        f"the code lands in {maildir}/new.",
+    ]
     return lines
 
 
@@ -162,6 +169,7 @@ def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:
 
 
 DEMO_PROVIDER = "demo-airline-and-railway"
+DEMO_OFFICER, DEMO_OFFICER_EMAIL = "court.officer", "court.officer@court.example"
 
 
 def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | None) -> list[str]:
@@ -169,6 +177,8 @@ def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | 
     with held.begin() as conn:
         keys.revoke(conn, DEMO_PROVIDER, actor="credence demo", now=now())
         issued = keys.issue(conn, DEMO_PROVIDER, ["flight", "rail_ticket"], rate=100, actor="credence demo", now=now())
+        if officers.live(conn, DEMO_OFFICER) is None:  # the console's demo officer, acting for the court
+            officers.add(conn, DEMO_OFFICER, agency="court", email=DEMO_OFFICER_EMAIL, actor="credence demo", now=now())
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",
