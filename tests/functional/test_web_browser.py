@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from credence.pipeline.rulebooks import register
+from tests.common.browser import PNG, Contexts, Visitor
 from tests.common.editions import three_editions
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import add_provider, credence, registry_for_module, serve
@@ -25,13 +24,6 @@ from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decisi
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
-WIDTHS = {"desktop": 1280, "phone": 375}
-AXE = Axe()
-SERIOUS = {"serious", "critical"}
-Contexts = dict[str, BrowserContext]
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + bytes(64)
 PUBLIC = {
     "home": "/",
     "statistics": "/record/statistics",
@@ -108,64 +100,8 @@ def _decision_record(site: Site, token: str) -> str:
     return record
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: make test-browser installs it (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def contexts(chromium: Browser) -> Iterator[dict[str, BrowserContext]]:
-    made = {name: chromium.new_context(viewport={"width": w, "height": 900}) for name, w in WIDTHS.items()}
-    yield made
-    for context in made.values():
-        context.close()
-
-
-class Visitor:
-    """A page at each width, checked the same way each time."""
-
-    def __init__(self, served: Served, contexts: dict[str, BrowserContext]) -> None:
-        self.served = served
-        self.pages: dict[str, Page] = {}
-        self.violations: list[str] = []
-        for name, context in contexts.items():
-            page = context.new_page()
-            page.on("console", self._console)
-            self.pages[name] = page
-
-    def _console(self, message: object) -> None:
-        text = getattr(message, "text", "")
-        if "Content Security Policy" in text or "Content-Security-Policy" in text:
-            self.violations.append(text)
-
-    def check(self, name: str, width: str) -> Page:
-        page = self.pages[width]
-        page.screenshot(path=str(self.served.shots / f"{name}-{width}.png"), full_page=True)
-        assert "<script" not in page.content()
-        found = AXE.run(page)
-        bad = [v for v in found.response["violations"] if v.get("impact") in SERIOUS]
-        assert not bad, f"{name} at {width}:\n" + found.generate_report()
-        assert not self.violations, self.violations
-        return page
-
-    def visit(self, name: str, path: str, *, status: int = 200) -> None:
-        for width, page in self.pages.items():
-            answer = page.goto(self.served.site.base + path)
-            assert answer is not None
-            assert answer.status == status, (path, answer.status)
-            assert "default-src 'none'" in answer.headers["content-security-policy"]
-            self.check(name, width)
-
-
-def test_the_public_record_reads_and_passes_axe_in_both_languages(
-    served: Served, contexts: dict[str, BrowserContext]
-) -> None:
-    visitor = Visitor(served, contexts)
+def test_the_public_record_reads_and_passes_axe_in_both_languages(served: Served, contexts: Contexts) -> None:
+    visitor = Visitor(served.site.base, served.shots, contexts)
     for name, path in PUBLIC.items():
         visitor.visit(f"zh-{name}", path)
     desktop = visitor.pages["desktop"]
@@ -181,11 +117,9 @@ def test_the_public_record_reads_and_passes_axe_in_both_languages(
         visitor.visit(f"en-{name}", path)
 
 
-def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(
-    served: Served, contexts: dict[str, BrowserContext]
-) -> None:
+def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(served: Served, contexts: Contexts) -> None:
     site = served.site
-    visitor = Visitor(served, contexts)
+    visitor = Visitor(served.site.base, served.shots, contexts)
     page = visitor.pages["phone"]
     page.goto(site.base + "/sign-in")
     page.get_by_label(re.compile("身份证号码")).fill("1234")
@@ -239,7 +173,7 @@ def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(
 
 def test_the_courts_officer_reads_and_answers_a_dispute_in_the_console(served: Served, contexts: Contexts) -> None:
     site = served.site
-    visitor = Visitor(served, contexts)
+    visitor = Visitor(served.site.base, served.shots, contexts)
     page = visitor.pages["phone"]
     visitor.visit("console-sign-in", "/officers/sign-in")
     before = site.codes_to("li.ming@court.example")
