@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from credence.disputes.evidence import MAX_FILES
@@ -52,16 +53,21 @@ async def file(request: Request) -> Response:
     session = session_of(request, site)
     if session is None or session.subject is None:
         return stale()
-    async with request.form(max_files=MAX_FILES + 1, max_fields=8) as form:  # closes the files' spools
-        try:
-            security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-        except security.ForgedFormError:
-            return forged(request)
-        record, statement = str(form.get("record_id", ""))[:64].strip(), str(form.get("statement", ""))
-        evidence: list[bytes] = []
-        for part in form.getlist("evidence"):
-            if isinstance(part, UploadFile) and part.filename:  # a browser sends an empty part when no file is chosen
-                evidence.append(await part.read())
+    try:
+        async with request.form(max_files=MAX_FILES + 1, max_fields=8) as form:  # closes the files' spools
+            try:
+                security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
+            except security.ForgedFormError:
+                return forged(request)
+            record, statement = str(form.get("record_id", ""))[:64].strip(), str(form.get("statement", ""))
+            evidence: list[bytes] = []
+            for part in form.getlist("evidence"):
+                # a browser sends an empty part when no file is chosen
+                if isinstance(part, UploadFile) and part.filename:
+                    evidence.append(await part.read())
+    except HTTPException:  # a body Starlette would not read as this form: more files or fields than it has
+        t = i18n.words(lang_of(request))
+        return _form(request, {"record_id": "", "statement": ""}, ("evidence", t["err_evidence"]), status=422)
     t = i18n.words(lang_of(request))
     values = {"record_id": record, "statement": statement[:8000]}
     try:

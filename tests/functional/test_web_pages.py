@@ -219,6 +219,11 @@ def test_a_subject_files_a_dispute_through_the_form_and_gets_a_receipt(site: Sit
         assert theirs.status_code == 422
         assert 'id="record_id-error"' in theirs.text
         assert send({"record_id": "R-1", "statement": "x"}).status_code == 422
+        many = send(
+            {"record_id": record, "statement": "x"}, [("evidence", (f"{i}.png", PNG, "image/png")) for i in range(9)]
+        )
+        assert many.status_code == 422
+        assert 'id="evidence-error"' in many.text
         forged = client.post(
             "/me/disputes",
             data={"record_id": record, "statement": "I paid."},
