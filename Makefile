@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 PEOPLE ?= 100000
 PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install lint format typecheck test test-sqlite test-postgres demo bench clean
+.PHONY: help install lint format typecheck test test-sqlite test-postgres test-browser demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,10 +39,19 @@ test-sqlite: install
 test-postgres: install
 	$(RUN)/python -m pytest -m postgres -n 2 -q -p no:cacheprovider
 
-test: install ## the whole suite: lint, SQLite, then PostgreSQL
+# Debian's Chromium and a CJK font for the pages' screenshots; Playwright never downloads a browser
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+
+test-browser: install ## the pages in Debian's Chromium (apt-get installs it when missing)
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); }
+	$(RUN)/python -m pytest -m browser -q -p no:cacheprovider
+
+test: install ## the whole suite: lint, SQLite, PostgreSQL, then the pages in a browser
 	@echo "== lint" && $(MAKE) --no-print-directory lint
 	@echo "== SQLite store" && $(MAKE) --no-print-directory test-sqlite
 	@echo "== PostgreSQL store" && $(MAKE) --no-print-directory test-postgres
+	@echo "== browser" && $(MAKE) --no-print-directory test-browser
 
 demo: install ## generate a city, ingest, score, list, report and explain on SQLite, then serve the gate (Ctrl-C stops it)
 	$(RUN)/credence demo --people $(PEOPLE) --serve
@@ -54,6 +63,7 @@ bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/ingest.py --people $(PEOPLE)
 	$(RUN)/python benchmarks/check.py --people $(PEOPLE)
 	$(RUN)/python benchmarks/simulate.py --people $(PEOPLE)
+	$(RUN)/python benchmarks/portal.py
 
 clean: ## remove the environment and generated data
 	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm credence.db.lock credence.db.writer

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     submission_window: float = Field(default=300.0, gt=0, le=86400)
     submission_wait: float = Field(default=10.0, ge=0, le=300)
     connectors_dir: str = "connectors"
+    # the pages' cookies carry Secure (sent over HTTPS only): on behind a TLS-terminating proxy
+    web_secure_cookies: bool = False
 
 
 @lru_cache

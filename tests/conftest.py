@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from credence.store.db import make_engine
 from credence.store.registry import open_registry
 
-pytest_plugins = ["tests.common.signin"]  # the served gate with sign-in (its `site` fixture)
+# the served gate with sign-in (its `site` fixture); Chromium for the browser tests (`chromium`, `contexts`)
+pytest_plugins = ["tests.common.signin", "tests.common.browser"]
 
 settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)

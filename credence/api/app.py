@@ -40,6 +40,7 @@ from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import KeyTable
 from credence.settings import Settings, get_settings
 from credence.store.registry import connect
+from credence.web import site
 
 DISPUTE_BODY = MAX_TOTAL * 4 // 3 + 64 * 1024
 
@@ -54,10 +55,10 @@ def _wall() -> datetime:
     return datetime.now(UTC)
 
 
-def accounts_for(settings: Settings, engine: Engine) -> Accounts:
+def accounts_for(settings: Settings, engine: Engine, key: str | None = None) -> Accounts:
     """The sign-in service: its HMAC key is ``CREDENCE_SIGN_IN_KEY``, else one made here (which
     ``python -m credence.api`` does once for all its workers, so that they agree)."""
-    key = settings.sign_in_key.get_secret_value() if settings.sign_in_key else secrets.token_hex(32)
+    key = key or sign_in_key(settings)
     policy = Policy(
         lockout=timedelta(seconds=settings.sign_in_lockout),
         idle=timedelta(seconds=settings.session_idle),
@@ -65,6 +66,10 @@ def accounts_for(settings: Settings, engine: Engine) -> Accounts:
     )
     senders = Senders(smtp_url=settings.smtp_url, sms_url=settings.sms_url, mail_from=settings.mail_from)
     return Accounts(engine, Keyring(key.encode("utf-8")), policy, senders)
+
+
+def sign_in_key(settings: Settings) -> str:
+    return settings.sign_in_key.get_secret_value() if settings.sign_in_key else secrets.token_hex(32)
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -91,9 +96,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         inquiries.start()
         app.state.gate = Gate(settings, engine, keys, buckets, index, follower, inquiries, metrics)
-        signing_in = Buckets(Path(settings.gate_shared_dir) / "sign-in-buckets" if settings.gate_shared_dir else None)
-        app.state.accounts = AccountsState(
-            accounts_for(settings, engine), clock or _wall, signing_in, settings.sign_in_per_minute
+        key = sign_in_key(settings)
+        signing_in = accounts_for(settings, engine, key)
+        clients = Buckets(Path(settings.gate_shared_dir) / "sign-in-buckets" if settings.gate_shared_dir else None)
+        app.state.accounts = AccountsState(signing_in, clock or _wall, clients, settings.sign_in_per_minute)
+        app.state.site = site.Site(
+            engine, signing_in, clock or _wall, site.csrf_key(key.encode()), settings.web_secure_cookies
         )
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds
@@ -105,7 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             keys.close()
             follower.close()
             buckets.close()
-            signing_in.close()
+            clients.close()
             engine.dispose()
 
     app = FastAPIOffline(
@@ -127,6 +135,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(disputes.router)
     app.include_router(repairs.router)
     app.include_router(submissions.router)
+    site.install(app)  # the pages: the public record and the subject's portal
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415
     # evidence of a dispute or repair comes as base64 in its JSON body: 20 MiB of files, a third more as text
     manifests = {
@@ -134,8 +143,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         "/v1/disputes": DISPUTE_BODY,
         "/v1/repairs": DISPUTE_BODY,
         "/v1/submissions": settings.gate_max_manifest_body,
+        site.UPLOADS: DISPUTE_BODY,  # the pages' dispute form, its files as they are
     }
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
-    app.add_middleware(BodyLimits, max_body=settings.gate_max_body, paths=manifests, bodiless=bodiless)
+    app.add_middleware(
+        BodyLimits,
+        max_body=settings.gate_max_body,
+        paths=manifests,
+        bodiless=bodiless,
+        forms=site.FORM_PATHS,
+        form_prefixes=site.FORM_PREFIXES,
+    )
     app.add_middleware(Measured, metrics=metrics)  # added last: outermost, so it counts 413 and 415 too
     return app

@@ -10,6 +10,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_TYPES = (b"application/json",)
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 WITH_BODY = ("POST", "PUT", "PATCH")
 
 
@@ -37,7 +38,9 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 
 class BodyLimits:
     """``max_body`` bytes for every route but those ``paths`` give a limit of their own (a manifest);
-    a POST to one of ``bodiless`` (signing out) may come with no body and no content type."""
+    a POST to one of ``bodiless`` (signing out) may come with no body and no content type; a POST to
+    one of ``forms``, or under one of ``form_prefixes`` (the pages' forms), comes as a browser sends
+    a form."""
 
     def __init__(
         self,
@@ -46,11 +49,15 @@ class BodyLimits:
         max_body: int,
         paths: dict[str, int] | None = None,
         bodiless: frozenset[str] = frozenset(),
+        forms: frozenset[str] = frozenset(),
+        form_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.paths = paths or {}
         self.bodiless = bodiless
+        self.forms = forms
+        self.form_prefixes = form_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WITH_BODY:
@@ -63,16 +70,18 @@ class BodyLimits:
             await refuse(send, 413, f"body: expected at most {limit} bytes")
             return
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        form = scope["path"] in self.forms or scope["path"].startswith(self.form_prefixes)
         if (
             not kind
             and declared in (b"", b"0")
             and b"transfer-encoding" not in headers
-            and scope["path"] in self.bodiless
+            and (scope["path"] in self.bodiless or form)  # an empty form: the page refuses it (no token)
         ):
             await self.app(scope, receive, send)
             return
-        if kind not in JSON_TYPES:
-            await refuse(send, 415, "content-type: expected application/json")
+        if kind not in (FORM_TYPES if form else JSON_TYPES):
+            expected = "a form (application/x-www-form-urlencoded)" if form else "application/json"
+            await refuse(send, 415, f"content-type: expected {expected}")
             return
         chunks: list[bytes] = []
         size = 0

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL, make_url
 
 from credence import resolve
+from credence.accounts import officers
 from credence.audit import keys as log_keys
 from credence.audit import notes
 from credence.cli import examples, inspect
@@ -63,7 +64,7 @@ def demo(
     with writing("demo") as held:  # taken first, so that no other writer's registry is deleted
         gate = _demo(held, people=people, feeds=feeds, fresh=fresh, port=port if serve else None)
     if gate is not None:
-        gate += _start_delivery(Path(get_settings().data_dir), restricted=_restricted_of(gate))
+        gate += _start_delivery(Path(get_settings().data_dir), restricted=_restricted_of(gate), port=port)
         for line in gate:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         served.serve(port=port)  # becomes the server: Ctrl-C stops it, and the worker and catcher with it
@@ -190,7 +191,7 @@ def _restricted_of(lines: list[str]) -> str | None:
     return next((line.strip().removeprefix(tail) for line in lines if line.strip().startswith(tail)), None)
 
 
-def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
+def _start_delivery(data: Path, *, restricted: str | None, port: int) -> list[str]:
     """``credence catcher`` (a local mail server and SMS endpoint) and ``credence worker`` (which
     also signs the log's checkpoints) as processes next to the gate, in this terminal's process
     group so that Ctrl-C stops them too; the lines that say where the notices land."""
@@ -209,6 +210,8 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
     if settings.log_key is None and not settings.log_key_file:  # the demo's own log key: the worker signs with it
         env["CREDENCE_LOG_KEY_FILE"] = str(data / "log.key")
     subprocess.Popen([credence, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - as above
+    # the gate this process becomes sends sign-in codes itself, to the same catcher
+    os.environ.update({name: env[name] for name in ("CREDENCE_SMTP_URL", "CREDENCE_SMS_URL")})
     with reading() as conn:
         waiting = claims.counts(conn).get("pending", 0)
     lines = [
@@ -219,6 +222,17 @@ def _start_delivery(data: Path, *, restricted: str | None) -> list[str]:
     ]
     if restricted is not None:
         lines.append(f"  {CLI} notices list {restricted}   # what the listed resident was told, and when")
+    base = f"http://127.0.0.1:{port}"
+    lines += ["", f"The pages: {base}/ (the public record: statistics, rulebooks, measures, the log's checkpoint)."]
+    if restricted is not None:
+        lines += [
+            f"The portal: at {base}/sign-in, sign in as the listed resident {restricted}; the one-time code",
+            f"lands in {maildir}/new or {sms_log}, whichever contact they gave (some gave none).",
+        ]
+    lines += [
+        f"The officers' console: at {base}/officers/sign-in, sign in as {DEMO_OFFICER} (the court's officer);",
+        f"the code lands in {maildir}/new.",
+    ]
     return lines
 
 
@@ -230,6 +244,7 @@ def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:
 
 
 DEMO_PROVIDER = "demo-airline-and-railway"
+DEMO_OFFICER, DEMO_OFFICER_EMAIL = "court.officer", "court.officer@court.example"
 
 
 def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | None) -> list[str]:
@@ -237,6 +252,8 @@ def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | 
     with held.begin() as conn:
         keys.revoke(conn, DEMO_PROVIDER, actor="credence demo", now=now())
         issued = keys.issue(conn, DEMO_PROVIDER, ["flight", "rail_ticket"], rate=100, actor="credence demo", now=now())
+        if officers.live(conn, DEMO_OFFICER) is None:  # the console's demo officer, acting for the court
+            officers.add(conn, DEMO_OFFICER, agency="court", email=DEMO_OFFICER_EMAIL, actor="credence demo", now=now())
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",

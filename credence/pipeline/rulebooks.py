@@ -5,7 +5,9 @@ effective date. The first time a version is used its text's SHA-256 is stored, w
 later use with another text is refused. A draft may still change, and each change is logged.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -14,6 +16,7 @@ from credence.audit import EventTag
 from credence.exc import RulebookError
 from credence.rules.loader import Scheme
 from credence.rules.schema import Status
+from credence.store.db import stored_instant
 from credence.store.orm import Rulebook
 
 # (store, scheme, version, sha256) found committed in a store by an earlier call: every update
@@ -79,3 +82,25 @@ def register(conn: Connection, schemes: dict[str, Scheme], *, now: datetime) -> 
             audit.record(conn, tag=EventTag.RULEBOOK_LOADED, subject=None, actor="rules", data=data, now=now)
             logged += 1
     return logged
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A rulebook version as the registry registered it, for the public record."""
+
+    scheme: str
+    version: str
+    effective_from: date
+    status: str
+    sha256: str
+    body: dict[str, Any]  # Any: the rulebook as JSON
+    loaded_at: datetime
+
+
+def registered(conn: Connection) -> list[Registered]:
+    """Every rulebook version the registry has scored or listed with, by scheme, oldest first."""
+    rows = conn.execute(select(Rulebook.__table__).order_by(Rulebook.scheme, Rulebook.effective_from, Rulebook.version))
+    return [
+        Registered(r.scheme, r.version, r.effective_from, r.status, r.sha256, r.body, stored_instant(r.loaded_at))
+        for r in rows
+    ]

@@ -96,10 +96,11 @@ class Served:
 
 
 @contextmanager
-def serve(engine: Engine, tmp: Path, *, workers: int = 1) -> Iterator[Served]:
-    """``credence serve`` on a free port until the block ends; waits until /readyz answers."""
+def serve(engine: Engine, tmp: Path, *, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``credence serve`` on a free port until the block ends (with ``env`` added to its
+    environment); waits until /readyz answers."""
     port = free_port()
-    env = {**os.environ, "CREDENCE_DATABASE_URL": url_of(engine), "CREDENCE_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "CREDENCE_DATABASE_URL": url_of(engine), "CREDENCE_LOG_LEVEL": "WARNING", **(env or {})}
     log_path = tmp / f"serve-{port}.log"
     log = log_path.open("w")
     process = subprocess.Popen(  # noqa: S603 - our own entry point

@@ -269,6 +269,7 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
     import httpx
 
     from tests.common.gate import free_port
+    from tests.common.mail import mails
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CREDENCE_DEBUG")}
@@ -321,6 +322,19 @@ def test_demo_serve_prints_a_key_and_curl_lines_that_answer_as_they_say(tmp_path
         witness = re.search(r"^  (\S+credence audit witness .* --once)$", printed, re.MULTILINE)
         assert witness, printed
         assert "cosigned credence.local/log at size" in run_line(witness[1], env)
+        pages = re.search(r"^The pages: (\S+)/ ", printed, re.MULTILINE)
+        assert pages, printed
+        assert httpx.get(f"{pages[1]}/record/statistics", timeout=30).status_code == 200
+        assert re.search(r"^The portal: at \S+/sign-in, sign in as the listed resident \S+;", printed, re.MULTILINE)
+        officer = re.search(
+            r"^The officers' console: at \S+/officers/sign-in, sign in as (\S+) ", printed, re.MULTILINE
+        )
+        assert officer, printed
+        code_asked = httpx.post(f"{pages[1]}/v1/officers/sign-in/code", json={"name": officer[1]}, timeout=30)
+        assert code_asked.status_code == 202
+        while not any(officer[1] in m.to for m in mails(tmp_path / "data" / "mail")):  # the code reaches the catcher
+            assert time.monotonic() < deadline + 60, printed
+            time.sleep(0.5)
         while "delivered" not in (notices := run_line(told[1], env)):  # the worker is at work
             assert time.monotonic() < deadline + 300, notices
             time.sleep(1)

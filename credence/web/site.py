@@ -1,0 +1,54 @@
+"""The pages' state in one process and how the gate's app mounts them.
+
+``credence.api.app`` builds a ``Site`` in its lifespan (the engine, the sign-in service and the
+clock it already holds, and the CSRF key derived from the sign-in key, so that every worker
+signs alike) and calls ``install`` on the app.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from credence.accounts.signin import Accounts
+
+STATIC = Path(__file__).parent / "static"
+# where a browser posts a form: the gate's body limits take a form there, JSON elsewhere
+FORM_PATHS = frozenset({"/sign-in", "/sign-in/code", "/sign-out", "/me/disputes"})
+FORM_PREFIXES = ("/officers/",)  # the console's forms, a dispute's decision among them
+UPLOADS = "/me/disputes"  # a dispute's form, with its evidence files: the gate's larger body limit
+
+
+@dataclass
+class Site:
+    engine: Engine
+    accounts: Accounts
+    clock: Callable[[], datetime]
+    csrf_key: bytes
+    secure_cookies: bool = False
+
+
+def csrf_key(secret: bytes) -> bytes:
+    """A key of its own for the forms' tokens, derived from the sign-in secret."""
+    return hmac.new(secret, b"credence pages csrf", hashlib.sha256).digest()
+
+
+def of(request: Request) -> Site:
+    found: Site = request.app.state.site
+    return found
+
+
+def install(app: FastAPI) -> None:
+    from credence.web import console, filing, portal, public  # the routes need the templates, which need this module
+
+    app.include_router(public.router)
+    app.include_router(filing.router)  # before the portal: /me/disputes/new is no receipt
+    app.include_router(portal.router)
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
