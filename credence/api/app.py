@@ -32,7 +32,7 @@ from credence.api.deps import AccountsState, Gate
 from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
-from credence.api.ratelimit import Buckets
+from credence.api.ratelimit import Buckets, ClientAllowance
 from credence.api.routers import checks, disputes, health, log, officers, repairs, screenings, sign_in, submissions
 from credence.disputes.evidence import MAX_TOTAL
 from credence.screening.index import open_index
@@ -99,9 +99,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         key = sign_in_key(settings)
         signing_in = accounts_for(settings, engine, key)
         clients = Buckets(Path(settings.gate_shared_dir) / "sign-in-buckets" if settings.gate_shared_dir else None)
-        app.state.accounts = AccountsState(signing_in, clock or _wall, clients, settings.sign_in_per_minute)
+        allowance = ClientAllowance(clients, settings.sign_in_per_minute)
+        app.state.accounts = AccountsState(signing_in, clock or _wall, allowance)
         app.state.site = site.Site(
-            engine, signing_in, clock or _wall, site.csrf_key(key.encode()), settings.web_secure_cookies
+            engine, signing_in, clock or _wall, site.csrf_key(key.encode()), settings.web_secure_cookies, allowance.take
         )
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds

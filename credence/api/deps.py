@@ -2,7 +2,6 @@
 service and the signed-in subject or officer."""
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from credence.accounts.sessions import Session
 from credence.accounts.signin import Accounts
 from credence.api.errors import RateLimitedError
 from credence.api.metrics import Metrics
-from credence.api.ratelimit import Buckets
+from credence.api.ratelimit import Buckets, ClientAllowance
 from credence.screening.index import Follower, Index
 from credence.screening.inquiries import InquiryLog
 from credence.screening.providers import Grant, KeyTable
@@ -79,13 +78,12 @@ GrantDep = Annotated[Grant, Depends(authenticated)]
 
 @dataclass
 class AccountsState:
-    """The sign-in service, the clock its routes read (a test's, or the wall's), and the buckets
-    that hold each client address to ``per_minute`` sign-in requests."""
+    """The sign-in service, the clock its routes read (a test's, or the wall's), and each client
+    address's allowance of sign-in requests."""
 
     service: Accounts
     clock: Callable[[], datetime]
-    buckets: Buckets
-    per_minute: int
+    clients: ClientAllowance
 
 
 async def accounts(request: Request) -> AccountsState:
@@ -96,17 +94,12 @@ async def accounts(request: Request) -> AccountsState:
 AccountsDep = Annotated[AccountsState, Depends(accounts)]
 
 
-CLIENTS = uuid.UUID("5f0c2d4e-0b5a-4c39-9a55-6f1d8c2e7a10")  # names a client address's bucket
-
-
 def client_limited(request: Request, state: AccountsDep) -> None:
     """One sign-in request of the client address's allowance (``RateLimitedError`` past it): a
     client asking codes for many ID numbers, or guessing across accounts, is slowed whatever the
     accounts' own lock-outs. The address is the peer's as the server sees it (behind a proxy,
     serve with its forwarded-for headers trusted)."""
-    address = request.client.host if request.client else "unknown"
-    bucket = uuid.uuid5(CLIENTS, address)
-    wait = state.buckets.take(bucket, state.per_minute / 60.0, time.monotonic(), burst=state.per_minute)
+    wait = state.clients.take(request.client.host if request.client else "unknown")
     if wait > 0:
         raise RateLimitedError(wait, "too many sign-in requests from this address; retry after the Retry-After seconds")
 

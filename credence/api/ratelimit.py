@@ -17,6 +17,7 @@ import mmap
 import os
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,3 +97,20 @@ class Buckets:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+CLIENTS = uuid.UUID("5f0c2d4e-0b5a-4c39-9a55-6f1d8c2e7a10")  # names a client address's bucket
+
+
+class ClientAllowance:
+    """``per_minute`` sign-in requests a client address may make (a burst of as many), over the
+    API's and the pages' sign-in alike: the lock-out guards one account, this slows one client
+    trying many. ``take`` gives 0.0, or the seconds to wait."""
+
+    def __init__(self, buckets: Buckets, per_minute: int) -> None:
+        self.buckets = buckets
+        self.per_minute = per_minute
+
+    def take(self, address: str) -> float:
+        bucket = uuid.uuid5(CLIENTS, address)
+        return self.buckets.take(bucket, self.per_minute / 60.0, time.monotonic(), burst=self.per_minute)

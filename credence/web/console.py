@@ -24,7 +24,7 @@ from credence.model.time import legal_date
 from credence.web import dossier, i18n, security
 from credence.web.portal import forged
 from credence.web.render import lang_of, page, redirect
-from credence.web.site import Site, of
+from credence.web.site import Site, of, over_allowance
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "credence_officer"
@@ -62,6 +62,10 @@ async def ask_code(request: Request, background: BackgroundTasks) -> Response:
         name = (await _fields(request, site)).get("name", "").strip()[:100]
     except security.ForgedFormError:
         return forged(request)
+    if wait := over_allowance(request):
+        t = i18n.words(lang_of(request))
+        context = {"stale": False, "error": f"{t['err_busy']} {int(wait) + 1}", "name": name}
+        return page(request, "console/sign_in.html", context, status=429)
     now = site.clock()
     try:
         pending = site.accounts.ask(OFFICER, name, now=now)
@@ -82,6 +86,10 @@ async def exchange_code(request: Request) -> Response:
         return forged(request)
     name, code = fields.get("name", "").strip()[:100], fields.get("code", "").strip()[:16]
     t = i18n.words(lang_of(request))
+    if wait := over_allowance(request):
+        return page(
+            request, "console/code.html", {"name": name, "error": f"{t['err_busy']} {int(wait) + 1}"}, status=429
+        )
     try:
         opened = site.accounts.sign_in(OFFICER, name, code, now=site.clock())
     except LockedOutError as locked:

@@ -201,6 +201,11 @@ _WORDS: Final = (
         "The code is wrong, expired or used: expected the 6 digits you received last.",
     ),
     ("err_locked", "尝试次数过多，请稍后再试，时间：", "Too many attempts; try again after"),
+    (
+        "err_busy",
+        "此地址的登录请求过多，请稍后再试（秒）：",
+        "Too many sign-in requests from this address; try again in (seconds)",
+    ),
     ("forbidden_title", "表单已失效", "This form has expired"),
     (
         "forbidden_text",

@@ -19,7 +19,7 @@ from credence.exc import FieldError
 from credence.model.time import legal_date
 from credence.web import dossier, i18n, security
 from credence.web.render import lang_of, page, redirect
-from credence.web.site import Site, of
+from credence.web.site import Site, of, over_allowance
 
 router = APIRouter(include_in_schema=False)
 MAX_FIELD = 64  # an ID number or a code; anything longer is a mistake, never worth parsing
@@ -64,6 +64,9 @@ async def ask_code(request: Request, background: BackgroundTasks) -> Response:
         return forged(request)
     given = fields.get("id_number", "")
     t = i18n.words(lang_of(request))
+    if wait := over_allowance(request):
+        context = {"stale": False, "error": f"{t['err_busy']} {int(wait) + 1}", "id_number": given}
+        return page(request, "portal/sign_in.html", context, status=429)
     now = site.clock()
     try:
         pending = site.accounts.ask(SUBJECT, given, now=now)
@@ -84,6 +87,9 @@ async def exchange_code(request: Request) -> Response:
         return forged(request)
     given, code = fields.get("id_number", ""), fields.get("code", "")
     t = i18n.words(lang_of(request))
+    if wait := over_allowance(request):
+        error = f"{t['err_busy']} {int(wait) + 1}"
+        return page(request, "portal/code.html", {"id_number": given, "error": error}, status=429)
     try:
         opened = site.accounts.sign_in(SUBJECT, given, code, now=site.clock())
     except LockedOutError as locked:

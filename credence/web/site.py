@@ -32,6 +32,13 @@ class Site:
     clock: Callable[[], datetime]
     csrf_key: bytes
     secure_cookies: bool = False
+    # a client address's sign-in allowance (the gate's, shared with the API): 0.0, or seconds to wait
+    clients: Callable[[str], float] = lambda _address: 0.0
+
+
+def over_allowance(request: Request) -> float:
+    """The seconds this sign-in form's client must wait (0.0: go ahead), one request taken."""
+    return of(request).clients(request.client.host if request.client else "unknown")
 
 
 def csrf_key(secret: bytes) -> bytes:

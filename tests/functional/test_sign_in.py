@@ -384,6 +384,13 @@ def test_one_client_asking_codes_for_many_accounts_is_slowed(engine: Engine, tmp
         assert [a.status_code for a in answers] == [202, 202, 202, 429]
         assert "too many sign-in requests from this address" in answers[-1].json()["detail"]
         assert int(answers[-1].headers["Retry-After"]) >= 1
-        # the officers' sign-in draws on the same allowance
+        # the officers' sign-in draws on the same allowance, and so do the pages' sign-in forms
         officer = httpx.post(f"{base}/v1/officers/sign-in/code", json={"name": "li.ming"}, timeout=30)
         assert officer.status_code == 429
+        with httpx.Client(base_url=base, timeout=30) as client:
+            form = client.get("/sign-in?lang=en")
+            token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+            assert token, form.text
+            page = client.post("/sign-in", data={"csrf": token[1], "id_number": asked[0]})
+        assert page.status_code == 429
+        assert "Too many sign-in requests from this address" in page.text or "登录请求过多" in page.text
