@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from credence.batch.backend import Backend, Row
-from credence.rules.compile import exemptions_query, items_query, listing_query, score_query
+from credence.rules.compile import exemptions_query, items_query, listing_query, score_query, without_each_query
 from credence.rules.intervals import score_intervals_query
 from credence.rules.loader import LoadedRulebook, Scheme
 
@@ -24,6 +24,14 @@ def scores(backend: Backend, scheme: Scheme, *, as_of: date, exclude: Sequence[u
     if query is None:
         return {}
     return {row["subject_id"]: (int(row["score"]), row["grade"]) for row in backend.rows(query)}
+
+
+def without_each(backend: Backend, scheme: Scheme, *, as_of: date) -> dict[uuid.UUID, int]:
+    """For each record counting on ``as_of``, its subject's score without it (one statement)."""
+    query = without_each_query(scheme, backend.target, as_of=as_of, scope=backend.scope)
+    if query is None:
+        return {}
+    return {row["record_id"]: int(row["score"]) for row in backend.rows(query, records=("record_id",))}
 
 
 def lines(backend: Backend, scheme: Scheme, *, as_of: date) -> list[Row]:

@@ -1,8 +1,8 @@
 """Explain a subject's scores, listings and measures down to rule, legal basis, record and source.
 
 Counterfactuals are computed by the engine, never by arithmetic here: "without this record"
-reruns the compiled score query with that record left out, so a binding cap correctly shows
-no change.
+is the compiled score with that record left out (``without_each_query``: every line's in one
+statement), so a binding cap correctly shows no change.
 
 Bitemporal throughout: scores, listings and measures are those of the day ``as_of`` as the
 registry knew them at ``known_at``. A listing shows from its start date, if its decision was
@@ -113,9 +113,10 @@ def explain(
             score=score,
             grade=grade,
         )
+        without_each = evaluate.without_each(known, scheme, as_of=as_of)
         for item in evaluate.lines(known, scheme, as_of=as_of):
             record_id = item["record_id"]
-            without = evaluate.scores(known, scheme, as_of=as_of, exclude=[record_id])[subject][0]
+            without = without_each[record_id]
             rule = rules[(item["rulebook_version"], item["rule_id"])]
             explanation.lines.append(
                 Line(

@@ -350,6 +350,40 @@ def score_query(
     return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
 
 
+def without_each_query(
+    scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None = None
+) -> Query | None:
+    """For each record counting on ``as_of``, its subject's score without it, every rule's use of
+    it left out (what ``score_query`` with ``exclude=[record]`` gives, caps included), for all
+    records in one statement: (record_id, subject_id, score). An explanation's counterfactuals."""
+    current = scheme.in_force(as_of)
+    if current is None or current.book.score is None:
+        return None
+    scale = current.book.score
+    base, floor, ceiling = (target.number(n) for n in (scale.base, scale.floor, scale.ceiling))
+    capped = _clamp("total", "-cap", "cap")
+    ctes = [
+        *_live(scheme, target, as_of=as_of, scope=scope, exclude=()),
+        ("left_out", "  SELECT DISTINCT subject_id, record_id AS left_out FROM live"),
+        (
+            "grouped",
+            """  SELECT x.left_out, l.rule_id, l.rulebook_version, l.period, MAX(l.cap) AS cap,
+    SUM(l.raw_points) AS total
+  FROM left_out x JOIN live l ON l.subject_id = x.subject_id AND l.record_id <> x.left_out
+  GROUP BY x.left_out, l.rule_id, l.rulebook_version, l.period""",
+        ),
+        (
+            "totals",
+            f"""  SELECT left_out, SUM(CASE WHEN cap IS NULL THEN total ELSE {capped} END) AS delta
+  FROM grouped GROUP BY left_out""",
+        ),
+    ]
+    score = _clamp(f"({base} + COALESCE(t.delta, 0))", floor, ceiling)
+    select = f"""SELECT x.left_out AS record_id, x.subject_id, CAST({score} AS INTEGER) AS score
+FROM left_out x LEFT JOIN totals t ON t.left_out = x.left_out"""
+    return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
+
+
 def items_query(
     scheme: Scheme, target: Target, *, as_of: date, scope: Sequence[uuid.UUID] | None = None
 ) -> Query | None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from credence.batch import duckdb, evaluate
+from credence.batch.store import StoreBackend
 from credence.dueprocess.explanations import Explanation, Line, explain
 from credence.rules.loader import group, load_text
 from credence.store.orm import Subject
@@ -175,3 +177,20 @@ def test_each_line_cites_the_rulebook_version_its_record_was_scored_under(engine
     [suzhou] = found.schemes
     titles = {line.source_record_id: line.rule_title for line in suzhou.lines}
     assert titles == {"TR-1": "Traffic offence with a fine", "TR-2": "Traffic offence with a fine (2026 wording)"}
+
+
+def test_every_counterfactual_in_one_statement_equals_leaving_each_record_out(engine: Engine, tmp_path: Path) -> None:
+    """``without_each`` (all of a subject's lines at once) gives, for every counting record, what
+    the score query gives with that record excluded; the DuckDB snapshot gives the same."""
+    reg = fed(engine, tmp_path)
+    scheme = SCHEMES["suzhou-osmanthus"]
+    with engine.connect() as conn:
+        subject = conn.execute(select(Subject.id).where(Subject.id_number == PERSON)).scalar_one()
+        store = StoreBackend(conn, known_at=reg.now, scope=[subject])
+        snapshot = duckdb.take(conn, known_at=reg.now)
+        for day in (TODAY, date(2025, 6, 1), date(2024, 1, 1)):
+            at_once = evaluate.without_each(store, scheme, as_of=day)
+            assert at_once.keys() == {line["record_id"] for line in evaluate.lines(store, scheme, as_of=day)}
+            for record, score in at_once.items():
+                assert score == evaluate.scores(store, scheme, as_of=day, exclude=[record])[subject][0]
+            assert evaluate.without_each(snapshot, scheme, as_of=day) == at_once
