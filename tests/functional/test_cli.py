@@ -274,14 +274,17 @@ def test_a_dry_run_summarises_and_writes_nothing(built: Built, engine_name: str)
 
 def test_the_demo_runs_end_to_end_on_a_small_city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CREDENCE_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setenv("CREDENCE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(console, "width", 400)
     get_settings.cache_clear()
     try:
         out = flat(invoke("demo", "--people", "400", "--feeds", str(tmp_path / "feeds")))
     finally:
         get_settings.cache_clear()
-    for step in ("1. a synthetic city", "2. ingest", "3. statistics", "4. three explanations", "Try next"):
+    steps = ("1. a synthetic city", "2. ingest", "3. statistics", "4. the transparency log", "5. three explanations")
+    for step in (*steps, "the log is consistent", "Try next"):
         assert step in out
+    assert (tmp_path / "data" / "log.key").stat().st_mode & 0o777 == 0o600  # the demo's own key, made once
     assert "counts people, not refused purchases" in out
     # each explanation is headed by a command that runs as printed, and the ID masked as the SPC publishes it
     assert re.search(r"credence explain --example (top|listed|bound|low): \d{10}\*{4}\w{4}", out)
