@@ -36,7 +36,7 @@ def pg_template() -> Iterator[str]:
         admin.execute(f"CREATE DATABASE {name}")
     open_registry(_pg_url(name)).dispose()
     yield name
-    databases.drop_later(name)
+    databases.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +62,7 @@ def fresh_engine(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
     engine = make_engine(_pg_url(name))
     yield engine
     engine.dispose()
-    databases.drop_later(name)
+    databases.drop(name)
 
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -90,7 +90,6 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped PostgreSQL test is a failure: the suite must prove both stores."""
-    databases.drop_spent()
     if not os.environ.get("CI"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

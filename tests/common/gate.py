@@ -168,4 +168,4 @@ def registry_for_module(store: str, template: str | Path, tmp: Path) -> Iterator
         yield engine
     finally:
         engine.dispose()
-        databases.drop_later(name)
+        databases.drop(name)

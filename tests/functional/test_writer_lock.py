@@ -82,7 +82,7 @@ def _blank(store: str, tmp_path: Path) -> Iterator[str]:
     with _pg_admin() as admin:
         admin.execute(f"CREATE DATABASE {name}")
     yield _pg_url(name)
-    databases.drop_later(name)
+    databases.drop(name)
 
 
 @pytest.fixture(params=STORES)
