@@ -90,6 +90,7 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped PostgreSQL test is a failure: the suite must prove both stores."""
+    databases.dropped()
     if not os.environ.get("CI"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
