@@ -7,13 +7,13 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import settings
 from sqlalchemy import Engine
 
 from credence.store.db import make_engine
 from credence.store.registry import open_registry
+from tests.common import databases
 
 # the served gate with sign-in (its `site` fixture); Chromium for the browser tests (`chromium`, `contexts`)
 pytest_plugins = ["tests.common.signin", "tests.common.browser"]
@@ -22,22 +22,11 @@ settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-PG_ADMIN = os.environ.get("CREDENCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = databases.ADMIN
+_pg_admin = databases.admin
+_pg_url = databases.url
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _counter = itertools.count()
-
-
-def _pg_admin() -> psycopg.Connection:
-    try:
-        return psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is unreachable in CI: {err}")
-        pytest.skip(f"PostgreSQL unreachable: {err}")
-
-
-def _pg_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +37,7 @@ def pg_template() -> Iterator[str]:
         admin.execute(f"CREATE DATABASE {name}")
     open_registry(_pg_url(name)).dispose()
     yield name
-    with _pg_admin() as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    databases.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -68,15 +56,15 @@ def fresh_engine(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
         engine.dispose()
         return
     template = request.getfixturevalue("pg_template")
-    name = f"credence_t_{WORKER}_{os.getpid()}_{next(_counter)}"
+    name = databases.unique("credence_t")
     with _pg_admin() as admin:  # a run killed earlier may have left one by this name (pids are reused)
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        databases.fast_commits(admin, name)
     engine = make_engine(_pg_url(name))
     yield engine
     engine.dispose()
-    with _pg_admin() as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    databases.drop(name)
 
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -104,6 +92,7 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped PostgreSQL test is a failure: the suite must prove both stores."""
+    databases.dropped()
     if not os.environ.get("CI"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -148,6 +148,7 @@ def registry_for_module(store: str, template: str | Path, tmp: Path) -> Iterator
     import psycopg
 
     from credence.store.db import make_engine
+    from tests.common import databases
 
     if store == "sqlite":
         path = tmp / "gate.db"
@@ -162,10 +163,10 @@ def registry_for_module(store: str, template: str | Path, tmp: Path) -> Iterator
     name = f"credence_gate_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}_{tmp.name}"[:63]
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        databases.fast_commits(admin, name)
     engine = make_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
     try:
         yield engine
     finally:
         engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        databases.drop(name)

@@ -17,7 +17,7 @@ from credence.audit import proofs
 from credence.store.orm import Event
 from tests.common.feeds import listed_debtor, person_id
 from tests.common.gate import credence, serve
-from tests.common.log import ORIGIN, advance, log_key, witness_key
+from tests.common.log import ORIGIN, advance, log_key, settled, witness_key
 from tests.conftest import fresh_engine
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -137,6 +137,7 @@ def test_checkpoint_and_verify_as_a_user_runs_them(
     signer, key = log_key(tmp_path)
     monkeypatch.setenv("CREDENCE_LOG_KEY_FILE", str(key))
     monkeypatch.setenv("CREDENCE_LOG_ORIGIN", ORIGIN)
+    settled(engine)  # else another test's transaction may hold every event back from this one run
     done = credence(engine, "audit", "checkpoint")
     assert "signed" in done.stdout
     public = signer.verifier.encode()

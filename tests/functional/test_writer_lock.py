@@ -25,6 +25,7 @@ from credence.store.db import alembic_config, make_engine
 from credence.store.lock import writer
 from credence.store.orm import Event, Listing, Quarantine, Record, ScoreInterval, Source, Subject
 from credence.store.registry import catalogue
+from tests.common import databases
 from tests.conftest import STORES, WORKER, _pg_admin, _pg_url, fresh_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,8 +82,7 @@ def _blank(store: str, tmp_path: Path) -> Iterator[str]:
     with _pg_admin() as admin:
         admin.execute(f"CREATE DATABASE {name}")
     yield _pg_url(name)
-    with _pg_admin() as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    databases.drop(name)
 
 
 @pytest.fixture(params=STORES)
