@@ -164,6 +164,12 @@ def _log(held: Engine, data: Path, *, fresh: bool) -> list[str]:
     )
     public = data / "log.pub"
     public.write_text(signer.verifier.encode() + "\n", encoding="utf-8")
+    if done is None:
+        console.print(
+            "the log's entries wait for older transactions on the database server to end: none could be signed"
+            f" yet; `{CLI} audit checkpoint` (or the worker) signs them later"
+        )
+        return []
     report = done.report
     console.print(
         f"log {origin}: {report.leaves:,} entries in the tree, checkpoint signed at size {done.cosigned.size:,}, "
