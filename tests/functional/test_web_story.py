@@ -147,4 +147,11 @@ def test_the_journalists_story_in_a_browser(
     for told in ("列入名单的决定", "一项措施将适用", "异议已收到", "异议的答复", "一项措施不再适用"):
         assert told in seen, told
     assert "待发送" not in seen  # every notice delivered
-    assert seen.count("airline") >= 3  # restricted once, allowed before and after
+    # restricted once, allowed before and after; the gate records its answers a moment after
+    # giving them (the inquiry log's flush), so the last may need another look
+    deadline = time.monotonic() + 15
+    while seen.count("airline") < 3:
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.5)
+        visitor.visit("6-portal-cleared", "/me")
+        seen = visitor.pages["desktop"].locator("main").inner_text()
