@@ -149,8 +149,7 @@ def _log(held: Engine, data: Path, *, fresh: bool) -> list[str]:
     own = settings.log_key is None and not settings.log_key_file
     signer = _key(data / "log.key", origin, kind=notes.ED25519) if own else log_keys.log_signer(settings)
     # one witness state per registry watched: two demos on two stores are two logs of one name
-    url = get_settings().database_url
-    state = data / "witness" / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+    state = data / "witness" / f"{hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]}.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     if fresh:  # the registry was emptied: the witness's last checkpoint belongs to the old log
         state.unlink(missing_ok=True)

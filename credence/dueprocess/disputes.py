@@ -209,8 +209,7 @@ def _suspend(conn: Connection, filed: Filed, *, now: datetime, catalogue: Catalo
     number = resolve.number_of(conn, filed.subject)
     if number is None:
         return
-    same = select(Record.source_record_id).where(Record.id == filed.record).scalar_subquery()
-    disputed = conn.execute(select(same)).scalar_one()
+    disputed = conn.execute(select(Record.source_record_id).where(Record.id == filed.record)).scalar_one()
     today = legal_date(now)
     attributes: dict[str, Any] = {
         "suspended_source": filed.source,

@@ -88,10 +88,14 @@ def _newest(conn: Connection, subject: uuid.UUID, record: uuid.UUID) -> Any:
 
 
 def _already_repaired(conn: Connection, found: Any) -> bool:
-    rows = conn.execute(
-        select(Record.attributes).where(Record.source_id == found.source_id, Record.kind == REPAIR_KIND)
-    ).scalars()
-    return any(a.get("repaired_record") == found.source_record_id for a in rows)
+    """Whether the record's agency has a repair record for it (asked of the store, not by reading
+    every repair the agency ever granted)."""
+    query = select(Record.id).where(
+        Record.source_id == found.source_id,
+        Record.kind == REPAIR_KIND,
+        Record.attributes["repaired_record"].as_string() == found.source_record_id,
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def file(
