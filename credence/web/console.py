@@ -254,9 +254,9 @@ def _decision_error(t: dict[str, str], wrong: FieldError) -> dict[str, str]:
     prefix = "correction.attributes."
     if wrong.field.startswith(prefix):
         name = wrong.field.removeprefix(prefix).split(".", 1)[0]
-        return {ATTRIBUTE + name: f"{t['err_attribute']} ({wrong.detail})"}
+        return {ATTRIBUTE + name: f"{t['err_attribute']} ({wrong.reason})"}
     if wrong.field.startswith("correction"):
-        return {"correction": f"{t['err_unchanged']} ({wrong.detail})"}
+        return {"correction": f"{t['err_unchanged']} ({wrong.reason})"}
     return {"decision": t["err_dispute"]}
 
 

@@ -106,10 +106,10 @@ def evidence(request: Request, application_id: uuid.UUID, file_id: uuid.UUID) ->
 def _refusal(t: dict[str, str], wrong: FieldError) -> dict[str, str]:
     """A refused decision next to the field it names, in the page's words."""
     if wrong.field == "confirmed":
-        return {"confirmed": f"{t['err_confirmed']} ({wrong.detail})"}
+        return {"confirmed": f"{t['err_confirmed']} ({wrong.reason})"}
     if wrong.field == "note":
         return {"note": t["err_repair_note"]}
-    return {"application": f"{t['err_application']} ({wrong.detail})"}
+    return {"application": f"{t['err_application']} ({wrong.reason})"}
 
 
 @router.post("/officers/repairs/{application_id}/decision")

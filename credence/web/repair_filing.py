@@ -76,7 +76,7 @@ def _refusal(t: dict[str, str], refused: FieldError) -> tuple[str, str]:
     expected = {"record_id": t["err_repair_record"], "statement": t["err_repair_statement"]}.get(
         field, t["err_evidence"]
     )
-    return field, f"{expected} ({refused.detail})" if field != "statement" else expected
+    return field, f"{expected} ({refused.reason})" if field != "statement" else expected
 
 
 @router.post(FORM)
