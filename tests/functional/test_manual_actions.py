@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from credence import resolve
-from credence.accounts import officers
+from credence.accounts import manual, officers
 from credence.accounts.officers import AgencyRefusedError, Officer
 from credence.accounts.relations import RelatedError
-from credence.dueprocess import manual
 from credence.dueprocess.explanations import explain
 from credence.exc import FieldError, NotAuthorisedError
 from credence.model.roles import Role, RoleRefusedError
@@ -175,7 +174,7 @@ def test_a_request_is_checked_as_the_agencys_feed_row(engine: Engine, tmp_path: 
         demerit(engine, wu, reg.tick(), kind="defaulter_listing_decision", attributes={})
     with pytest.raises(NotAuthorisedError, match="not authorised for region '110101'"):
         demerit(engine, wu, reg.tick(), jurisdiction="110101")
-    with pytest.raises(FieldError, match="attributes.volume_ml: a traffic_offence record has no such attribute"):
+    with pytest.raises(FieldError, match=r"attributes\.volume_ml: a traffic_offence record has no such attribute"):
         demerit(engine, wu, reg.tick(), attributes={**OFFENCE, "volume_ml": 400})
     with pytest.raises(FieldError, match="id_number"):
         demerit(engine, wu, reg.tick(), id_number=HOME[:-1] + ("0" if HOME[-1] != "0" else "1"))

@@ -37,10 +37,11 @@ from credence.ingest.loader import LoadResult, authority, write_batch
 from credence.ingest.mapping import Fields, KindMap, Mapping
 from credence.ingest.records import Candidate, Checker, subject_ref
 from credence.model.catalogue import Catalogue, default_catalogue
+from credence.model.identifiers import masked
 from credence.model.ids import derived_id
 from credence.model.roles import Permission, RoleRefusedError, require
 from credence.store.db import stored_instant
-from credence.store.orm import ManualAction, ManualDecision, Record
+from credence.store.orm import ManualAction, ManualDecision, Record, Subject
 from credence.store.orm import Officer as OfficerTable
 
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
@@ -60,6 +61,7 @@ class Action:
     agency: str
     requested_by: str  # the officer's account name
     subject: uuid.UUID
+    masked: str  # the subject's ID number as the SPC publishes it (birth month and day hidden)
     op: str
     kind: str
     source_record_id: str
@@ -193,6 +195,7 @@ def request(
             legal_basis=candidate.legal_basis,
             reason=text,
             requested_at=now,
+            masked=masked(candidate.subject.id_number),
         )
         conn.execute(
             insert(ManualAction).values(
@@ -369,8 +372,10 @@ def _query() -> Any:
             ManualDecision.decided_at,
             ManualDecision.record_id,
             decider.c.name.label("decider_name"),
+            Subject.id_number,
         )
         .join(requester, requester.c.id == ManualAction.requested_by)
+        .join(Subject, Subject.id == ManualAction.subject_id)
         .outerjoin(ManualDecision, ManualDecision.action_id == ManualAction.id)
         .outerjoin(decider, decider.c.id == ManualDecision.decided_by)
     )
@@ -384,6 +389,7 @@ def _action(row: Any) -> Action:
         agency=row.agency,
         requested_by=row.requester_name,
         subject=row.subject_id,
+        masked=masked(row.id_number),
         op=row.op,
         kind=row.kind,
         source_record_id=row.source_record_id,
