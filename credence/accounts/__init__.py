@@ -7,6 +7,6 @@ Secrets are stored only as hashes: codes as HMAC-SHA256 under ``CREDENCE_SIGN_IN
 as SHA-256, and the bookkeeping rows are keyed by an HMAC of the ID number, never the number.
 
 What officers may do beyond reviewing lives here too: their roles (``model.roles``), the
-relations they declare to subjects and stand aside from (``relations``), and the manual actions
+relations they declare to subjects and stand aside from (``disputes.recusals``), and the manual actions
 that need two of them, one to ask and a second to approve (``manual``).
 """

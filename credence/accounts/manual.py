@@ -12,7 +12,7 @@ for the worker, and notices follow as for any record), or refuses it with reason
 
 No account both requests and approves (``model.roles``: the officer and second-officer roles),
 no officer approves their own request, and no officer requests or approves anything about a
-subject they declared a relation to (``accounts.relations``). Each refused attempt is an error
+subject they declared a relation to (``disputes.recusals``). Each refused attempt is an error
 naming why and a ``manual.denied`` event, in a transaction of its own: an insider who tries
 leaves a trace even though nothing applied.
 """
@@ -28,9 +28,9 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from credence import audit, resolve
-from credence.accounts import relations
 from credence.accounts.officers import Officer, require_agency
 from credence.audit.tags import EventTag
+from credence.disputes import recusals
 from credence.disputes.rows import MAX_STATEMENT, receipt_for
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
 from credence.ingest.loader import LoadResult, authority, write_batch
@@ -179,7 +179,7 @@ def request(
         candidate = _candidate(conn, officer.agency, row, catalogue=known)
         subject = resolve.ensure(conn, [candidate.subject], now=now)[candidate.subject.id_number]
     with _denied(engine, officer, action=None, subject=subject, now=now), engine.begin() as conn:
-        relations.require_unrelated(conn, officer.id, subject)
+        recusals.require_unrelated(conn, officer.id, subject)
         action = Action(
             id=uuid.uuid4(),
             receipt=receipt,
@@ -271,8 +271,8 @@ def decide(
         requester = conn.execute(select(ManualAction.requested_by).where(ManualAction.id == action)).scalar_one()
         if requester == officer.id:
             raise SelfApprovalError("officer: an officer may not approve their own request")
-        relations.require_unrelated(conn, officer.id, found.subject)
-        relations.require_unrelated(conn, requester, found.subject, who="the requesting officer")
+        recusals.require_unrelated(conn, officer.id, found.subject)
+        recusals.require_unrelated(conn, requester, found.subject, who="the requesting officer")
         if found.state != PENDING:
             raise FieldError("action", f"{found.receipt} was {found.state} already")
         text = note.strip()
@@ -429,7 +429,7 @@ def declare_relation(engine: Engine, officer: Officer, id_number: str, relation:
     with engine.begin() as conn:
         ref = subject_ref(id_number, field="id_number")
         subject = resolve.ensure(conn, [ref], now=now)[ref.id_number]
-        relations.declare(conn, officer, subject, relation, now=now)
+        recusals.declare(conn, officer.id, officer.agency, subject, relation, now=now)
     return subject
 
 

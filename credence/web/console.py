@@ -246,6 +246,7 @@ async def decide(request: Request, dispute_id: uuid.UUID) -> Response:
             dispute_id,
             agency=officer.agency,
             officer=officer.name,
+            officer_id=officer.id,
             upheld=upheld,
             note=note,
             correction=Correction(retract=True) if upheld else None,

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select
 from credence import resolve
 from credence.accounts import manual, officers
 from credence.accounts.officers import AgencyRefusedError, Officer
-from credence.accounts.relations import RelatedError
+from credence.disputes.recusals import RelatedError
+from credence.dueprocess import disputes
 from credence.dueprocess.explanations import explain
 from credence.exc import FieldError, NotAuthorisedError
 from credence.model.roles import Role, RoleRefusedError
@@ -239,3 +240,41 @@ def test_a_listing_withdrawn_by_hand_ends_once_approved(engine: Engine, tmp_path
             reason="y",
             now=reg.tick(),
         )
+
+
+def test_an_officer_related_to_the_subject_does_not_decide_their_dispute(engine: Engine, tmp_path: Path) -> None:
+    debtor = person_id(date(1979, 9, 9), seq=56)
+    reg = listed_debtor(engine, tmp_path, debtor)
+    with engine.connect() as conn:
+        subject = resolve.find(conn, debtor)
+        decision = conn.execute(select(Record.id).where(Record.kind == "defaulter_listing_decision")).scalar_one()
+    assert subject is not None
+    filed = disputes.file(engine, subject=subject, record=decision, statement="I paid on 2 June", now=reg.tick())
+    judge, other, _second = staff(engine, reg.tick(), agency="court")
+    manual.declare_relation(engine, judge, debtor, "business", now=reg.tick())
+    with pytest.raises(RelatedError, match=r"declared a relation \(business\)"):
+        disputes.decide(
+            engine,
+            filed.id,
+            agency="court",
+            officer=judge.name,
+            officer_id=judge.id,
+            upheld=False,
+            note="no",
+            now=reg.tick(),
+        )
+    decided = disputes.decide(
+        engine,
+        filed.id,
+        agency="court",
+        officer=other.name,
+        officer_id=other.id,
+        upheld=False,
+        note="unpaid",
+        now=reg.tick(),
+    )
+    assert decided.state == "rejected"
+
+
+def by(officer: Officer) -> dict[str, Any]:
+    return {"agency": officer.agency, "officer": officer.name, "officer_id": officer.id}

@@ -1,5 +1,7 @@
 """Relations officers declare to subjects (DESIGN P7; issue 10, part 6): an officer who declared
-one stands aside from that subject. They may not request, approve or decide anything about them.
+one stands aside from that subject (a recusal). They may not request or approve a manual action
+about them, nor decide their dispute or repair application. This room keeps the rows because
+every case an officer decides asks them (``dueprocess``, and the manual actions in ``accounts``).
 
 Declarations are rows written once (``officer_relations``) with an event naming the officer's
 internal id and the relation, never the subject's number: the event's subject is the internal id,
@@ -13,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from credence import audit
-from credence.accounts.officers import Officer
 from credence.audit.tags import EventTag
 from credence.exc import FieldError, NotAuthorisedError
 from credence.store.orm import OfficerRelation
@@ -35,21 +36,21 @@ def check_relation(relation: str) -> str:
     return found
 
 
-def declare(conn: Connection, officer: Officer, subject: uuid.UUID, relation: str, *, now: datetime) -> None:
-    """Record that ``officer`` has ``relation`` to ``subject``, with its event, in the caller's
-    transaction; declaring the same relation twice writes it once."""
+def declare(
+    conn: Connection, officer: uuid.UUID, agency: str, subject: uuid.UUID, relation: str, *, now: datetime
+) -> None:
+    """Record that ``officer`` (of ``agency``) has ``relation`` to ``subject``, with its event, in
+    the caller's transaction; declaring the same relation twice writes it once."""
     relation = check_relation(relation)
-    if relation in related(conn, officer.id, subject):
+    if relation in related(conn, officer, subject):
         return
     conn.execute(
         insert(OfficerRelation).values(
-            id=uuid.uuid4(), officer_id=officer.id, subject_id=subject, relation=relation, declared_at=now
+            id=uuid.uuid4(), officer_id=officer, subject_id=subject, relation=relation, declared_at=now
         )
     )
-    data = {"officer": str(officer.id), "agency": officer.agency, "relation": relation}
-    audit.record(
-        conn, tag=EventTag.OFFICER_RELATION, subject=subject, actor=f"officer:{officer.id}", data=data, now=now
-    )
+    data = {"officer": str(officer), "agency": agency, "relation": relation}
+    audit.record(conn, tag=EventTag.OFFICER_RELATION, subject=subject, actor=f"officer:{officer}", data=data, now=now)
 
 
 def related(conn: Connection, officer: uuid.UUID, subject: uuid.UUID) -> list[str]:
