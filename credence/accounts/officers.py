@@ -17,6 +17,7 @@ from credence.accounts import sessions
 from credence.audit.tags import EventTag
 from credence.exc import CredenceError, FieldError, NotAuthorisedError
 from credence.model.contacts import normal_email
+from credence.model.roles import Role
 from credence.store.db import stored_instant
 from credence.store.orm import Officer as OfficerTable
 from credence.store.orm import Source
@@ -33,6 +34,7 @@ class Officer:
     id: uuid.UUID
     name: str
     agency: str
+    role: Role = Role.OFFICER
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class OfficerRow:
     email: str
     created_at: datetime
     revoked_at: datetime | None
+    role: str = Role.OFFICER.value
 
     @property
     def state(self) -> str:
@@ -62,22 +65,38 @@ def check_name(name: str) -> str:
     return name
 
 
-def add(conn: Connection, name: str, *, agency: str, email: str, actor: str, now: datetime) -> Officer:
-    """A new officer of ``agency``; a name may hold one live account at a time."""
+OFFICER_ROLES = (Role.OFFICER, Role.SECOND_OFFICER)
+
+
+def add(
+    conn: Connection,
+    name: str,
+    *,
+    agency: str,
+    email: str,
+    actor: str,
+    now: datetime,
+    role: Role = Role.OFFICER,
+) -> Officer:
+    """A new officer of ``agency`` in ``role`` (an officer, who may request manual actions, or a
+    second officer, who may approve them); a name may hold one live account at a time."""
     name = check_name(name)
+    if role not in OFFICER_ROLES:
+        expected = " or ".join(r.value for r in OFFICER_ROLES)
+        raise FieldError("role", f"expected {expected}, got {role.value!r}")
     agencies = sorted(conn.scalars(select(Source.id)))
     if agency not in agencies:
         raise FieldError("agency", f"unknown agency {agency!r}; expected one of {', '.join(agencies)}")
     address = normal_email(email.strip(), field="email")
     if live(conn, name) is not None:
         raise CredenceError(f"officer {name!r} already has a live account; revoke it first")
-    officer = Officer(uuid.uuid4(), name, agency)
+    officer = Officer(uuid.uuid4(), name, agency, role)
     conn.execute(
         insert(OfficerTable).values(
-            id=officer.id, name=name, agency=agency, email=address, created_at=now, revoked_at=None
+            id=officer.id, name=name, agency=agency, email=address, created_at=now, revoked_at=None, role=role.value
         )
     )
-    data = {"officer": str(officer.id), "agency": agency}
+    data = {"officer": str(officer.id), "agency": agency, "role": role.value}
     audit.record(conn, tag=EventTag.OFFICER_ADDED, subject=None, actor=actor, data=data, now=now)
     return officer
 
@@ -86,12 +105,22 @@ def rows(conn: Connection) -> list[OfficerRow]:
     """Every officer account, oldest first."""
     found = conn.execute(
         select(
-            OfficerTable.name, OfficerTable.agency, OfficerTable.email, OfficerTable.created_at, OfficerTable.revoked_at
+            OfficerTable.name,
+            OfficerTable.agency,
+            OfficerTable.email,
+            OfficerTable.created_at,
+            OfficerTable.revoked_at,
+            OfficerTable.role,
         ).order_by(OfficerTable.created_at, OfficerTable.name)
     )
     return [
         OfficerRow(
-            r.name, r.agency, r.email, stored_instant(r.created_at), r.revoked_at and stored_instant(r.revoked_at)
+            r.name,
+            r.agency,
+            r.email,
+            stored_instant(r.created_at),
+            r.revoked_at and stored_instant(r.revoked_at),
+            r.role,
         )
         for r in found
     ]
@@ -117,18 +146,18 @@ def revoke(conn: Connection, name: str, *, actor: str, now: datetime) -> int:
 def live(conn: Connection, name: str) -> tuple[Officer, str] | None:
     """The live officer called ``name`` and their email, or None."""
     row = conn.execute(
-        select(OfficerTable.id, OfficerTable.name, OfficerTable.agency, OfficerTable.email).where(
+        select(OfficerTable.id, OfficerTable.name, OfficerTable.agency, OfficerTable.role, OfficerTable.email).where(
             OfficerTable.name == name.strip(), OfficerTable.revoked_at.is_(None)
         )
     ).first()
-    return None if row is None else (Officer(row.id, row.name, row.agency), row.email)
+    return None if row is None else (Officer(row.id, row.name, row.agency, Role(row.role)), row.email)
 
 
 def by_id(conn: Connection, officer: uuid.UUID) -> Officer | None:
     """The officer of an internal id, if their account is live."""
     row = conn.execute(
-        select(OfficerTable.id, OfficerTable.name, OfficerTable.agency).where(
+        select(OfficerTable.id, OfficerTable.name, OfficerTable.agency, OfficerTable.role).where(
             OfficerTable.id == officer, OfficerTable.revoked_at.is_(None)
         )
     ).first()
-    return None if row is None else Officer(row.id, row.name, row.agency)
+    return None if row is None else Officer(row.id, row.name, row.agency, Role(row.role))

@@ -33,7 +33,18 @@ from credence.api.fast import FastChecks, route_of
 from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets, ClientAllowance
-from credence.api.routers import checks, disputes, health, log, officers, repairs, screenings, sign_in, submissions
+from credence.api.routers import (
+    checks,
+    disputes,
+    health,
+    log,
+    manual,
+    officers,
+    repairs,
+    screenings,
+    sign_in,
+    submissions,
+)
 from credence.disputes.evidence import MAX_TOTAL
 from credence.screening.index import open_index
 from credence.screening.inquiries import InquiryLog
@@ -135,6 +146,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(officers.router)
     app.include_router(disputes.router)
     app.include_router(repairs.router)
+    app.include_router(manual.router)
     app.include_router(submissions.router)
     site.install(app)  # the pages: the public record and the subject's portal
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415

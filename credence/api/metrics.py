@@ -8,12 +8,14 @@ its numbers to that folder and ``/metrics`` adds up every worker's.
 
 import os
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credence.ingest.holds import HoldView
 from credence.screening.index import Snapshot
 
 # a label never takes a client's string as it came
@@ -111,6 +113,29 @@ class Metrics:
         every = CollectorRegistry()
         MultiProcessCollector(every, path=folder)  # type: ignore[no-untyped-call]  # prometheus-client leaves it untyped
         return generate_latest(every), CONTENT_TYPE_LATEST
+
+
+def breaker(holds: Sequence[HoldView]) -> bytes:
+    """The circuit breakers' state as read from the store at scrape time (any process may have
+    tripped one: a feed load, a submission, a replay), by source: open holds and rows waiting in
+    them. An alert rule on ``credence_breaker_open_holds > 0`` is the operator's page (DESIGN P7)."""
+    registry = CollectorRegistry()
+    opened = Gauge(
+        "credence_breaker_open_holds",
+        "Open circuit-breaker holds by source: adverse rows held for review, not applied.",
+        ["source"],
+        registry=registry,
+    )
+    waiting = Gauge(
+        "credence_breaker_held_rows",
+        "Rows waiting, unapplied, in the open holds, by source.",
+        ["source"],
+        registry=registry,
+    )
+    for hold in holds:
+        opened.labels(hold.source_id).inc()
+        waiting.labels(hold.source_id).inc(hold.waiting)
+    return generate_latest(registry)
 
 
 class Measured:

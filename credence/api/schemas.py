@@ -337,6 +337,9 @@ class OfficerMe(BaseModel):
 
     name: str
     agency: Annotated[str, Field(examples=["court"])]
+    role: Literal["officer", "second_officer"] = Field(
+        "officer", description="an officer requests manual actions; a second officer approves them"
+    )
 
 
 class DisputeRequest(BaseModel):
@@ -438,3 +441,76 @@ class DecisionRequest(BaseModel):
     upheld: bool
     note: Annotated[str, StringConstraints(max_length=4000)] = ""
     correction: CorrectionRequest | None = None
+
+
+Text400 = Annotated[str, StringConstraints(max_length=400)]
+Text4000 = Annotated[str, StringConstraints(max_length=4000)]
+
+
+class ManualActionRequest(BaseModel):
+    """An officer asks for a record to be written by hand for their agency (or, with ``retract``,
+    withdrawn); checked as the agency's feed row, it applies only once a second officer approves."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="a record kind of the catalogue that the agency is authorised for"
+    )
+    id_number: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None, description="the subject's resident ID or unified social credit code (not with retract)"
+    )
+    valid_date: Annotated[str, StringConstraints(max_length=10)] | None = Field(
+        None, description="the day the fact happened, YYYY-MM-DD (not with retract)"
+    )
+    jurisdiction: Annotated[str, StringConstraints(max_length=12)] = Field("", description="a region code")
+    attributes: dict[Annotated[str, StringConstraints(max_length=64)], str | int | bool] = Field(
+        default_factory=dict, max_length=30, description="the kind's attributes"
+    )
+    legal_basis: Text400 = Field(description="the law or regulation the record is written under")
+    reason: Text4000 = Field(description="why the record is written by hand")
+    retract: uuid.UUID | None = Field(None, description="withdraw the agency's record of this version id instead")
+
+
+class ManualActionView(BaseModel):
+    """A manual action as the officers of its agency see it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    receipt: str
+    agency: str
+    requested_by: str
+    subject: str = Field(description="the subject's ID number as published: birth month and day hidden")
+    op: Literal["assert", "retract"]
+    kind: str
+    source_record_id: str
+    valid_date: str
+    jurisdiction: str
+    attributes: dict[str, str | int | bool | float | None]
+    legal_basis: str
+    reason: str
+    requested_at: datetime
+    state: Literal["pending", "approved", "refused"] = Field(description="pending: awaits a second officer")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+    record_id: str | None = Field(None, description="the record version an approval wrote")
+
+
+class ManualActions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actions: list[ManualActionView]
+
+
+class ManualDecisionRequest(BaseModel):
+    """A second officer's decision: approved, or refused with reasons."""
+
+    model_config = ConfigDict(extra="forbid")
+    approved: bool
+    note: Text4000 = ""
+
+
+class RelationRequest(BaseModel):
+    """An officer declares a relation to a subject, and stands aside from them from then on."""
+
+    model_config = ConfigDict(extra="forbid")
+    id_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    relation: Literal["family", "spouse", "household", "business", "friend", "adversary", "other"]

@@ -25,6 +25,11 @@ class EventTag(StrEnum):
     NOTICE_UNREACHABLE = "notice.unreachable"  # a notice that found no contact for its subject: it waits for one
     OFFICER_ADDED = "officer.added"  # an agency officer's account: its id and agency, never the address
     OFFICER_REVOKED = "officer.revoked"
+    OFFICER_RELATION = "officer.relation"  # an officer declared a relation to a subject: they stand aside from it
+    MANUAL_REQUESTED = "manual.requested"  # an officer asked for a record by hand: nothing applies until approved
+    MANUAL_APPROVED = "manual.approved"  # a second officer approved it: the record it wrote
+    MANUAL_REFUSED = "manual.refused"  # a second officer refused it, with reasons: nothing applied
+    MANUAL_DENIED = "manual.denied"  # an attempt refused by role, agency, relation or self-approval: nothing applied
     SIGN_IN_CODE_ISSUED = "sign_in.code_issued"  # a one-time code sent (or not: no contact, unknown id); never the code
     SIGN_IN_SUCCEEDED = "sign_in.succeeded"  # a code exchanged for a session
     SIGN_IN_FAILED = "sign_in.failed"  # a wrong code

@@ -29,6 +29,7 @@ from credence.cli.registry import CONNECTORS, generate, ingest_feeds
 from credence.dueprocess.catcher import free_port
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
+from credence.model.identifiers import masked
 from credence.outbox import claims
 from credence.pipeline import witnessed
 from credence.rules.loader import SHIPPED, load_text
@@ -98,7 +99,7 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: i
             subject = found[which]
             assert subject is not None  # noqa: S101 - picks holds only examples found
             console.print(
-                f"\n[bold]{CLI} explain --example {which}[/]: {inspect.masked(_number(conn, subject))}, "
+                f"\n[bold]{CLI} explain --example {which}[/]: {masked(_number(conn, subject))}, "
                 f"{FOUND[which]} (ID masked as the SPC publishes it)"
             )
             inspect.show(explain(conn, books, subject, as_of=day, known_at=now()))

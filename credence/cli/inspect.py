@@ -18,7 +18,7 @@ from credence.cli.examples import Example
 from credence.dueprocess.explanations import explain as explain_subject
 from credence.exc import CredenceError
 from credence.ingest.quarantine import held
-from credence.model.identifiers import ResidentId, parse_subject
+from credence.model.identifiers import masked, parse_subject
 from credence.pipeline.report import rows as report_rows
 from credence.screening.check import Outcome
 from credence.screening.check import check as check_subject
@@ -89,12 +89,6 @@ def explain(
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
     show(found)
-
-
-def masked(id_number: str) -> str:
-    """An ID number as the SPC publishes it: a resident's birth month and day hidden; a credit code is public."""
-    parsed = parse_subject(id_number)
-    return parsed.masked if isinstance(parsed, ResidentId) else parsed.number
 
 
 def show(found: "object") -> None:

@@ -1,6 +1,7 @@
 """``credence officers add|list|revoke``: agency officers' accounts (they sign in over HTTP with
 a one-time code sent to their email)."""
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -9,6 +10,13 @@ from rich.table import Table
 from credence.accounts import officers as accounts
 from credence.cli.context import console, now, reading, writing
 from credence.exc import CredenceError
+from credence.model.roles import Role
+
+
+class OfficerRole(StrEnum):  # the roles an officer's account may hold (model.roles)
+    OFFICER = Role.OFFICER.value
+    SECOND_OFFICER = Role.SECOND_OFFICER.value
+
 
 officers = typer.Typer(help="Agency officers' accounts: who may sign in to act for an agency.", no_args_is_help=True)
 
@@ -18,11 +26,18 @@ def add(
     name: Annotated[str, typer.Argument(help="the officer's account name, e.g. li.ming")],
     agency: Annotated[str, typer.Option(help="the agency they act for: a source id of catalogue/sources.yaml")],
     email: Annotated[str, typer.Option(help="where their sign-in codes go")],
+    role: Annotated[
+        OfficerRole,
+        typer.Option(help="officer: reviews and asks for manual actions; second_officer: reviews and approves them"),
+    ] = OfficerRole.OFFICER,
 ) -> None:
     """Add an officer of one agency; they sign in with a code sent to EMAIL."""
     with writing("officers add") as made, made.begin() as conn:
-        officer = accounts.add(conn, name, agency=agency, email=email, actor="credence officers add", now=now())
-    console.print(f"officer {officer.name}: acts for {officer.agency}; signs in with a code sent by mail")
+        officer = accounts.add(
+            conn, name, agency=agency, email=email, actor="credence officers add", now=now(), role=Role(role.value)
+        )
+    shown = "second officer" if officer.role is Role.SECOND_OFFICER else "officer"
+    console.print(f"{shown} {officer.name}: acts for {officer.agency}; signs in with a code sent by mail")
 
 
 @officers.command("list")
@@ -30,9 +45,9 @@ def list_() -> None:
     """Every officer account, its agency, address and state."""
     with reading() as conn:
         found = accounts.rows(conn)
-    table = Table("officer", "agency", "email", "created", "state", title="officers")
+    table = Table("officer", "agency", "role", "email", "created", "state", title="officers")
     for row in found:
-        table.add_row(row.name, row.agency, row.email, f"{row.created_at:%Y-%m-%d}", row.state)
+        table.add_row(row.name, row.agency, row.role, row.email, f"{row.created_at:%Y-%m-%d}", row.state)
     console.print(table)
 
 

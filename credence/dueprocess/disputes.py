@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, select, union
 
 from credence import outbox, resolve
 from credence.disputes import evidence as files
-from credence.disputes import rows
+from credence.disputes import recusals, rows
 from credence.disputes.rows import Filed
 from credence.exc import FieldError
 from credence.ingest.loader import LoadResult, mark_pending, write_batch
@@ -123,14 +123,18 @@ def decide(
     correction: Correction | None = None,
     now: datetime,
     catalogue: Catalogue | None = None,
+    officer_id: uuid.UUID | None = None,
 ) -> Filed:
-    """The agency's officer answers: rejected, or upheld with its correction record."""
+    """The agency's officer answers: rejected, or upheld with its correction record. An officer
+    (``officer_id``) who declared a relation to the subject stands aside (``disputes.recusals``)."""
     if upheld and correction is None:
         raise FieldError("correction", "an upheld dispute says what it corrects: retract, or the corrected attributes")
     if not upheld and correction is not None:
         raise FieldError("correction", "a rejected dispute corrects nothing")
     with engine.begin() as conn:
         found = rows.answerable(conn, dispute, agency=agency, now=now)
+        if officer_id is not None:
+            recusals.require_unrelated(conn, officer_id, found.subject)
         corrected = None
         if correction is not None:
             corrected = _correct(conn, found, correction, now=now, catalogue=catalogue or default_catalogue())

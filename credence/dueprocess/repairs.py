@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, select
 
 from credence import outbox, resolve
 from credence.disputes import evidence as files
+from credence.disputes import recusals
 from credence.disputes import repairs as rows
 from credence.disputes.repairs import Application
 from credence.exc import FieldError
@@ -196,11 +197,15 @@ def decide(
     now: datetime,
     schemes: dict[str, Scheme] | None = None,
     catalogue: Catalogue | None = None,
+    officer_id: uuid.UUID | None = None,
 ) -> Application:
     """The agency's officer grants (every condition of the rule confirmed) or refuses (with
-    reasons) an open application."""
+    reasons) an open application. An officer (``officer_id``) who declared a relation to the
+    subject stands aside (``disputes.recusals``)."""
     with engine.begin() as conn:
         found = rows.answerable(conn, application, agency=agency, now=now)
+        if officer_id is not None:
+            recusals.require_unrelated(conn, officer_id, found.subject)
         record = conn.execute(select(Record).where(Record.id == found.record)).one()
         rule = _rule_of(schemes or shipped_schemes(), found, record.valid_date)
         repair_record = None

@@ -154,3 +154,10 @@ def subject_kind_of(value: str) -> SubjectKind:
     if len(compact) == 15 or (len(compact) == 18 and compact[:17].isdigit() and compact[-1] in "0123456789X"):
         return SubjectKind.PERSON
     return SubjectKind.ORGANISATION
+
+
+def masked(id_number: str) -> str:
+    """An ID number as the SPC publishes it: a resident's birth month and day hidden; a credit
+    code is public."""
+    parsed = parse_subject(id_number)
+    return parsed.masked if isinstance(parsed, ResidentId) else parsed.number

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ColumnElement,
     Date,
     DateTime,
@@ -689,6 +690,9 @@ class Officer(Base):
     email: Mapped[str] = mapped_column(String(254))  # personal data: never logged, never in an event
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # officer (reviews, requests manual actions) or second_officer (reviews, approves them):
+    # model.roles; no account does both
+    role: Mapped[str] = mapped_column(String(16), server_default="officer")
 
     __table_args__ = (Index("ix_officers_name", "name"),)
 
@@ -765,3 +769,59 @@ class Submission(Base):
     counts: Mapped[dict[str, Any] | None]  # the load's outcome; None while it runs
 
     __table_args__ = (UniqueConstraint("source_id", "nonce", name="uq_submissions_source_nonce"),)
+
+
+class ManualAction(Base):
+    """An officer's request that a record be written (or withdrawn) by hand for their agency: a
+    demerit, a favourable record, a listing decision. It takes effect only once a second officer
+    of the agency approves it (``ManualDecision``); until then nothing about the subject changes.
+    Written once, never changed."""
+
+    __tablename__ = "manual_actions"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[uuid.UUID] = mapped_column(Uuid)  # officers.id
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    op: Mapped[str] = mapped_column(String(8))  # assert | retract
+    kind: Mapped[str] = mapped_column(String(64))
+    source_record_id: Mapped[str] = mapped_column(String(200))  # the record it writes or withdraws
+    valid_date: Mapped[date] = mapped_column(Date)
+    jurisdiction: Mapped[str] = mapped_column(String(12))
+    attributes: Mapped[dict[str, Any]]
+    legal_basis: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_manual_actions_agency", "agency", "requested_at"),
+        Index("ix_manual_actions_subject", "subject_id"),
+    )
+
+
+class ManualDecision(Base):
+    """A second officer's approval (with the record it wrote) or refusal of a manual action; the
+    key allows one per action, so two approvers racing each other cannot both apply it."""
+
+    __tablename__ = "manual_decisions"
+    action_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("manual_actions.id"), primary_key=True)
+    decided_by: Mapped[uuid.UUID] = mapped_column(Uuid)  # officers.id
+    approved: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    record_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    decided_at: Mapped[datetime]
+
+
+class OfficerRelation(Base):
+    """A relation an officer declared to a subject (kin, spouse, business partner, rival): from
+    then on they may not request, approve or decide anything about that subject. Declared, never
+    withdrawn: a relation that ended is still a reason to stand aside."""
+
+    __tablename__ = "officer_relations"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    officer_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    relation: Mapped[str] = mapped_column(String(32))
+    declared_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_officer_relations_officer_subject", "officer_id", "subject_id"),)

@@ -341,6 +341,7 @@ async def decide(request: Request, dispute_id: uuid.UUID) -> Response:
             dispute_id,
             agency=officer.agency,
             officer=officer.name,
+            officer_id=officer.id,
             upheld=correction is not None,
             note=note,
             correction=correction,

@@ -142,6 +142,7 @@ async def decide(request: Request, application_id: uuid.UUID) -> Response:
             application_id,
             agency=officer.agency,
             officer=officer.name,
+            officer_id=officer.id,
             granted=outcome == "granted",
             note=note,
             confirmed=confirmed if outcome == "granted" else (),

@@ -162,8 +162,8 @@ def site(engine: Engine, tmp_path: Path) -> Iterator[Site]:
         yield Site(base, clock, mail, sms, engine)
 
 
-def add_officer(site: Site, name: str, agency: str, email: str) -> None:
-    done = credence(site.engine, "officers", "add", name, "--agency", agency, "--email", email)
+def add_officer(site: Site, name: str, agency: str, email: str, *, role: str = "officer") -> None:
+    done = credence(site.engine, "officers", "add", name, "--agency", agency, "--email", email, "--role", role)
     assert f"acts for {agency}" in done.stdout
 
 

@@ -41,7 +41,7 @@ from tests.common.gate import add_provider, credence, serve, url_of
 from tests.common.log import ORIGIN, advance, log_key
 from tests.common.mail import MailCatcher, mails
 from tests.common.roles import Restricted, database, drop_roles, restricted, url
-from tests.common.signin import ALICE, Site, add_officer, officer_sign_in
+from tests.common.signin import ALICE, BOB, Site, add_officer, officer_sign_in
 from tests.conftest import STORES, fresh_engine
 
 DEBTOR = person_id(date(1981, 3, 9), seq=411)
@@ -258,10 +258,36 @@ def test_subjects_and_officers_sign_in_and_out_as_the_service_role(site: Site) -
     assert site.get("/v1/me/notices", token).status_code == 401
     add_officer(site, "li.ming", "court", "li.ming@court.example.com")
     officer = officer_sign_in(site, "li.ming", "li.ming@court.example.com")
-    assert site.get("/v1/officers/me", officer).json() == {"name": "li.ming", "agency": "court"}
+    assert site.get("/v1/officers/me", officer).json() == {"name": "li.ming", "agency": "court", "role": "officer"}
     assert site.post("/v1/officers/sign-out", {}, officer).status_code == 204
     with site.engine.connect() as conn:
         assert conn.execute(text("SELECT current_user")).scalar_one().endswith("_svc")
+
+
+@pytest.mark.postgres
+def test_two_officers_act_as_the_service_role_and_their_decision_stays_as_made(site: Site) -> None:
+    """A manual action asked, a relation declared and an approval given, all as the service; the
+    decision cannot then be turned into another by the service role itself."""
+    add_officer(site, "wu.lei", "police", "wu.lei@police.example.com")
+    add_officer(site, "qian.li", "police", "qian.li@police.example.com", role="second_officer")
+    asker = officer_sign_in(site, "wu.lei", "wu.lei@police.example.com")
+    second = officer_sign_in(site, "qian.li", "qian.li@police.example.com")
+    demerit = {
+        "kind": "traffic_offence",
+        "id_number": ALICE,
+        "valid_date": "2026-02-28",
+        "jurisdiction": "320505",
+        "attributes": {"offence_code": "1345"},
+        "legal_basis": "Road Traffic Safety Law, Art. 90",
+        "reason": "a roadside ticket, entered by hand",
+    }
+    action = site.post("/v1/manual-actions", demerit, asker).json()
+    assert site.post("/v1/officers/me/relations", {"id_number": BOB, "relation": "family"}, asker).status_code == 204
+    done = site.post(f"/v1/manual-actions/{action['id']}/decision", {"approved": True}, second)
+    assert done.json()["state"] == "approved", done.text
+    for statement in ("UPDATE manual_decisions SET approved = false", "DELETE FROM manual_actions"):
+        with pytest.raises(DBAPIError, match="permission denied"), site.engine.begin() as conn:
+            conn.execute(text(statement))
 
 
 def _columns(table: str) -> str:

@@ -272,7 +272,7 @@ def test_a_session_ends_after_thirty_idle_minutes(site: Site) -> None:
 def test_an_officer_signs_in_and_acts_for_their_own_agency_only(site: Site) -> None:
     add_officer(site, "li.ming", "court", "li.ming@court.example.com")
     token = officer_sign_in(site, "li.ming", "li.ming@court.example.com")
-    assert site.get("/v1/officers/me", token).json() == {"name": "li.ming", "agency": "court"}
+    assert site.get("/v1/officers/me", token).json() == {"name": "li.ming", "agency": "court", "role": "officer"}
     assert site.get("/test/acting-for/court", token).json() == {"agency": "court"}
     refused = site.get("/test/acting-for/tax", token)
     assert refused.status_code == 403

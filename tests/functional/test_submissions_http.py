@@ -287,10 +287,14 @@ def test_a_stolen_key_listing_en_masse_lists_nobody(site: Site) -> None:
     assert counts(site.engine)["records"] == before["records"]
     _, tripped = last_event(site.engine, "breaker.tripped")
     assert (tripped["source"], tripped["threshold"], tripped["hold"]) == ("caac", "per_hour", body["hold"])
+    alert = httpx.get(f"{site.gate.base}/metrics", timeout=30).text  # what an operator's alert rule reads
+    assert 'credence_breaker_open_holds{source="caac"} 1.0' in alert
+    assert 'credence_breaker_held_rows{source="caac"} 1001.0' in alert
     # an officer who finds them genuine releases them through the same path as a held file's rows
     connectors = str(site.tmp / "connectors")
     credence(site.engine, "held", "release", "caac", "--by", "officer.wang", "--connectors", connectors)
     assert counts(site.engine)["records"] == before["records"] + 1001
+    assert 'credence_breaker_open_holds{source="caac"}' not in httpx.get(f"{site.gate.base}/metrics", timeout=30).text
 
 
 def test_the_keys_are_listed_with_their_state(site: Site) -> None:

@@ -100,6 +100,7 @@ def post_decision(
             dispute_id,
             agency=officer.agency,
             officer=officer.name,
+            officer_id=officer.id,
             upheld=request.upheld,
             note=request.note,
             correction=correction,

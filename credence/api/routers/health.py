@@ -5,7 +5,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from credence.api.deps import GateDep
+from credence.api.metrics import breaker
 from credence.api.schemas import Health, NotReady, Ready
+from credence.ingest import holds
 from credence.screening.gate import versions
 from credence.store.registry import is_current
 
@@ -50,6 +52,9 @@ def readyz(state: GateDep) -> Ready | JSONResponse:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text"}},
 )
 def metrics(state: GateDep) -> Response:
-    """Prometheus metrics: requests and latencies per route template (never per subject)."""
+    """Prometheus metrics: requests and latencies per route template (never per subject), and
+    the circuit breakers' open holds by source."""
     body, kind = state.metrics.exposition()
-    return Response(body, media_type=kind)
+    with state.engine.connect() as conn:
+        held = holds.holds(conn)
+    return Response(body + breaker(held), media_type=kind)

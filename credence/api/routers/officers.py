@@ -8,6 +8,7 @@ from credence.accounts.sessions import OFFICER
 from credence.api.deps import AccountsDep, ClientLimited, OfficerDep, OfficerSessionDep
 from credence.api.routers.sign_in import ASK_ERRORS, SESSION_ERRORS, SIGN_IN_ERRORS, ask, opened
 from credence.api.schemas import CodeAsked, OfficerCodeRequest, OfficerMe, OfficerSessionRequest, SessionOpened
+from credence.model.roles import Role
 
 router = APIRouter(tags=["officers"])
 
@@ -35,7 +36,8 @@ def post_session(request: OfficerSessionRequest, state: AccountsDep) -> SessionO
 @router.get("/v1/officers/me", response_model=OfficerMe, responses=SESSION_ERRORS)
 def get_me(officer: OfficerDep) -> OfficerMe:
     """The signed-in officer and the agency they act for (and only for)."""
-    return OfficerMe(name=officer.name, agency=officer.agency)
+    role = "second_officer" if officer.role is Role.SECOND_OFFICER else "officer"
+    return OfficerMe(name=officer.name, agency=officer.agency, role=role)
 
 
 @router.post("/v1/officers/sign-out", status_code=204, response_class=Response, responses=SESSION_ERRORS)

@@ -88,6 +88,7 @@ def post_repair_decision(
             application_id,
             agency=officer.agency,
             officer=officer.name,
+            officer_id=officer.id,
             granted=request.granted,
             note=request.note,
             confirmed=request.confirmed,
