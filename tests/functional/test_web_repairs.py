@@ -70,6 +70,9 @@ def test_a_resident_applies_for_repair_and_the_tax_officer_decides_it(site: Site
         form = alice.get(f"/me/repairs/new?record={old['record_id']}")
         assert form.status_code == 200
         assert CONDITION in form.text  # the conditions the agency will confirm, shown before applying
+        theirs = alice.get(f"/me/repairs/new?record={bobs}")  # another's record: nothing of it shown
+        assert 'id="record_id-error"' in theirs.text
+        assert "2025-01-20" not in theirs.text
         early = alice.get(f"/me/repairs/new?record={young['record_id']}")
         assert 'id="record_id-error"' in early.text
         assert "2026-12-01" in early.text
