@@ -65,7 +65,9 @@ def check_name(name: str) -> str:
     return name
 
 
-OFFICER_ROLES = (Role.OFFICER, Role.SECOND_OFFICER)
+OFFICER_ROLES = (Role.OFFICER, Role.SECOND_OFFICER, Role.AUDITOR)
+# auditors work for the registry itself, whose own records come from its due process, never by hand
+REGISTRY = "registry"
 
 
 def add(
@@ -78,12 +80,16 @@ def add(
     now: datetime,
     role: Role = Role.OFFICER,
 ) -> Officer:
-    """A new officer of ``agency`` in ``role`` (an officer, who may request manual actions, or a
-    second officer, who may approve them); a name may hold one live account at a time."""
+    """A new officer of ``agency`` in ``role`` (an officer, who may request manual actions, a
+    second officer, who may approve them, or an auditor of the registry, who is told of its
+    alerts); a name may hold one live account at a time."""
     name = check_name(name)
     if role not in OFFICER_ROLES:
         expected = " or ".join(r.value for r in OFFICER_ROLES)
         raise FieldError("role", f"expected {expected}, got {role.value!r}")
+    if (role is Role.AUDITOR) != (agency == REGISTRY):
+        wanted = "an auditor acts for the registry (--agency registry)"
+        raise FieldError("agency", f"{wanted}, and only an auditor does; got {agency!r} for a {role.value}")
     agencies = sorted(conn.scalars(select(Source.id)))
     if agency not in agencies:
         raise FieldError("agency", f"unknown agency {agency!r}; expected one of {', '.join(agencies)}")

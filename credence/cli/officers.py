@@ -16,6 +16,7 @@ from credence.model.roles import Role
 class OfficerRole(StrEnum):  # the roles an officer's account may hold (model.roles)
     OFFICER = Role.OFFICER.value
     SECOND_OFFICER = Role.SECOND_OFFICER.value
+    AUDITOR = Role.AUDITOR.value
 
 
 officers = typer.Typer(help="Agency officers' accounts: who may sign in to act for an agency.", no_args_is_help=True)
@@ -28,7 +29,10 @@ def add(
     email: Annotated[str, typer.Option(help="where their sign-in codes go")],
     role: Annotated[
         OfficerRole,
-        typer.Option(help="officer: reviews and asks for manual actions; second_officer: reviews and approves them"),
+        typer.Option(
+            help="officer: reviews and asks for manual actions; second_officer: reviews and approves them;"
+            " auditor (with --agency registry): is mailed the registry's alerts"
+        ),
     ] = OfficerRole.OFFICER,
 ) -> None:
     """Add an officer of one agency; they sign in with a code sent to EMAIL."""
@@ -36,7 +40,7 @@ def add(
         officer = accounts.add(
             conn, name, agency=agency, email=email, actor="credence officers add", now=now(), role=Role(role.value)
         )
-    shown = "second officer" if officer.role is Role.SECOND_OFFICER else "officer"
+    shown = officer.role.value.replace("_", " ")
     console.print(f"{shown} {officer.name}: acts for {officer.agency}; signs in with a code sent by mail")
 
 

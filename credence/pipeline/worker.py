@@ -1,6 +1,7 @@
-"""``credence worker``'s job: deliver the outbox, and keep the registry's clock (what must happen
-when time passes: disputes' deadlines and the rest, as they land). Several workers may run at
-once (``outbox.claims``); each stops cleanly when asked, after its current pass.
+"""``credence worker``'s job: deliver the outbox (and mail the auditors their alerts), and keep the
+registry's clock (what must happen when time passes: disputes' deadlines and the rest, as they
+land). Several workers may run at once (``outbox.claims``); each stops cleanly when asked, after
+its current pass.
 
 The store may be busy with a writer (a long ingest on SQLite holds the file's write lock): a
 pass that cannot get in is tried again at the next poll, and a settlement is retried before
@@ -21,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from credence import logs
 from credence.audit.checkpoints import Advanced
+from credence.dueprocess import alerts
 from credence.dueprocess import hooks as provider_hooks
 from credence.dueprocess.delivery import Channels, Pass, busy, deliver
 from credence.outbox.claims import Retry
@@ -51,6 +53,7 @@ class Totals:
     refreshed: int = 0  # clock ticks that refreshed waiting subjects
     called: int = 0  # webhook calls the providers acknowledged
     checkpoints: int = 0  # checkpoints signed
+    alerted: int = 0  # alerts mailed to auditors
     sent: dict[str, int] = field(default_factory=dict)
 
     def add(self, done: Pass) -> None:
@@ -104,6 +107,7 @@ def run(
             stop.wait(plan.poll)
             continue
         totals.add(done)
+        totals.alerted += _unless_busy(lambda: alerts.send(engine, channels.email, now=clock()), 0)
         if plan.caller is not None:
             totals.called += _call(engine, plan.caller, plan, owner=me, clock=clock)
         if plan.checkpointing is not None and (signed_at is None or clock() - signed_at >= plan.checkpointing.every):

@@ -196,7 +196,16 @@ class Event(Base):
     recorded_at: Mapped[datetime]
     xact: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_events_xact_seq", "xact", "seq"),)
+    __table_args__ = (
+        Index("ix_events_xact_seq", "xact", "seq"),
+        # the few events auditors are told of (dueprocess.alerts), found without reading the log
+        Index(
+            "ix_events_alerts",
+            "seq",
+            sqlite_where=text("tag IN ('breaker.tripped', 'manual.denied')"),
+            postgresql_where=text("tag IN ('breaker.tripped', 'manual.denied')"),
+        ),
+    )
 
 
 class LogLeaf(Base):
@@ -825,3 +834,14 @@ class OfficerRelation(Base):
     declared_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_officer_relations_officer_subject", "officer_id", "subject_id"),)
+
+
+class StaffAlert(Base):
+    """An alert mailed to one auditor about one event (a circuit breaker tripped, an officer's
+    manual action denied): written after the mail left, so each (event, auditor) is sent at
+    least once and, once recorded, never again."""
+
+    __tablename__ = "staff_alerts"
+    event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    officer_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sent_at: Mapped[datetime]

@@ -66,6 +66,7 @@ PRIVILEGES: dict[str, frozenset[str]] = {
     "manual_actions": APPEND,
     "manual_decisions": APPEND,
     "officer_relations": APPEND,
+    "staff_alerts": APPEND,
     "score_interval_history": APPEND,
     "listing_history": APPEND,
     "active_measure_history": APPEND,
