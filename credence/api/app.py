@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         "/v1/disputes": DISPUTE_BODY,
         "/v1/repairs": DISPUTE_BODY,
         "/v1/submissions": settings.gate_max_manifest_body,
-        site.UPLOADS: DISPUTE_BODY,  # the pages' dispute form, its files as they are
+        **dict.fromkeys(site.UPLOADS, DISPUTE_BODY),  # the pages' dispute and repair forms, files as they are
     }
     bodiless = frozenset({"/v1/sign-out", "/v1/officers/sign-out"})
     app.add_middleware(

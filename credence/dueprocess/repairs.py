@@ -74,6 +74,41 @@ def repairable(schemes: dict[str, Scheme], kind: str, valid_date: date) -> list[
     return sorted(found, key=lambda r: (r.from_day, r.scheme, r.rule.id))
 
 
+def offered(schemes: dict[str, Scheme], kind: str, valid_date: date, today: date) -> Repairable | None:
+    """The rule an application filed ``today`` would be routed under, as ``file`` chooses it: the
+    earliest whose minimum period has run, else (not yet open: its ``from_day`` is the first day)
+    the earliest still to run; None where no rule allows repair or the record no longer counts."""
+    live = [r for r in repairable(schemes, kind, valid_date) if r.expires is None or today < r.expires]
+    ready = [r for r in live if r.from_day <= today]
+    return (ready or live)[0] if live else None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a subject is shown before applying for repair of one of their records."""
+
+    record: uuid.UUID  # the newest version, the one an application names
+    kind: str
+    valid_date: date
+    source: str
+    source_record_id: str
+    rule: Repairable
+
+
+def offer(
+    conn: Connection, *, subject: uuid.UUID, record: uuid.UUID, today: date, schemes: dict[str, Scheme] | None = None
+) -> Offer | None:
+    """The rule and conditions under which ``subject`` may apply for repair of ``record`` (a
+    version of a record about them), or None: not theirs, withdrawn, or no rule allows it."""
+    found = _newest(conn, subject, record)
+    if found is None or found.op != "assert":
+        return None
+    rule = offered(schemes or shipped_schemes(), found.kind, found.valid_date, today)
+    if rule is None:
+        return None
+    return Offer(found.id, found.kind, found.valid_date, found.source_id, found.source_record_id, rule)
+
+
 def _newest(conn: Connection, subject: uuid.UUID, record: uuid.UUID) -> Any:
     """The newest version (a row of records) of the record whose version ``record`` is, if it is
     about ``subject``; None otherwise."""

@@ -16,13 +16,16 @@ from credence.accounts.codes import LockedOutError
 from credence.accounts.officers import Officer
 from credence.accounts.sessions import OFFICER, SessionRefusedError
 from credence.disputes import case, rows
+from credence.disputes import repairs as repair_rows
+from credence.disputes.repairs import Application
 from credence.disputes.rows import Filed
-from credence.dueprocess import disputes
+from credence.dueprocess import disputes, repairs
 from credence.dueprocess.disputes import Correction
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
+from credence.model.catalogue import default_catalogue
 from credence.model.time import legal_date
 from credence.web import dossier, i18n, security
-from credence.web.portal import forged
+from credence.web.portal import forged, repair_labelled
 from credence.web.render import lang_of, page, redirect
 from credence.web.site import Site, of, over_allowance
 
@@ -31,20 +34,20 @@ COOKIE = "credence_officer"
 MAX_NOTE = 2000
 
 
-def _officer(request: Request, site: Site) -> Officer | None:
+def officer_of(request: Request, site: Site) -> Officer | None:
     try:
         return site.accounts.officer_session(request.cookies.get(COOKIE), now=site.clock())[1]
     except SessionRefusedError:
         return None
 
 
-def _stale() -> Response:
+def stale() -> Response:
     response = redirect("/officers/sign-in?stale=1")
     response.delete_cookie(COOKIE, path="/")
     return response
 
 
-async def _fields(request: Request, site: Site) -> dict[str, str]:
+async def fields_of(request: Request, site: Site) -> dict[str, str]:
     form = await request.form()
     security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
     return {k: v[:MAX_NOTE] for k, v in form.items() if isinstance(v, str) and k != security.CSRF_FIELD}
@@ -59,7 +62,7 @@ def sign_in_page(request: Request, stale: int = 0) -> Response:
 async def ask_code(request: Request, background: BackgroundTasks) -> Response:
     site = of(request)
     try:
-        name = (await _fields(request, site)).get("name", "").strip()[:100]
+        name = (await fields_of(request, site)).get("name", "").strip()[:100]
     except security.ForgedFormError:
         return forged(request)
     if wait := over_allowance(request):
@@ -81,7 +84,7 @@ async def ask_code(request: Request, background: BackgroundTasks) -> Response:
 async def exchange_code(request: Request) -> Response:
     site = of(request)
     try:
-        fields = await _fields(request, site)
+        fields = await fields_of(request, site)
     except security.ForgedFormError:
         return forged(request)
     name, code = fields.get("name", "").strip()[:100], fields.get("code", "").strip()[:16]
@@ -107,7 +110,7 @@ async def exchange_code(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     site = of(request)
     try:
-        await _fields(request, site)
+        await fields_of(request, site)
     except security.ForgedFormError:
         return forged(request)
     try:
@@ -131,19 +134,37 @@ def _labelled(t: dict[str, str], found: list[Filed], today: date) -> list[dict[s
     return shown
 
 
+def repairs_labelled(t: dict[str, str], site: Site, found: list[Application]) -> list[dict[str, Any]]:  # Any: view data
+    """Applications as the console shows them: each with its conditions, state and steps in words."""
+    with site.engine.connect() as conn:
+        wanted = repairs.conditions(conn, found)
+    return [repair_labelled(t, dossier.repair(a, wanted[a.id])) for a in found]
+
+
+def repairs_queue(site: Site, agency: str, t: dict[str, str]) -> list[dict[str, Any]]:  # Any: view data
+    """The agency's applications, open ones first by deadline (``disputes.repairs.listed``)."""
+    with site.engine.connect() as conn:
+        found = repair_rows.listed(conn, agency=agency, limit=500)
+    return repairs_labelled(t, site, found)
+
+
 @router.get("/officers")
 def queue(request: Request) -> Response:
     site = of(request)
-    officer = _officer(request, site)
+    officer = officer_of(request, site)
     if officer is None:
-        return _stale()
+        return stale()
     today = legal_date(site.clock())
     with site.engine.connect() as conn:
         found = rows.listed(conn, agency=officer.agency, limit=500)
     t = i18n.words(lang_of(request))
     # the open ones first, the nearest deadline first: what must be answered soonest
     found.sort(key=lambda d: (d.state != rows.OPEN or d.lapsed(today), d.respond_by, d.filed_at))
-    context = {"officer": officer, "disputes": _labelled(t, found, today)}
+    context = {
+        "officer": officer,
+        "disputes": _labelled(t, found, today),
+        "repairs": repairs_queue(site, officer.agency, t),
+    }
     return page(request, "console/queue.html", context)
 
 
@@ -157,8 +178,46 @@ def _mine(site: Site, officer: Officer, dispute_id: uuid.UUID) -> Filed:
     return found
 
 
+DECISION_FIELDS = ("decision", "note", "correction")
+ATTRIBUTE = "attr_"  # a corrected attribute's field: attr_<name>
+
+
+def _shown(value: object) -> str:
+    """An attribute's stored value as its field shows it (and a correction compares it)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _attributes(held: case.Case | None, kind: str) -> list[dict[str, Any]]:  # Any: view data
+    """The record kind's attributes with the newest version's values, for a correction's fields."""
+    catalogue = default_catalogue()
+    if held is None or not held.history or kind not in catalogue.kinds:
+        return []
+    current = held.history[-1].attributes
+    described = catalogue.kinds[kind].attributes
+    return [
+        {
+            "name": name,
+            "type": attribute.type.value,
+            "choices": list(attribute.choices or ()),
+            "value": _shown(current.get(name)),
+        }
+        for name, attribute in described.items()
+    ]
+
+
 def _detail(
-    request: Request, officer: Officer, found: Filed, *, error: str | None, status: int, answered: bool = False
+    request: Request,
+    officer: Officer,
+    found: Filed,
+    *,
+    errors: dict[str, str] | None = None,
+    given: dict[str, str] | None = None,
+    status: int,
+    answered: bool = False,
 ) -> Response:
     site = of(request)
     t = i18n.words(lang_of(request))
@@ -167,18 +226,41 @@ def _detail(
         held = case.case(conn, found.id)
     view = _labelled(t, [found], today)[0]
     answerable = view["state"] == rows.OPEN
+    shown = dict.fromkeys(DECISION_FIELDS, "") | (errors or {})
+    attributes = _attributes(held, found.kind)
+    for a in attributes:  # what the officer typed stays in its field
+        a["value"] = (given or {}).get(ATTRIBUTE + a["name"], a["value"])
+        a["error"] = shown.get(ATTRIBUTE + a["name"], "")
     context = {
         "officer": officer,
         "d": view,
         "case": held,
         "answerable": answerable,
-        "error": error,
+        "errors": shown,
+        "attributes": attributes,
+        "given": {"outcome": (given or {}).get("outcome", ""), "note": (given or {}).get("note", "")},
         "answered": answered,
     }
     return page(request, "console/dispute.html", context, status=status)
 
 
-def _refused(request: Request, exc: Exception) -> Response:
+OUTCOMES = ("upheld", "corrected", "rejected")  # upheld: the record withdrawn; corrected: its attributes
+
+
+def _decision_error(t: dict[str, str], wrong: FieldError) -> dict[str, str]:
+    """A refused decision's message next to the field it names: a corrected attribute (with the
+    catalogue's reason, which says what was expected), the correction as a whole, or the
+    dispute (closed or lapsed)."""
+    prefix = "correction.attributes."
+    if wrong.field.startswith(prefix):
+        name = wrong.field.removeprefix(prefix).split(".", 1)[0]
+        return {ATTRIBUTE + name: f"{t['err_attribute']} ({wrong.reason})"}
+    if wrong.field.startswith("correction"):
+        return {"correction": f"{t['err_unchanged']} ({wrong.reason})"}
+    return {"decision": t["err_dispute"]}
+
+
+def refused(request: Request, exc: Exception) -> Response:
     t = i18n.words(lang_of(request))
     if isinstance(exc, NotAuthorisedError):
         return page(request, "public/missing.html", {"message": t["not_yours"]}, status=403)
@@ -188,31 +270,31 @@ def _refused(request: Request, exc: Exception) -> Response:
 @router.get("/officers/disputes/{dispute_id}")
 def dispute(request: Request, dispute_id: uuid.UUID) -> Response:
     site = of(request)
-    officer = _officer(request, site)
+    officer = officer_of(request, site)
     if officer is None:
-        return _stale()
+        return stale()
     try:
         found = _mine(site, officer, dispute_id)
     except (NotFoundError, NotAuthorisedError) as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     answered = request.query_params.get("answered") == "1"
-    return _detail(request, officer, found, error=None, status=200, answered=answered)
+    return _detail(request, officer, found, status=200, answered=answered)
 
 
 @router.get("/officers/disputes/{dispute_id}/evidence/{file_id}")
 def evidence(request: Request, dispute_id: uuid.UUID, file_id: uuid.UUID) -> Response:
     site = of(request)
-    officer = _officer(request, site)
+    officer = officer_of(request, site)
     if officer is None:
-        return _stale()
+        return stale()
     try:
         _mine(site, officer, dispute_id)
     except (NotFoundError, NotAuthorisedError) as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     with site.engine.connect() as conn:
         found = case.evidence(conn, dispute_id, file_id)
     if found is None:
-        return _refused(request, NotFoundError("no such file"))
+        return refused(request, NotFoundError("no such file"))
     media_type, content = found
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(media_type, "bin")
     headers = {"Content-Disposition": f'attachment; filename="evidence-{file_id}.{extension}"'}
@@ -222,24 +304,37 @@ def evidence(request: Request, dispute_id: uuid.UUID, file_id: uuid.UUID) -> Res
 @router.post("/officers/disputes/{dispute_id}/decision")
 async def decide(request: Request, dispute_id: uuid.UUID) -> Response:
     site = of(request)
-    officer = _officer(request, site)
+    officer = officer_of(request, site)
     if officer is None:
-        return _stale()
+        return stale()
     try:
-        fields = await _fields(request, site)
+        fields = await fields_of(request, site)
     except security.ForgedFormError:
         return forged(request)
     try:
         found = _mine(site, officer, dispute_id)
     except (NotFoundError, NotAuthorisedError) as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     t = i18n.words(lang_of(request))
     outcome, note = fields.get("outcome", ""), fields.get("note", "").strip()
-    if outcome not in ("upheld", "rejected"):
-        return _detail(request, officer, found, error=t["err_outcome"], status=422)
+    if outcome not in OUTCOMES:
+        return _detail(request, officer, found, errors={"decision": t["err_outcome"]}, given=fields, status=422)
     if outcome == "rejected" and not note:
-        return _detail(request, officer, found, error=t["err_note"], status=422)
-    upheld = outcome == "upheld"
+        return _detail(request, officer, found, errors={"note": t["err_note"]}, given=fields, status=422)
+    correction = None
+    if outcome == "upheld":
+        correction = Correction(retract=True)
+    elif outcome == "corrected":
+        with site.engine.connect() as conn:
+            attributes = _attributes(case.case(conn, found.id), found.kind)
+        changed = {
+            a["name"]: fields[ATTRIBUTE + a["name"]].strip()
+            for a in attributes
+            if ATTRIBUTE + a["name"] in fields and fields[ATTRIBUTE + a["name"]].strip() != a["value"]
+        }
+        if not changed:
+            return _detail(request, officer, found, errors={"correction": t["err_unchanged"]}, given=fields, status=422)
+        correction = Correction(attributes=changed)
     try:
         disputes.decide(
             site.engine,
@@ -247,13 +342,13 @@ async def decide(request: Request, dispute_id: uuid.UUID) -> Response:
             agency=officer.agency,
             officer=officer.name,
             officer_id=officer.id,
-            upheld=upheld,
+            upheld=correction is not None,
             note=note,
-            correction=Correction(retract=True) if upheld else None,
+            correction=correction,
             now=site.clock(),
         )
     except NotAuthorisedError as exc:
-        return _refused(request, exc)
-    except FieldError:
-        return _detail(request, officer, found, error=t["err_dispute"], status=422)
+        return refused(request, exc)
+    except FieldError as wrong:
+        return _detail(request, officer, found, errors=_decision_error(t, wrong), given=fields, status=422)
     return redirect(f"/officers/disputes/{dispute_id}?answered=1")

@@ -15,7 +15,7 @@ from credence.exc import FieldError
 from credence.web import i18n, security
 from credence.web.portal import forged, session_of, stale
 from credence.web.render import lang_of, page, redirect
-from credence.web.site import of
+from credence.web.site import Site, of
 
 router = APIRouter(include_in_schema=False)
 FORM = "/me/disputes"
@@ -47,34 +47,47 @@ def _refusal(t: dict[str, str], refused: FieldError) -> tuple[str, str]:
     return field, f"{expected} ({refused.detail})" if field == "evidence" else expected
 
 
+class TooManyPartsError(Exception):
+    """A body Starlette would not read as the form: more files or fields than it has."""
+
+
+async def upload(request: Request, site: Site, names: tuple[str, ...]) -> tuple[dict[str, str], list[bytes]]:
+    """A multipart form's text fields (``names``) and its evidence files' bytes, once its CSRF
+    token is checked; raises ``security.ForgedFormError`` or ``TooManyPartsError``."""
+    try:
+        async with request.form(max_files=MAX_FILES + 1, max_fields=8) as form:  # closes the files' spools
+            security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
+            fields = {name: str(form.get(name, "")) for name in names}
+            evidence: list[bytes] = []
+            for part in form.getlist("evidence"):
+                # a browser sends an empty part when no file is chosen
+                if isinstance(part, UploadFile) and part.filename:
+                    evidence.append(await part.read())
+    except HTTPException:
+        raise TooManyPartsError from None
+    return fields, evidence
+
+
 @router.post(FORM)
 async def file(request: Request) -> Response:
     site = of(request)
     session = session_of(request, site)
     if session is None or session.subject is None:
         return stale()
-    try:
-        async with request.form(max_files=MAX_FILES + 1, max_fields=8) as form:  # closes the files' spools
-            try:
-                security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-            except security.ForgedFormError:
-                return forged(request)
-            record, statement = str(form.get("record_id", ""))[:64].strip(), str(form.get("statement", ""))
-            evidence: list[bytes] = []
-            for part in form.getlist("evidence"):
-                # a browser sends an empty part when no file is chosen
-                if isinstance(part, UploadFile) and part.filename:
-                    evidence.append(await part.read())
-    except HTTPException:  # a body Starlette would not read as this form: more files or fields than it has
-        t = i18n.words(lang_of(request))
-        return _form(request, {"record_id": "", "statement": ""}, ("evidence", t["err_evidence"]), status=422)
     t = i18n.words(lang_of(request))
+    try:
+        fields, evidence = await upload(request, site, ("record_id", "statement"))
+    except security.ForgedFormError:
+        return forged(request)
+    except TooManyPartsError:
+        return _form(request, {"record_id": "", "statement": ""}, ("evidence", t["err_evidence"]), status=422)
+    record, statement = fields["record_id"][:64].strip(), fields["statement"]
     values = {"record_id": record, "statement": statement[:8000]}
     try:
         filed = disputes.file(
             site.engine,
             subject=session.subject,
-            record=_record_id(record),
+            record=record_id(record),
             statement=statement,
             evidence=evidence,
             now=site.clock(),
@@ -84,7 +97,7 @@ async def file(request: Request) -> Response:
     return redirect(f"/me/disputes/{filed.receipt}?filed=1")
 
 
-def _record_id(given: str) -> uuid.UUID:
+def record_id(given: str) -> uuid.UUID:
     try:
         return uuid.UUID(given)
     except ValueError:

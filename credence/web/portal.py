@@ -1,5 +1,6 @@
 """The subject's portal: signing in with a one-time code (``accounts.signin``, as the API's
-``/v1/sign-in/*`` does), then their own file (``dossier``), its JSON download and each dispute.
+``/v1/sign-in/*`` does), then their own file (``dossier``), its printable page, its JSON download
+and each dispute.
 
 A session's token lives in an HttpOnly cookie; every page reads the subject from it alone, so
 no URL can name another subject: a dispute's page is found by receipt among the signed-in
@@ -137,15 +138,26 @@ def _labelled(t: dict[str, str], found: dict[str, Any]) -> dict[str, Any]:  # An
     for a in found["inquiries"]:
         a["decision_label"] = t.get(a["decision"], a["decision"])
     for d in found["disputes"]:
+        d["state_label"] = t.get(f"state_{d['state']}", d["state"])
         for s in d["steps"]:
             s["label"] = t[f"step_{s['step']}"]
     for listing in found["listings"]:
         listing["role_label"] = t.get(f"role_{listing['role']}", listing["role"])
         listing["status_label"] = t.get(listing["status"], listing["status"])
+    for a in found["repairs"]:
+        repair_labelled(t, a)
     found["measures"] = [
         m | {"effect_label": t[f"effect_{m['effect']}"]} for listing in found["listings"] for m in listing["measures"]
     ]
     return found
+
+
+def repair_labelled(t: dict[str, str], view: dict[str, Any]) -> dict[str, Any]:  # Any: JSON
+    """A repair application's view with its state and steps in the page's words."""
+    view["state_label"] = t[f"repair_state_{view['state']}"]
+    for s in view["steps"]:
+        s["label"] = t[f"repair_step_{s['step']}"]
+    return view
 
 
 @router.get("/me")
@@ -156,6 +168,17 @@ def me(request: Request) -> Response:
         return stale()
     t = i18n.words(lang_of(request))
     return page(request, "portal/me.html", {"file": _labelled(t, _file(site, session))})
+
+
+@router.get("/me/file")
+def printable(request: Request) -> Response:
+    """The whole file as one page to print or save: what the download holds, readable."""
+    site = of(request)
+    session = session_of(request, site)
+    if session is None:
+        return stale()
+    t = i18n.words(lang_of(request))
+    return page(request, "portal/file.html", {"file": _labelled(t, _file(site, session))})
 
 
 @router.get("/me/file.json")

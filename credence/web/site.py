@@ -20,9 +20,10 @@ from credence.accounts.signin import Accounts
 
 STATIC = Path(__file__).parent / "static"
 # where a browser posts a form: the gate's body limits take a form there, JSON elsewhere
-FORM_PATHS = frozenset({"/sign-in", "/sign-in/code", "/sign-out", "/me/disputes"})
+FORM_PATHS = frozenset({"/sign-in", "/sign-in/code", "/sign-out", "/me/disputes", "/me/repairs"})
 FORM_PREFIXES = ("/officers/",)  # the console's forms, a dispute's decision among them
-UPLOADS = "/me/disputes"  # a dispute's form, with its evidence files: the gate's larger body limit
+# a dispute's form and a repair application's, with their evidence files: the gate's larger body limit
+UPLOADS = ("/me/disputes", "/me/repairs")
 
 
 @dataclass
@@ -52,10 +53,13 @@ def of(request: Request) -> Site:
 
 
 def install(app: FastAPI) -> None:
-    from credence.web import console, filing, portal, public  # the routes need the templates, which need this module
+    # the routes need the templates, which need this module
+    from credence.web import console, filing, portal, public, repair_console, repair_filing
 
     app.include_router(public.router)
     app.include_router(filing.router)  # before the portal: /me/disputes/new is no receipt
+    app.include_router(repair_filing.router)  # before the portal, as the dispute form
     app.include_router(portal.router)
     app.include_router(console.router)
+    app.include_router(repair_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

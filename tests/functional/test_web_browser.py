@@ -8,7 +8,7 @@ under the module's output folder (printed). One seeded server serves the whole m
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from tests.common.editions import three_editions
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import add_provider, credence, registry_for_module, serve
 from tests.common.mail import MailCatcher, SmsCatcher
-from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decision
+from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decision, officer_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +55,9 @@ def _seed(tmp: Path, engine: object) -> None:
         for i in range(3, 6)
     ]
     reg.feed("blood_bank", donations)
+    # tax arrears a year and a half old: a year's minimum period run, its three years to count not
+    arrears = (datetime.now(UTC) - timedelta(days=540)).date().isoformat()
+    reg.feed("tax", [{"id_number": ALICE, "kind": "tax_arrears", "date": arrears, "attrs": {"amount_yuan": 12000}}])
     reg.feed("court", [decision(ALICE, "(2025)苏05执321号"), decision(BOB, "(2025)苏05执322号")])
     others = [
         decision(person_id(date(1970 + i % 30, 1 + i % 12, 1 + i % 27), seq=100 + i), f"(2024)苏05执{i}号")
@@ -75,6 +78,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         _seed(tmp, engine)
         key = add_provider(engine, "airline", "flight")
         credence(engine, "officers", "add", "li.ming", "--agency", "court", "--email", "li.ming@court.example")
+        credence(engine, "officers", "add", "wang.fang", "--agency", "tax", "--email", "wang.fang@tax.example")
         with MailCatcher(tmp / "mail") as mail, SmsCatcher(tmp / "sms.jsonl") as sms:
             env = {
                 "CREDENCE_SMTP_URL": mail.url,
@@ -164,6 +168,15 @@ def test_a_resident_signs_in_reads_their_file_and_nothing_of_anothers(served: Se
     assert "(2025)苏05执322号" not in text
     assert served.bob_receipt not in text
     visitor.visit("dispute", f"/me/disputes/{receipt}")
+    # the printable file is long: axe reads it once, at a desktop's width; the phone's is photographed
+    page.goto(site.base + "/me/file")
+    page.screenshot(path=str(served.shots / "file-printable-phone.png"), full_page=True)
+    desktop.goto(site.base + "/me/file")
+    visitor.check("file-printable", "desktop")
+    desktop.emulate_media(media="print")  # what the printable file looks like on paper
+    desktop.screenshot(path=str(served.shots / "file-printable-print.png"), full_page=True)
+    assert desktop.locator("header.top nav").is_hidden()
+    desktop.emulate_media(media="screen")
     visitor.visit("another-residents-dispute", f"/me/disputes/{served.bob_receipt}", status=404)
     assert served.bob_receipt not in desktop.locator("main").inner_text()
     download = desktop.request.get(site.base + "/me/file.json")
@@ -198,3 +211,44 @@ def test_the_courts_officer_reads_and_answers_a_dispute_in_the_console(served: S
     assert page.locator("[role=status]").is_visible()
     visitor.check("console-dispute-answered", "phone")
     assert page.get_by_role("button", name="提交答复").count() == 0
+
+
+def test_a_resident_applies_for_credit_repair_and_the_tax_officer_grants_it(served: Served, contexts: Contexts) -> None:
+    site = served.site
+    visitor = Visitor(site.base, served.shots, contexts)
+    page = visitor.pages["phone"]
+    resident = {"name": "credence_session", "value": site.sign_in(ALICE, "alice@example.com"), "url": site.base}
+    page.context.add_cookies([resident])  # type: ignore[list-item]  # playwright's SetCookieParam
+    page.goto(site.base + "/me#repairs")
+    page.get_by_role("link", name="申请修复这条记录").click()
+    assert "arrears and late fees paid" in page.locator("main").inner_text()  # the conditions, before applying
+    visitor.check("repair-form", "phone")
+    page.get_by_role("button", name="提交申请").click()  # no statement: refused next to the field
+    assert page.locator("#statement-error").is_visible()
+    visitor.check("repair-form-empty", "phone")
+    page.get_by_label("您的说明").fill("欠税和滞纳金已全部缴清。")
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_url(re.compile(r"/me/repairs/R\d{8}-\w{8}\?filed=1$"))
+    receipt = page.url.rsplit("/", 1)[1].split("?", 1)[0]
+    assert receipt in page.locator("[role=status]").inner_text()
+    visitor.check("repair-receipt", "phone")
+
+    officer = Visitor(site.base, served.shots, contexts)
+    token = officer_sign_in(site, "wang.fang", "wang.fang@tax.example")
+    for tab in officer.pages.values():
+        tab.context.add_cookies([{"name": "credence_officer", "value": token, "url": site.base}])
+    desk = officer.pages["desktop"]
+    desk.goto(site.base + "/officers")
+    desk.get_by_role("link", name=receipt).click()
+    officer.visit("console-repair", desk.url.removeprefix(site.base))
+    desk.get_by_label("批准：条件均已确认").check()
+    desk.get_by_role("button", name="提交答复").click()  # no condition confirmed: refused next to them
+    assert desk.locator("#confirmed-error").is_visible()
+    officer.check("console-repair-unconfirmed", "desktop")
+    desk.get_by_label("arrears and late fees paid").check()
+    desk.get_by_role("button", name="提交答复").click()
+    desk.wait_for_url(re.compile(r"decided=1$"))
+    assert desk.locator("[role=status]").is_visible()
+    officer.check("console-repair-granted", "desktop")
+    page.goto(site.base + f"/me/repairs/{receipt}")
+    assert "已批准" in page.locator("main").inner_text()

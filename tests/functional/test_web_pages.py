@@ -290,7 +290,7 @@ def test_an_officer_reads_and_answers_their_agencys_disputes_and_no_others(site:
             token = token_of(detail)
             bare = court.post(f"{path[1]}/decision", data={"csrf": token, "outcome": "rejected", "note": ""})
             assert bare.status_code == 422
-            assert 'id="decision-error"' in bare.text
+            assert 'id="note-error"' in bare.text
             assert court.post(f"{path[1]}/decision", data={"outcome": "upheld"}).status_code == 403
             done = court.post(f"{path[1]}/decision", data={"csrf": token, "outcome": "upheld", "note": "Paid."})
             assert done.status_code == 303, done.text
