@@ -151,6 +151,10 @@ def snapshot(engine: Engine) -> State:
         }
 
 
+# a refresh's events of these tags follow derived ids, which hold random subject ids
+RUNS = ("score.interval", "measure.applied", "measure.lifted", "exemption.granted", "exemption.withdrawn")
+
+
 def _blocks_sorted(events: list[Any]) -> list[Any]:
     """The log in append order, except that each run of ``score.interval`` events (one refresh's,
     for one scheme) is sorted: within a refresh they follow the engine's row order, which no
@@ -158,7 +162,7 @@ def _blocks_sorted(events: list[Any]) -> list[Any]:
     out: list[Any] = []
     run: list[Any] = []
     for entry in [*events, None]:
-        if entry is not None and entry[0] == "score.interval":
+        if entry is not None and entry[0] in RUNS:
             run.append(entry)
             continue
         out.extend(sorted(run, key=str))
