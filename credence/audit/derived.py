@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
+from credence.audit import raw
 from credence.audit.tags import EventTag
-from credence.store.orm import ActiveMeasure, Event, Exemption, Listing, Record, ScoreInterval
+from credence.store.orm import ActiveMeasure, Exemption, Listing, Record, ScoreInterval
 
 STREAM = 20_000
 
@@ -23,9 +24,15 @@ class Reporting(Protocol):
 
 
 def _events(conn: Connection, tag: EventTag) -> Iterator[tuple[uuid.UUID | None, dict[str, Any]]]:
-    query = select(Event.subject_id, Event.data).where(Event.tag == tag.value).order_by(Event.seq)
-    for row in conn.execution_options(yield_per=STREAM).execute(query):
-        yield row.subject_id, row.data
+    """The subject and data of every event of ``tag``, in log order (read as the driver gives
+    them: over a million events, SQLAlchemy's processing of each row costs more than the check)."""
+    query = "SELECT subject_id, data FROM events WHERE tag = ? ORDER BY seq"
+    if conn.dialect.paramstyle != "qmark":
+        query = query.replace("?", "%s")
+    result = conn.execution_options(stream_results=True).exec_driver_sql(query, (tag.value,))
+    for chunk in result.partitions(STREAM):
+        for subject, data in chunk:
+            yield None if subject is None else uuid.UUID(bytes=raw.key(subject)), raw.json_value(data)
 
 
 def _day(value: date | None) -> str | None:

@@ -187,3 +187,23 @@ def test_an_erased_salt_leaves_the_tree_verifiable(engine: Engine, tmp_path: Pat
     with engine.connect() as conn:
         assert entries.EntryError  # the entries of erased subjects are not rebuilt
         assert all(proofs.published(conn, i).entry is None or True for i in range(report.leaves))
+
+
+def test_worker_processes_find_what_one_process_finds(engine: Engine, tmp_path: Path) -> None:
+    """The entries rebuilt in two worker processes (as for a large log) name the same changed
+    and deleted events as one process does."""
+    signer = _registry(engine, tmp_path)
+    assert _verify(engine, signer).consistent
+    with engine.connect() as conn:
+        assert verify.verify(conn, signer.verifier, origin=ORIGIN, processes=2).consistent
+    _drop_triggers(engine, "events")
+    with engine.begin() as conn:
+        seqs = list(conn.scalars(select(Event.seq).order_by(Event.seq)))
+        conn.execute(Event.__table__.update().where(Event.seq == seqs[1]).values(actor="someone"))
+        conn.execute(Event.__table__.delete().where(Event.seq == seqs[-1]))
+    with engine.connect() as conn:
+        alone = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=1)
+        split = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=2)
+    assert sorted(alone.problems) == sorted(split.problems)
+    assert any("is not what was logged" in p for p in split.problems), split.problems
+    assert any("is gone: deleted from events" in p for p in split.problems), split.problems
