@@ -73,10 +73,12 @@ def snapshot(engine: Engine) -> State:
 
         def event_data(data: dict[str, Any]) -> Any:
             # listing and interval ids are derived from the random subject id: name them by content
-            if "listing_id" in data:
+            if data.get("listing_id") is not None:
                 data = {**data, "listing_id": listings.get(as_uuid(data["listing_id"]), "gone")}
             if "interval_id" in data:
                 data = {**data, "interval_id": intervals.get(as_uuid(data["interval_id"]), "gone")}
+            if "measure_row" in data:  # derived from the listing's id: the rest of the entry names it
+                data = {**data, "measure_row": "derived"}
             return _plain(data)
 
         return {
