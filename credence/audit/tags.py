@@ -13,6 +13,12 @@ class EventTag(StrEnum):
     RULEBOOK_LOADED = "rulebook.loaded"
     RULEBOOK_PUBLISHED = "rulebook.published"  # a draft published: its text, digests and what-if counts
     SCORE_INTERVAL = "score.interval"  # a score interval derived, or superseded by a later refresh
+    MEASURE_APPLIED = (
+        "measure.applied"  # a measure holds over these days (new, or its days moved: an end is its lifting)
+    )
+    MEASURE_LIFTED = "measure.lifted"  # a measure row no longer holds at all (its listing superseded or withdrawn)
+    EXEMPTION_GRANTED = "exemption.granted"  # a court's one-off exemption from a measure: one action, one day
+    EXEMPTION_WITHDRAWN = "exemption.withdrawn"  # the exemption's record withdrawn or corrected
     PROVIDER_KEY_ISSUED = "provider.key_issued"  # a service provider's API key issued (the key is never logged)
     PROVIDER_KEY_REVOKED = "provider.key_revoked"
     PROVIDER_WEBHOOK = "provider.webhook"  # where a provider is told of corrections (no secret is logged)

@@ -18,15 +18,19 @@ One pass over the leaves in order, with their events and the subjects' salts:
 """
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, create_engine, func, select
+from sqlalchemy.pool import NullPool
 
-from credence.audit import derived, entries, merkle, notes
+from credence.audit import derived, entries, merkle, notes, raw
 from credence.exc import CredenceError
-from credence.store.orm import Checkpoint, Event, LogLeaf, LogNode, LogSalt
+from credence.store.orm import Checkpoint, Event, LogLeaf, LogNode
 
 STREAM = 20_000
 SHOWN = 20  # problems listed per kind; the rest are counted
@@ -54,23 +58,105 @@ class Report:
         return not self.problems
 
 
-def _stream(conn: Connection) -> Iterator[Any]:  # Any: result rows
-    query = (
-        select(
-            LogLeaf.idx,
-            LogLeaf.hash,
-            LogLeaf.seq,
-            Event.seq.label("event_seq"),
-            Event.tag,
-            Event.actor,
-            Event.recorded_at,
-            Event.subject_id,
-            Event.data,
-        )
-        .outerjoin(Event, Event.seq == LogLeaf.seq)
-        .order_by(LogLeaf.idx)
+# the leaves with their events, as the driver gives them: no type processing per row (a
+# million rows through SQLAlchemy's JSON, UUID and DateTime processors cost more than checking)
+LEAVES = (
+    "SELECT l.idx, l.hash, l.seq, e.seq, e.tag, e.actor, e.recorded_at, e.subject_id, e.data"
+    " FROM log_leaves l LEFT JOIN events e ON e.seq = l.seq"
+)
+HASHES = "SELECT l.idx, l.hash, l.seq FROM log_leaves l"
+PARALLEL = 200_000  # leaves from which the entries are rebuilt in worker processes
+
+
+def _stream(
+    conn: Connection, query: str, lo: int = 0, hi: int | None = None
+) -> Iterator[Sequence[Any]]:  # Any: driver values
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    where, params = f" WHERE l.idx >= {marker}", [lo]
+    if hi is not None:
+        where, params = f"{where} AND l.idx < {marker}", [lo, hi]
+    result = conn.execution_options(stream_results=True).exec_driver_sql(
+        f"{query}{where} ORDER BY l.idx", tuple(params)
     )
-    yield from conn.execution_options(yield_per=STREAM).execute(query)
+    for chunk in result.partitions(STREAM):
+        yield from chunk
+
+
+@dataclass
+class Rebuilt:
+    """What rebuilding a range of leaves from their events found."""
+
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (leaf index, problem), at most SHOWN * 4
+    hidden: int = 0
+    erased: int = 0
+
+
+def _salts(conn: Connection) -> dict[bytes, bytes]:
+    return {raw.key(s): bytes(v) for s, v in conn.exec_driver_sql("SELECT subject_id, salt FROM log_salts")}
+
+
+def rebuild_leaves(conn: Connection, lo: int, hi: int | None, salts: dict[bytes, bytes] | None = None) -> Rebuilt:
+    """Rebuild the leaves ``[lo, hi)`` from their events and compare each with the stored hash: a
+    changed event shows here, named by leaf and seq; a leaf whose salt was erased is counted."""
+    found = Rebuilt()
+    known = _salts(conn) if salts is None else salts
+
+    def problem(index: int, text: str) -> None:
+        if len(found.problems) < SHOWN * 4:
+            found.problems.append((index, text))
+        else:
+            found.hidden += 1
+
+    for index, stored, seq, event_seq, tag, actor, recorded_at, subject_id, data in _stream(conn, LEAVES, lo, hi):
+        subject = None if subject_id is None else raw.key(subject_id)
+        if event_seq is None:
+            problem(index, f"leaf {index}: its event (seq {seq}) is gone: deleted from events")
+            continue
+        if subject is not None and subject not in known:
+            found.erased += 1
+            continue
+        salt = None if subject is None else known[subject]
+        committed = None if subject is None or salt is None else hashlib.sha256(salt + subject).digest()
+        entry = entries.entry_bytes(
+            index,
+            tag=tag,
+            actor=actor,
+            instant=raw.instant(recorded_at),
+            committed=committed,
+            salt=salt,
+            data=raw.json_value(data),
+        )
+        if merkle.leaf_hash(entry) != bytes(stored):
+            problem(
+                index, f"leaf {index}: event seq {seq} ({tag}) is not what was logged: changed after it was written"
+            )
+    return found
+
+
+def _rebuild_in_worker(url: str, lo: int, hi: int | None) -> Rebuilt:
+    """``rebuild_leaves`` in a worker process, on its own connection."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return rebuild_leaves(conn, lo, hi)
+    finally:
+        engine.dispose()
+
+
+def _rebuilt(conn: Connection, size: int, processes: int) -> Iterator[Rebuilt]:
+    """The leaves rebuilt in ``processes`` worker processes, by contiguous range, while the
+    caller walks the tree: the check of an entry needs its event, the tree only the hashes."""
+    url = conn.engine.url.render_as_string(hide_password=False)
+    step = -(-size // processes)
+    bounds = [(lo, lo + step if lo + step < size else None) for lo in range(0, size, step)]
+    pool = ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("spawn"))
+    futures = [pool.submit(_rebuild_in_worker, url, lo, hi) for lo, hi in bounds]
+    try:
+        yield Rebuilt()  # started: the caller walks the tree now
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _level_digests(conn: Connection) -> dict[int, tuple[int, bytes]]:
@@ -108,7 +194,12 @@ def _guarded(conn: Connection) -> set[tuple[str, str]]:
 
 
 def verify(
-    conn: Connection, verifier: notes.Verifier, *, origin: str, published: Sequence[notes.Checkpoint] = ()
+    conn: Connection,
+    verifier: notes.Verifier,
+    *,
+    origin: str,
+    published: Sequence[notes.Checkpoint] = (),
+    processes: int | None = None,
 ) -> Report:
     """Check the log in ``conn``'s store (read only); problems are listed in the report.
 
@@ -118,6 +209,8 @@ def verify(
         origin: the log's name.
         published: checkpoints kept outside the store (a witness's, a subject's): the store's
             tree must have the same root at their sizes, or it was rewritten and re-signed.
+        processes: how many worker processes rebuild the entries (None: one per core, at most
+            four, from ``PARALLEL`` leaves; below that, this process alone).
     """
     report = Report()
     outside = {c.size: c.root for c in published}
@@ -131,39 +224,26 @@ def verify(
     signed = list(conn.execute(select(Checkpoint.size, Checkpoint.root, Checkpoint.note).order_by(Checkpoint.size)))
     report.checkpoints = len(signed)
     wanted = {int(size): (bytes(root), note) for size, root, note in signed}
-    salts = {s: bytes(v) for s, v in conn.execute(select(LogSalt.subject_id, LogSalt.salt))}
     compact = merkle.CompactRange()
     levels: dict[int, Any] = {}  # level -> running sha256 of the nodes the leaves make
     counts: dict[int, int] = {}
     last_seq = None
-    for row in _stream(conn):
-        index = compact.size
-        if row.idx != index:
-            report.problem(f"leaf {index} is missing: the next stored leaf is {row.idx} (rows deleted?)")
+    size = leaf_count(conn)
+    workers = processes if processes is not None else (min(os.cpu_count() or 1, 4) if size >= PARALLEL else 1)
+    rebuilt = _rebuilt(conn, size, workers) if workers > 1 else None
+    if rebuilt is not None:
+        next(rebuilt)  # the workers have started
+    else:
+        _report(report, rebuild_leaves(conn, 0, None))
+    for index, stored, seq in _stream(conn, HASHES):
+        stored = bytes(stored)
+        if index != compact.size:
+            report.problem(f"leaf {compact.size} is missing: the next stored leaf is {index} (rows deleted?)")
             break
-        if row.event_seq is None:
-            report.problem(f"leaf {index}: its event (seq {row.seq}) is gone: deleted from events")
-        elif row.subject_id is not None and row.subject_id not in salts:
-            report.erased += 1
-        else:
-            rebuilt = entries.leaf(
-                index,
-                tag=row.tag,
-                actor=row.actor,
-                recorded_at=row.recorded_at,
-                subject=row.subject_id,
-                salt=salts.get(row.subject_id) if row.subject_id is not None else None,
-                data=row.data,
-            )
-            if rebuilt.hash != bytes(row.hash):
-                report.problem(
-                    f"leaf {index}: event seq {row.seq} ({row.tag}) is not what was logged:"
-                    " changed after it was written"
-                )
-        for (level, _), value in compact.append(bytes(row.hash)):
+        for (level, _), value in compact.append(stored):
             levels.setdefault(level, hashlib.sha256()).update(value)
             counts[level] = counts.get(level, 0) + 1
-        last_seq = row.seq
+        last_seq = seq
         if compact.size in wanted:
             _checkpoint(report, compact, wanted[compact.size], verifier, origin)
         if compact.size in outside and compact.root() != outside[compact.size]:
@@ -172,6 +252,8 @@ def verify(
                 " the log was rewritten after it was published"
             )
     report.leaves = compact.size
+    for found in rebuilt or ():
+        _report(report, found)
     for size in sorted(set(wanted) | set(outside)):
         if size > compact.size:
             report.problem(f"checkpoint of size {size}: the log holds only {compact.size} leaves (truncated)")
@@ -183,6 +265,13 @@ def verify(
     _unlogged(conn, report, last_seq)
     derived.check(conn, report)
     return report
+
+
+def _report(report: Report, found: Rebuilt) -> None:
+    for _, text in found.problems:
+        report.problem(text)
+    report.hidden += found.hidden
+    report.erased += found.erased
 
 
 def _checkpoint(

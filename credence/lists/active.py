@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from credence import audit
+from credence.audit import Entry, EventTag
 from credence.lists import effect, notices
 from credence.lists.measures import Effect, Measure, default_measures
 from credence.model.ids import derived_id
@@ -68,6 +70,35 @@ def through_grades(intervals: Iterable[Row], measures: Sequence[Measure]) -> lis
     ]
 
 
+def _day(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def events(changes: Sequence[versioned.Change]) -> list[Entry]:
+    """The log's entries for changed measure rows, in the order of their derived ids (which two
+    registries fed the same records share): ``measure.applied`` for a row as it now holds (new,
+    or its days moved; an end is its lifting), ``measure.lifted`` for one that no longer holds."""
+    entries = []
+    for change in sorted(changes, key=lambda c: str((c.new or c.old or {})["id"])):
+        if change.new is not None:
+            row = change.new
+            data = {
+                "measure_row": str(row["id"]),
+                "measure": row["measure_id"],
+                "action": row["action"],
+                "effect": row["effect"],
+                "from": _day(row["valid_from"]),
+                "to": _day(row["valid_to"]),
+                "listing_id": _day(row["listing_id"]),
+            }
+            entries.append(Entry(tag=EventTag.MEASURE_APPLIED, subject=row["subject_id"], actor="rules", data=data))
+        elif change.old is not None:
+            row = change.old
+            data = {"measure_row": str(row["id"]), "measure": row["measure_id"], "action": row["action"]}
+            entries.append(Entry(tag=EventTag.MEASURE_LIFTED, subject=row["subject_id"], actor="rules", data=data))
+    return entries
+
+
 def refresh(
     conn: Connection,
     *,
@@ -88,5 +119,6 @@ def refresh(
     if any(m.effect is Effect.REWARD for m in catalogue):
         rows += through_grades(versioned.current(conn, ScoreInterval, graded).values(), catalogue)
     changes = versioned.replace(conn, ActiveMeasure, ActiveMeasureHistory, rows, where=where, now=now)
+    audit.record_many(conn, events(changes), now=now)
     notices.measures(conn, changes, catalogue, now=now)
     return {row["subject_id"] for change in changes for row in (change.old, change.new) if row is not None}

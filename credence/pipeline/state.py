@@ -118,6 +118,7 @@ def write(
     exempted = [{"id": e["record_id"], **{k: e[k] for k in EXEMPTION}} for e in derived.exemptions]
     where = versioned.among("subject_id", scope)
     excused = versioned.replace(conn, Exemption, ExemptionHistory, exempted, where=where, now=now)
+    audit.record_many(conn, [_excused(change) for change in sorted(excused, key=_by_id)], now=now)
     measured.update(row["subject_id"] for change in excused for row in (change.old, change.new) if row is not None)
     changes.journal(conn, measured, now=now)
     scored = sum(len(by_subject) for by_subject in derived.scores.values())  # on ``as_of``, as the CLI says
@@ -186,6 +187,19 @@ def _score_notices(scheme: str, moved: Sequence[versioned.Change]) -> list[outbo
         }
         notices.append(outbox.Notice(subject=subject, kind=outbox.NoticeKind.SCORE, facts=facts))
     return notices
+
+
+def _by_id(change: versioned.Change) -> str:
+    return str((change.new or change.old or {})["id"])
+
+
+def _excused(change: versioned.Change) -> Entry:
+    """The event of an exemption granted (or changed), or withdrawn (internal ids only)."""
+    row = change.new or change.old
+    assert row is not None  # noqa: S101 - a change has one side at least
+    data = {"exemption_id": str(row["id"]), "action": row["action"], "day": str(row["day"])}
+    tag = EventTag.EXEMPTION_GRANTED if change.new is not None else EventTag.EXEMPTION_WITHDRAWN
+    return Entry(tag=tag, subject=row["subject_id"], actor="rules", data=data)
 
 
 def _changed(change: versioned.Change) -> Entry:

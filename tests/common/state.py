@@ -73,10 +73,12 @@ def snapshot(engine: Engine) -> State:
 
         def event_data(data: dict[str, Any]) -> Any:
             # listing and interval ids are derived from the random subject id: name them by content
-            if "listing_id" in data:
+            if data.get("listing_id") is not None:
                 data = {**data, "listing_id": listings.get(as_uuid(data["listing_id"]), "gone")}
             if "interval_id" in data:
                 data = {**data, "interval_id": intervals.get(as_uuid(data["interval_id"]), "gone")}
+            if "measure_row" in data:  # derived from the listing's id: the rest of the entry names it
+                data = {**data, "measure_row": "derived"}
             return _plain(data)
 
         return {
@@ -151,6 +153,10 @@ def snapshot(engine: Engine) -> State:
         }
 
 
+# a refresh's events of these tags follow derived ids, which hold random subject ids
+RUNS = ("score.interval", "measure.applied", "measure.lifted", "exemption.granted", "exemption.withdrawn")
+
+
 def _blocks_sorted(events: list[Any]) -> list[Any]:
     """The log in append order, except that each run of ``score.interval`` events (one refresh's,
     for one scheme) is sorted: within a refresh they follow the engine's row order, which no
@@ -158,7 +164,7 @@ def _blocks_sorted(events: list[Any]) -> list[Any]:
     out: list[Any] = []
     run: list[Any] = []
     for entry in [*events, None]:
-        if entry is not None and entry[0] == "score.interval":
+        if entry is not None and entry[0] in RUNS:
             run.append(entry)
             continue
         out.extend(sorted(run, key=str))

@@ -1,6 +1,7 @@
 """The event log as an RFC 9162 tree: the sequencer integrates committed events, signs
 checkpoints, serves proofs that verify, and ``audit.verify`` finds each kind of rewrite."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from sqlalchemy import Engine, select, text
 
 from credence import audit
 from credence.audit import entries, merkle, notes, proofs, verify
-from credence.store.orm import Checkpoint, Event, Listing, LogLeaf
+from credence.store.orm import ActiveMeasure, Checkpoint, Event, Listing, LogLeaf
 from tests.common.feeds import listed_debtor, person_id
 from tests.common.log import ORIGIN, advance, log_key
 
@@ -147,6 +148,21 @@ def test_a_row_written_behind_the_logs_back_is_found(engine: Engine, tmp_path: P
     assert any("listing" in p and "differs from its listing.start event" in p for p in problems), problems
 
 
+def test_a_measure_lifted_or_lengthened_behind_the_logs_back_is_found(engine: Engine, tmp_path: Path) -> None:
+    """The gate answers from active_measures: an insider who ends a flight ban there, or moves
+    its start, without a listing's change is caught, and so is a measure row slipped in."""
+    signer = _registry(engine, tmp_path)
+    assert _verify(engine, signer).consistent
+    with engine.begin() as conn:
+        moved = ActiveMeasure.__table__.update().where(ActiveMeasure.action == "flight")
+        assert conn.execute(moved.values(valid_to=date(2025, 6, 2))).rowcount == 1
+        row = conn.execute(select(ActiveMeasure.__table__).limit(1)).mappings().one()
+        conn.execute(ActiveMeasure.__table__.insert().values({**row, "id": uuid.uuid4()}))
+    problems = _verify(engine, signer).problems
+    assert any("differs from its measure.applied event (measure, action or days)" in p for p in problems), problems
+    assert any("no measure.applied event (written behind the log's back)" in p for p in problems), problems
+
+
 def test_a_forged_checkpoint_is_refused(engine: Engine, tmp_path: Path) -> None:
     signer = _registry(engine, tmp_path)
     with engine.connect() as conn:
@@ -171,3 +187,23 @@ def test_an_erased_salt_leaves_the_tree_verifiable(engine: Engine, tmp_path: Pat
     with engine.connect() as conn:
         assert entries.EntryError  # the entries of erased subjects are not rebuilt
         assert all(proofs.published(conn, i).entry is None or True for i in range(report.leaves))
+
+
+def test_worker_processes_find_what_one_process_finds(engine: Engine, tmp_path: Path) -> None:
+    """The entries rebuilt in two worker processes (as for a large log) name the same changed
+    and deleted events as one process does."""
+    signer = _registry(engine, tmp_path)
+    assert _verify(engine, signer).consistent
+    with engine.connect() as conn:
+        assert verify.verify(conn, signer.verifier, origin=ORIGIN, processes=2).consistent
+    _drop_triggers(engine, "events")
+    with engine.begin() as conn:
+        seqs = list(conn.scalars(select(Event.seq).order_by(Event.seq)))
+        conn.execute(Event.__table__.update().where(Event.seq == seqs[1]).values(actor="someone"))
+        conn.execute(Event.__table__.delete().where(Event.seq == seqs[-1]))
+    with engine.connect() as conn:
+        alone = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=1)
+        split = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=2)
+    assert sorted(alone.problems) == sorted(split.problems)
+    assert any("is not what was logged" in p for p in split.problems), split.problems
+    assert any("is gone: deleted from events" in p for p in split.problems), split.problems
