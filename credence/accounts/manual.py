@@ -262,7 +262,7 @@ def decide(
     through the one write path) or refuses (with reasons) a pending manual action."""
     known = catalogue or default_catalogue()
     with engine.connect() as conn:
-        found = _one(conn, action)
+        found = get(conn, action)
     if found is None:
         raise NotFoundError("action: no such manual action")
     with _denied(engine, officer, action=action, subject=found.subject, now=now), engine.begin() as conn:
@@ -302,7 +302,7 @@ def decide(
         data |= {"officer": str(officer.id), "record_id": str(written) if written else None}
         tag = EventTag.MANUAL_APPROVED if approved else EventTag.MANUAL_REFUSED
         audit.record(conn, tag=tag, subject=found.subject, actor=f"officer:{officer.id}", data=data, now=now)
-        decided = _one(conn, action)
+        decided = get(conn, action)
     if decided is None:  # the row was read in this transaction a moment ago
         raise NotFoundError("action: no such manual action")
     return decided
@@ -407,7 +407,8 @@ def _action(row: Any) -> Action:
     )
 
 
-def _one(conn: Connection, action: uuid.UUID) -> Action | None:
+def get(conn: Connection, action: uuid.UUID) -> Action | None:
+    """The manual action of that id, whatever its agency, or None."""
     row = conn.execute(_query().where(ManualAction.id == action)).first()
     return None if row is None else _action(row)
 

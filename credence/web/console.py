@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import Response
 
+from credence.accounts import manual
 from credence.accounts.codes import LockedOutError
+from credence.accounts.manual import Action
 from credence.accounts.officers import Officer
 from credence.accounts.sessions import OFFICER, SessionRefusedError
 from credence.disputes import case, rows
@@ -148,6 +150,38 @@ def repairs_queue(site: Site, agency: str, t: dict[str, str]) -> list[dict[str, 
     return repairs_labelled(t, site, found)
 
 
+def manual_labelled(t: dict[str, str], found: list[Action]) -> list[dict[str, Any]]:  # Any: view data
+    """Actions as the console shows them, with their state and operation in words."""
+    return [
+        {
+            "id": str(a.id),
+            "receipt": a.receipt,
+            "subject": a.masked,
+            "kind": a.kind,
+            "op": t[f"manual_op_{a.op}"],
+            "requested_by": a.requested_by,
+            "requested_at": a.requested_at.isoformat(),
+            "valid_date": a.valid_date.isoformat(),
+            "jurisdiction": a.jurisdiction,
+            "attributes": a.attributes,
+            "legal_basis": a.legal_basis,
+            "reason": a.reason,
+            "state": a.state,
+            "state_label": t[f"manual_state_{a.state}"],
+            "decided_by": a.decided_by,
+            "note": a.note,
+            "record": str(a.record) if a.record else None,
+        }
+        for a in found
+    ]
+
+
+def manual_queue(site: Site, agency: str, t: dict[str, str]) -> list[dict[str, Any]]:  # Any: view data
+    """The agency's manual actions, pending first (``accounts.manual.listed``)."""
+    with site.engine.connect() as conn:
+        return manual_labelled(t, manual.listed(conn, agency=agency))
+
+
 @router.get("/officers")
 def queue(request: Request) -> Response:
     site = of(request)
@@ -164,6 +198,7 @@ def queue(request: Request) -> Response:
         "officer": officer,
         "disputes": _labelled(t, found, today),
         "repairs": repairs_queue(site, officer.agency, t),
+        "manual": manual_queue(site, officer.agency, t),
     }
     return page(request, "console/queue.html", context)
 

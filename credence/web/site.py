@@ -54,7 +54,7 @@ def of(request: Request) -> Site:
 
 def install(app: FastAPI) -> None:
     # the routes need the templates, which need this module
-    from credence.web import console, filing, portal, public, repair_console, repair_filing
+    from credence.web import console, filing, manual_console, portal, public, repair_console, repair_filing
 
     app.include_router(public.router)
     app.include_router(filing.router)  # before the portal: /me/disputes/new is no receipt
@@ -62,4 +62,5 @@ def install(app: FastAPI) -> None:
     app.include_router(portal.router)
     app.include_router(console.router)
     app.include_router(repair_console.router)
+    app.include_router(manual_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
