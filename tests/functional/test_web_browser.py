@@ -79,6 +79,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         key = add_provider(engine, "airline", "flight")
         credence(engine, "officers", "add", "li.ming", "--agency", "court", "--email", "li.ming@court.example")
         credence(engine, "officers", "add", "wang.fang", "--agency", "tax", "--email", "wang.fang@tax.example")
+        credence(engine, "officers", "add", "wu.lei", "--agency", "police", "--email", "wu.lei@police.example")
+        second = ("--email", "qian.li@police.example", "--role", "second_officer")
+        credence(engine, "officers", "add", "qian.li", "--agency", "police", *second)
         with MailCatcher(tmp / "mail") as mail, SmsCatcher(tmp / "sms.jsonl") as sms:
             env = {
                 "CREDENCE_SMTP_URL": mail.url,
@@ -252,3 +255,51 @@ def test_a_resident_applies_for_credit_repair_and_the_tax_officer_grants_it(serv
     officer.check("console-repair-granted", "desktop")
     page.goto(site.base + f"/me/repairs/{receipt}")
     assert "已批准" in page.locator("main").inner_text()
+
+
+def _console_sign_in(visitor: Visitor, site: Site, name: str, email: str) -> None:
+    """Sign ``name`` in to the console on the phone's page; the desktop's shares the cookie."""
+    page = visitor.pages["phone"]
+    page.context.clear_cookies()
+    visitor.pages["desktop"].context.clear_cookies()
+    page.goto(site.base + "/officers/sign-in")
+    before = site.codes_to(email)
+    page.get_by_label("账号名").fill(name)
+    page.get_by_role("button", name="发送验证码").click()
+    page.get_by_label("验证码").fill(site.code_for(email, before))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(site.base + "/officers")
+    visitor.pages["desktop"].context.add_cookies([c for c in page.context.cookies() if c["name"] == "credence_officer"])
+
+
+def test_a_demerit_by_hand_waits_for_the_second_officer_in_the_console(served: Served, contexts: Contexts) -> None:
+    site = served.site
+    visitor = Visitor(site.base, served.shots, contexts)
+    page = visitor.pages["phone"]
+    _console_sign_in(visitor, site, "wu.lei", "wu.lei@police.example")
+    visitor.visit("console-manual-form", "/officers/manual-actions/new")
+    page.get_by_label("记录类型").fill("traffic_offence")
+    page.get_by_label("身份证号码或统一社会信用代码").fill(ALICE)
+    page.get_by_label("事实发生日期（YYYY-MM-DD）").fill("2026-02-30")
+    page.get_by_label("行政区划代码").fill("320505")
+    page.get_by_label("属性（每行一项：名称=值）").fill("offence_code=1345\nfine_yuan=200")
+    page.get_by_label("法律依据").fill("Road Traffic Safety Law, Art. 90")
+    page.get_by_label("为何人工录入").fill("a roadside ticket on paper")
+    page.get_by_role("button", name="提交，等待批准").click()
+    assert page.locator("#valid_date-error").is_visible()  # 30 February: refused next to the field
+    visitor.check("console-manual-form-refused", "phone")
+    page.get_by_label("事实发生日期（YYYY-MM-DD）").fill("2026-02-28")
+    page.get_by_role("button", name="提交，等待批准").click()
+    page.wait_for_url(re.compile(r"asked=1$"))
+    assert "待第二名官员批准" in page.locator("main").inner_text()
+    detail = page.url.removeprefix(site.base).split("?")[0]
+    visitor.check("console-manual-pending", "phone")
+    assert page.get_by_role("button", name="提交答复").count() == 0  # the requester decides nothing
+    _console_sign_in(visitor, site, "qian.li", "qian.li@police.example")
+    visitor.visit("console-manual-queue", "/officers")
+    visitor.visit("console-manual-decide", detail)
+    page.get_by_label("批准：写入这条记录").check()
+    page.get_by_role("button", name="提交答复").click()
+    page.wait_for_url(re.compile(r"decided=1$"))
+    assert "已批准并生效" in page.locator("main").inner_text()
+    visitor.check("console-manual-approved", "phone")
