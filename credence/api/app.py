@@ -34,6 +34,7 @@ from credence.api.limits import BodyLimits
 from credence.api.metrics import Measured, Metrics
 from credence.api.ratelimit import Buckets, ClientAllowance
 from credence.api.routers import (
+    auditors,
     checks,
     disputes,
     health,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(disputes.router)
     app.include_router(repairs.router)
     app.include_router(manual.router)
+    app.include_router(auditors.router)
     app.include_router(submissions.router)
     site.install(app)  # the pages: the public record and the subject's portal
     app.add_middleware(FastChecks, route=route_of(checks.router.routes))  # innermost: after 413 and 415

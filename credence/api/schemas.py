@@ -337,8 +337,9 @@ class OfficerMe(BaseModel):
 
     name: str
     agency: Annotated[str, Field(examples=["court"])]
-    role: Literal["officer", "second_officer"] = Field(
-        "officer", description="an officer requests manual actions; a second officer approves them"
+    role: Literal["officer", "second_officer", "auditor"] = Field(
+        "officer",
+        description="an officer requests manual actions; a second officer approves them; an auditor reads the alerts",
     )
 
 
@@ -514,3 +515,18 @@ class RelationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     relation: Literal["family", "spouse", "household", "business", "friend", "adversary", "other"]
+
+
+class AlertView(BaseModel):
+    """An alerted event as the log holds it: a circuit breaker tripped, a manual action refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: int = Field(description="the event's sequence number in the log")
+    tag: Literal["breaker.tripped", "manual.denied"]
+    recorded_at: datetime
+    data: dict[str, str | int | bool | None] = Field(description="counts and internal ids, never personal data")
+
+
+class Alerts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alerts: list[AlertView]

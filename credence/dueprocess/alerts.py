@@ -62,6 +62,26 @@ def due(conn: Connection, *, limit: int = BATCH) -> list[Due]:
     return [Due(r.seq, r.tag, dict(r.data), r.recorded_at, r.id, r.email) for r in conn.execute(query)]
 
 
+@dataclass(frozen=True, slots=True)
+class Alerted:
+    seq: int
+    tag: str
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+def recent(conn: Connection, *, limit: int = BATCH) -> list[Alerted]:
+    """The newest alerted events (what auditors are mailed), newest first: counts and internal
+    ids only, as the log holds them."""
+    query = (
+        select(Event.seq, Event.tag, Event.recorded_at, Event.data)
+        .where(Event.tag.in_([t.value for t in ALERTED]))
+        .order_by(Event.seq.desc())
+        .limit(limit)
+    )
+    return [Alerted(r.seq, r.tag, r.recorded_at, dict(r.data)) for r in conn.execute(query)]
+
+
 def render(alert: Due) -> Rendered:
     """The mail: what happened and what to do, in Chinese and English; counts and ids only."""
     data = alert.data

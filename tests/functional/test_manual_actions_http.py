@@ -100,3 +100,24 @@ def test_a_request_the_agencys_feed_would_refuse_is_refused_over_http(site: Site
     assert site.post("/v1/manual-actions", {**DEMERIT, "extra": 1}, insider).status_code == 422
     assert by_hand(site) == 0
     assert [d["why"] for d in denied(site)] == ["NotAuthorisedError", "RoleRefusedError"]
+
+
+def test_an_auditor_reads_the_alerts_and_no_other_officer_does(site: Site) -> None:
+    add_officer(site, "wu.lei", "police", "wu.lei@police.example.com")
+    add_officer(site, "chen.audit", "registry", "chen.audit@registry.example.com", role="auditor")
+    insider = officer_sign_in(site, "wu.lei", "wu.lei@police.example.com")
+    auditor = officer_sign_in(site, "chen.audit", "chen.audit@registry.example.com")
+    assert site.get("/v1/officers/me", auditor).json()["role"] == "auditor"
+    asked = site.post("/v1/manual-actions", DEMERIT, insider).json()
+    assert site.post(f"/v1/manual-actions/{asked['id']}/decision", {"approved": True}, insider).status_code == 403
+    refused = site.get("/v1/audit/alerts", insider)
+    assert (refused.status_code, refused.json()["field"]) == (403, "role")
+    read = site.get("/v1/audit/alerts", auditor)
+    assert read.status_code == 200, read.text
+    [alert] = read.json()["alerts"]
+    assert (alert["tag"], alert["data"]["why"], alert["data"]["action"]) == (
+        "manual.denied",
+        "RoleRefusedError",
+        asked["id"],
+    )
+    assert ALICE not in read.text

@@ -2,6 +2,8 @@
 they are signed in as; routes that act for an agency depend on ``deps.OfficerDep`` and ask
 ``accounts.officers.require_agency``."""
 
+from typing import Literal
+
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from credence.accounts.sessions import OFFICER
@@ -36,8 +38,11 @@ def post_session(request: OfficerSessionRequest, state: AccountsDep) -> SessionO
 @router.get("/v1/officers/me", response_model=OfficerMe, responses=SESSION_ERRORS)
 def get_me(officer: OfficerDep) -> OfficerMe:
     """The signed-in officer and the agency they act for (and only for)."""
-    role = "second_officer" if officer.role is Role.SECOND_OFFICER else "officer"
-    return OfficerMe(name=officer.name, agency=officer.agency, role=role)
+    roles: dict[Role, Literal["officer", "second_officer", "auditor"]] = {
+        Role.SECOND_OFFICER: "second_officer",
+        Role.AUDITOR: "auditor",
+    }
+    return OfficerMe(name=officer.name, agency=officer.agency, role=roles.get(officer.role, "officer"))
 
 
 @router.post("/v1/officers/sign-out", status_code=204, response_class=Response, responses=SESSION_ERRORS)
