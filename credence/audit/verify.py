@@ -21,7 +21,7 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,14 +143,28 @@ def _rebuild_in_worker(url: str, lo: int, hi: int | None) -> Rebuilt:
         engine.dispose()
 
 
-def _rebuilt(conn: Connection, size: int, processes: int) -> Iterator[Rebuilt]:
-    """The leaves rebuilt in ``processes`` worker processes, by contiguous range, while the
-    caller walks the tree: the check of an entry needs its event, the tree only the hashes."""
+def _derived_in_worker(url: str) -> Report:
+    """``derived.check`` in a worker process, on its own connection."""
+    engine = create_engine(url, poolclass=NullPool)
+    found = Report()
+    try:
+        with engine.connect() as conn:
+            derived.check(conn, found)
+        return found
+    finally:
+        engine.dispose()
+
+
+def _rebuilt(conn: Connection, size: int, processes: int) -> Iterator[Rebuilt | Report]:
+    """The leaves rebuilt in ``processes`` worker processes, by contiguous range, and the derived
+    rows checked in one more, while the caller walks the tree: the check of an entry needs its
+    event, the tree only the hashes, the derived rows neither."""
     url = conn.engine.url.render_as_string(hide_password=False)
     step = -(-size // processes)
     bounds = [(lo, lo + step if lo + step < size else None) for lo in range(0, size, step)]
-    pool = ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("spawn"))
-    futures = [pool.submit(_rebuild_in_worker, url, lo, hi) for lo, hi in bounds]
+    pool = ProcessPoolExecutor(len(bounds) + 1, mp_context=multiprocessing.get_context("spawn"))
+    futures: list[Future[Rebuilt | Report]] = [pool.submit(_derived_in_worker, url)]
+    futures += [pool.submit(_rebuild_in_worker, url, lo, hi) for lo, hi in bounds]
     try:
         yield Rebuilt()  # started: the caller walks the tree now
         for future in futures:
@@ -253,7 +267,13 @@ def verify(
             )
     report.leaves = compact.size
     for found in rebuilt or ():
-        _report(report, found)
+        if isinstance(found, Report):  # the derived rows' check
+            report.derived_rows += found.derived_rows
+            for text in found.problems:
+                report.problem(text)
+            report.hidden += found.hidden
+        else:
+            _report(report, found)
     for size in sorted(set(wanted) | set(outside)):
         if size > compact.size:
             report.problem(f"checkpoint of size {size}: the log holds only {compact.size} leaves (truncated)")
@@ -263,7 +283,8 @@ def verify(
         if stored.get(level) != expected:
             report.problem(f"tree nodes at level {level} differ from those the leaves give: proofs would be wrong")
     _unlogged(conn, report, last_seq)
-    derived.check(conn, report)
+    if rebuilt is None:  # else a worker process checked them
+        derived.check(conn, report)
     return report
 
 

@@ -205,5 +205,6 @@ def test_worker_processes_find_what_one_process_finds(engine: Engine, tmp_path: 
         alone = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=1)
         split = verify.verify(conn, signer.verifier, origin=ORIGIN, processes=2)
     assert sorted(alone.problems) == sorted(split.problems)
+    assert alone.derived_rows == split.derived_rows > 0  # the derived rows, checked in a worker of their own
     assert any("is not what was logged" in p for p in split.problems), split.problems
     assert any("is gone: deleted from events" in p for p in split.problems), split.problems
