@@ -19,8 +19,8 @@ from credence.rules.loader import Scheme
 
 log = get_logger(__name__)
 # Until a source's first model is tuned on labelled rows (docs/linkage.md): a link applies by
-# itself at a weight of 15 (a posterior of about 0.99997) clear of any other candidate by 5.
-DEFAULT_THRESHOLDS = Thresholds(auto=15.0, review=4.0, margin=5.0)
+# itself at a weight of 10 (a posterior of about 0.999) clear of any other candidate by 5.
+DEFAULT_THRESHOLDS = Thresholds(auto=10.0, review=4.0, margin=5.0)
 
 
 def link(

@@ -58,8 +58,11 @@ def outcome(weight: float | None, margin: float | None, thresholds: Thresholds) 
 
 
 def _quiet() -> None:
-    # Splink reports its progress through logging at INFO; our logs carry our own events only
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    # Splink reports its progress and its training's caveats through logging (on loggers that
+    # it gives levels of their own); our logs carry our own events only
+    for name in [*logging.root.manager.loggerDict, "splink"]:
+        if name.startswith("splink"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _tables(
@@ -133,7 +136,9 @@ def propose(
         linker = _linker(con, dict(model.splink))
         floor = min(thresholds.review, thresholds.auto - thresholds.margin)
         table = linker.inference.predict(threshold_match_weight=floor)
-        pairs = con.execute(f"SELECT * FROM {table.physical_name}").fetch_arrow_table().to_pylist()
+        result = con.execute(f"SELECT * FROM {table.physical_name}")
+        names = [column[0] for column in result.description]
+        pairs = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
     finally:
         con.close()
     levels = _labels(model.splink)
@@ -167,16 +172,18 @@ def propose(
     return proposals
 
 
-def _labels(splink: dict[str, Any]) -> dict[str, dict[int, str]]:
-    """Each comparison's level labels by comparison vector value (gamma): -1 for the null level,
-    then from the last (else) level at 0 up to the first."""
-    found: dict[str, dict[int, str]] = {}
+def _labels(splink: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """Each comparison's levels as (log2 Bayes factor, label): Splink's output keeps the factor
+    of the level a pair reached, not the level (the compared values are not retained either)."""
+    found: dict[str, list[tuple[float, str]]] = {}
     for comparison in splink["comparisons"]:
-        levels = comparison["comparison_levels"]
-        others = [level for level in levels if not level.get("is_null_level")]
-        labels = {len(others) - 1 - i: level["label_for_charts"] for i, level in enumerate(others)}
-        labels[-1] = "missing"
-        found[comparison["output_column_name"]] = labels
+        levels = []
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                levels.append((0.0, "missing"))
+            elif level.get("m_probability") and level.get("u_probability"):
+                levels.append((math.log2(level["m_probability"] / level["u_probability"]), level["label_for_charts"]))
+        found[comparison["output_column_name"]] = levels
     return found
 
 
@@ -185,14 +192,15 @@ def _prior(splink: dict[str, Any]) -> float:
     return math.log2(p / (1 - p))
 
 
-def _waterfall(pair: dict[str, Any], levels: dict[str, dict[int, str]], prior: float) -> dict[str, Any]:
+def _waterfall(pair: dict[str, Any], levels: dict[str, list[tuple[float, str]]], prior: float) -> dict[str, Any]:
     """The prior and each comparison's level and weight: they add up to the match weight."""
     steps: dict[str, Any] = {"prior": round(prior, 4)}
-    for name, labels in levels.items():
+    for name, known in levels.items():
         factor = float(pair[f"bf_{name}"])
+        weight = math.log2(factor)
+        label = min(known, key=lambda level: abs(level[0] - weight))[1] if known else "?"
         adjustment = pair.get(f"bf_tf_adj_{name}")
         if adjustment is not None:
-            factor *= float(adjustment)
-        gamma = int(pair[f"gamma_{name}"])
-        steps[name] = {"level": labels.get(gamma, str(gamma)), "weight": round(math.log2(factor), 4)}
+            weight += math.log2(float(adjustment))  # how common the value is (a 张伟 says less)
+        steps[name] = {"level": label, "weight": round(weight, 4)}
     return steps
