@@ -89,12 +89,12 @@ def link(
             rows = waiting(conn, mapping)
             before = links.newest(conn, [row.quarantine_id for row in rows])
             rows = [row for row in rows if _weigh(before.get(row.quarantine_id), again=again, conn=conn)]
-            people = register.people(conn) if rows else []
-        if rows:
-            model = model_files.latest(source, models)
-            if model is None:
-                done.without_model.append(source)
-                continue
+            model = model_files.latest(source, models) if rows else None
+            people = register.people(conn) if model is not None else []
+        if rows and model is None:
+            done.without_model.append(source)
+            continue
+        if rows and model is not None:
             proposals = linkage.propose(people, [(row.quarantine_id, row.identity) for row in rows], model)
             done.models[source] = model.name
             counts = dict.fromkeys(Outcome, 0)
