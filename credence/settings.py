@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     data_dir: str = "data"
     ingest_batch: int = Field(default=5000, ge=1)
+    # where record linkage's models (<source>-v<N>.json) are read and `resolve train` writes;
+    # empty: the ones shipped in credence/resolve/models
+    linkage_models: str = ""
     # a user's mistake is one line on stderr; this shows its traceback too, for whoever debugs the CLI
     debug: bool = False
     # 0: a writer finding another at work stops at once (what a cron job wants: no pile-up).

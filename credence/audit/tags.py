@@ -51,3 +51,5 @@ class EventTag(StrEnum):
     AGENCY_KEY_REVOKED = "agency.key_revoked"
     SUBMISSION_ACCEPTED = "submission.accepted"  # a signed batch passed key, signature, time, nonce and authorisation
     SUBMISSION_REFUSED = "submission.refused"  # a signed batch refused whole: what failed, never its rows
+    LINK_PROPOSED = "link.proposed"  # record linkage weighed an unidentified row: outcome, weight, model (no identity)
+    LINK_JUDGED = "link.judged"  # a clerk judged a proposed pair a match or no match

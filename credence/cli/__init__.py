@@ -20,6 +20,7 @@ from credence.cli import (
     providers,
     registry,
     repairs,
+    resolve,
     rulebook,
     serve,
     worker,
@@ -84,6 +85,7 @@ app.add_typer(notices.notices, name="notices")
 app.add_typer(disputes.disputes, name="disputes")
 app.add_typer(repairs.repairs, name="repairs")
 app.add_typer(audit.audit, name="audit")
+app.add_typer(resolve.resolve, name="resolve")
 
 
 def main() -> None:

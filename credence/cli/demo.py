@@ -26,6 +26,7 @@ from credence.cli import serve as served
 from credence.cli.context import console, feeds_dir, mappings, now, reading, rule, schemes, today, writing
 from credence.cli.examples import FOUND, Example
 from credence.cli.registry import CONNECTORS, generate, ingest_feeds
+from credence.cli.resolve import TRUTH
 from credence.dueprocess.catcher import free_port
 from credence.dueprocess.explanations import explain
 from credence.exc import CredenceError, NotFoundError
@@ -110,6 +111,7 @@ def _demo(held: Engine, *, people: int, feeds: Path | None, fresh: bool, port: i
             restricted=_number(conn, restricted) if restricted else None,
             free=_number(conn, free) if free else None,
             rulebook=_example_rulebook(feeds.parent / EXAMPLE_RULEBOOK),
+            truth=feeds / TRUTH,
         )
     rule(f"done in {time.perf_counter() - started:.0f} s")
     console.print("Try next (a synthetic city: its ID numbers are generated and belong to no one):")
@@ -308,7 +310,7 @@ def _number(conn: Connection, subject: uuid.UUID) -> str:
 
 
 def _tries(
-    *, explain_example: Example | None, restricted: str | None, free: str | None, rulebook: Path
+    *, explain_example: Example | None, restricted: str | None, free: str | None, rulebook: Path, truth: Path
 ) -> list[tuple[str, str]]:
     """The "Try next" commands, each one that runs as printed against the registry just built."""
     tries = []
@@ -324,6 +326,11 @@ def _tries(
         (f"score --rulebook {shlex.quote(str(rulebook))} --dry-run", "grades under a draft rulebook of your own"),
         (f"rulebook simulate {shlex.quote(str(rulebook))}", "who that draft would move, before publishing it"),
         ("rulebook lint", "the shipped rulebooks against the legal profiles they name"),
+        ("resolve queue --limit 3", "rows without an ID number that wait for a clerk, side by side, masked"),
+        (
+            f"resolve evaluate --truth {shlex.quote(str(truth))}",
+            "precision and recall of the automatic links against the generator's ground truth",
+        ),
         ("quarantine --limit 10", "refused rows with their id, file, line and reason"),
         ("ingest --replay", 'apply quarantined rows that now pass; --fixes F.json {"<id>": {"<column>": value}}'),
         ("report", "the published statistics"),

@@ -14,6 +14,7 @@ from rich.status import Status
 from rich.table import Table
 
 from credence.cli.context import console, engine, feeds_dir, folder, mappings, now, progress, schemes, today, writing
+from credence.cli.resolve import models_dir, show_linked
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult
 from credence.pipeline import scoring
@@ -93,7 +94,15 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
         bars = _Bars(bar)
         try:
             loaded = load_feeds(
-                made, feeds, mapped, books, clock=now, as_of=today, batch=get_settings().ingest_batch, watcher=bars
+                made,
+                feeds,
+                mapped,
+                books,
+                clock=now,
+                as_of=today,
+                batch=get_settings().ingest_batch,
+                watcher=bars,
+                models=models_dir(),
             )
         finally:
             if bars.status is not None:
@@ -122,6 +131,8 @@ def ingest_feeds(feeds: Path, connectors: Path = CONNECTORS) -> list[LoadResult]
             why,
         )
     console.print(table)
+    if loaded.linked is not None:
+        show_linked(loaded.linked)
     written = loaded.written
     console.print(f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}")
     for detail in loaded.refused:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from credence.exc import CredenceError, FieldError
 from credence.ingest.readers import Layout, canonical_encoding
@@ -31,11 +31,29 @@ Spec = str | Constant
 class Fields(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source_record_id: Spec
-    id_number: Spec
+    # absent only when the mapping has `identity`: its rows carry no ID number at all
+    id_number: Spec | None = None
     valid_date: Spec
     jurisdiction: Spec
     # a column saying the agency withdraws the record (e.g. a fine quashed on appeal); absent: assert
     retracted: Spec | None = None
+
+
+class Identity(BaseModel):
+    """The columns that identify a person where a row has no ID number: record linkage links such
+    a row to a subject by them (``credence.resolve.linkage``, docs/linkage.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Spec
+    birth_date: Spec | None = None
+    district: Spec | None = None  # 6-digit district code of the address
+    address: Spec | None = None  # street and number
+    phone: Spec | None = None
+
+    def specs(self) -> dict[str, Spec]:
+        """The identifying attributes the mapping gives, by name."""
+        found = {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: spec for name, spec in found.items() if spec is not None}
 
 
 class Mapping(BaseModel):
@@ -49,6 +67,8 @@ class Mapping(BaseModel):
     delimiter: str = ","
     bom: bool = True
     fields: Fields
+    # rows identify people by these instead of (or besides) an ID number
+    identity: Identity | None = None
     kind: KindMap
     attributes: dict[str, Spec] = {}
     legal_basis: dict[str, str]
@@ -65,6 +85,12 @@ class Mapping(BaseModel):
             raise ValueError(f"expected one character other than a quote or a line break, got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _identified_somehow(self) -> "Mapping":
+        if self.fields.id_number is None and self.identity is None:
+            raise ValueError("fields.id_number: required unless the mapping has `identity` (name, birth_date, ...)")
+        return self
+
     @property
     def layout(self) -> Layout:
         return Layout(format=self.format, encoding=self.encoding, delimiter=self.delimiter, bom=self.bom)
@@ -79,6 +105,7 @@ class Mapping(BaseModel):
             self.fields.retracted,
             self.kind.column,
             *self.attributes.values(),
+            *(self.identity.specs().values() if self.identity else ()),
         ]
         names = [spec.split(".")[0] if self.format == "jsonl" else spec for spec in specs if isinstance(spec, str)]
         return list(dict.fromkeys(names))

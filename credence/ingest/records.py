@@ -28,6 +28,18 @@ SOURCE_RECORD_ID_WIDTH = _width("source_record_id")
 JURISDICTION_WIDTH = _width("jurisdiction")
 
 
+IDENTITY = "identity"  # the quarantine's field for a row that awaits record linkage
+UNIDENTIFIED = "no ID number: awaiting record linkage (`credence resolve link`)"
+
+
+class UnidentifiedError(FieldError):
+    """A row that passes every check but names its subject by name, birth date, address and
+    phone only: it waits in quarantine for record linkage to find its subject."""
+
+    def __init__(self) -> None:
+        super().__init__(IDENTITY, UNIDENTIFIED)
+
+
 @dataclass(frozen=True, slots=True)
 class Authority:
     """What a source may submit: record kinds, and region-code prefixes ("" for national)."""
@@ -106,7 +118,8 @@ class Checker:
         fields = mapping.fields
         self._jurisdiction = mapping.getter(fields.jurisdiction)
         self._source_record_id = mapping.getter(fields.source_record_id)
-        self._id_number = mapping.getter(fields.id_number)
+        self._id_number = None if fields.id_number is None else mapping.getter(fields.id_number)
+        self._identified_otherwise = mapping.identity is not None
         self._valid_date = mapping.getter(fields.valid_date)
         self._retracted = None if fields.retracted is None else mapping.getter(fields.retracted)
         self._prefixes = tuple(authority.jurisdictions)
@@ -130,8 +143,12 @@ class Checker:
             self._plans[kind_name] = plan
         return plan
 
-    def build(self, row: dict[str, Any]) -> Candidate:
-        """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError."""
+    def build(self, row: dict[str, Any], *, linked: SubjectRef | None = None) -> Candidate:
+        """Check every field of a row; raises FieldError (bad value) or NotAuthorisedError.
+
+        A row without an ID number whose mapping has ``identity`` raises ``UnidentifiedError``
+        once everything else passes, unless ``linked`` gives the subject record linkage (or a
+        clerk) found for it."""
         kind_name = self.mapping.kind_of(row)
         plan = self._plan(kind_name)
         kind = plan.kind
@@ -155,7 +172,14 @@ class Checker:
                 "source_record_id",
                 f"expected at most {SOURCE_RECORD_ID_WIDTH} characters, got {len(source_record_id):,}",
             )
-        subject = subject_ref(self._id_number(row), field="id_number")
+        number = None if self._id_number is None else self._id_number(row)
+        unidentified = self._identified_otherwise and not str(number or "").strip()
+        if unidentified and linked is not None:
+            subject = linked
+        elif unidentified:
+            subject = SubjectRef("", SubjectKind.PERSON, None, "")  # checked once linked
+        else:
+            subject = subject_ref(number, field="id_number")
         if kind.subject is not None and kind.subject is not subject.kind:
             raise FieldError("id_number", f"kind {kind_name} describes a {kind.subject.value}")
         valid_date = parse_date(self._valid_date(row), field="valid_date")
@@ -172,6 +196,8 @@ class Checker:
         retracted = False
         if self._retracted is not None:
             retracted = bool(self._RETRACTED.coerce(self._retracted(row), field="retracted"))
+        if not subject.id_number:
+            raise UnidentifiedError
         return Candidate(
             op="retract" if retracted else "assert",
             source_record_id=source_record_id,

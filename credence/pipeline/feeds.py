@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from credence.ingest import holds
+from credence.ingest import holds, unidentified
 from credence.ingest.loader import LoadResult, Rejected, load_file, replay
 from credence.ingest.mapping import Mapping
 from credence.ingest.readers import FeedRefusedError
@@ -64,6 +64,7 @@ class Loaded:
     results: list[LoadResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # a file refused whole: what was wrong with it
     written: state.Written = field(default_factory=state.Written)
+    linked: unidentified.Linked | None = None  # record linkage of the rows without an ID number
 
     @property
     def held(self) -> list[LoadResult]:
@@ -81,10 +82,12 @@ def load_feeds(
     as_of: Callable[[], date],
     batch: int,
     watcher: Watcher | None = None,
+    models: Path | None = None,
 ) -> Loaded:
     """Load the feed of every mapping found in ``feeds`` (each file at the transaction time
     ``clock`` gives when it starts), then update the subjects they touched. A file refused whole
-    is reported in ``refused`` and the others still load."""
+    is reported in ``refused`` and the others still load. With ``models`` (the linkage models'
+    folder), the rows without an ID number are then linked (``ingest.unidentified.link``)."""
     watcher = watcher or Quiet()
     loaded = Loaded()
     subjects: set[uuid.UUID] = set()
@@ -119,6 +122,11 @@ def load_feeds(
         if result.held:
             log.warning("ingest.held", source=mapping.source, file=path.name, hold=result.hold, held=result.held)
         subjects |= result.subjects
+    if models is not None and unidentified.identified_sources(mappings):
+        loaded.linked = unidentified.link(engine, mappings, models=models, now=clock())
+        subjects |= loaded.linked.applied.subjects
+        for source, counts in loaded.linked.proposed.items():
+            log.info("resolve.linked", source=source, model=loaded.linked.models[source], **counts)
     watcher.refreshing()
     loaded.written = update(engine, schemes, subjects=subjects, as_of=as_of(), now=clock())
     return loaded

@@ -845,3 +845,50 @@ class StaffAlert(Base):
     event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     officer_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class Link(Base):
+    """What record linkage proposed for one unidentified (quarantined) row: append-only.
+
+    The best candidate subject with its match weight, the model version that weighed it, and
+    the waterfall (the prior, and per comparison the level reached and the weight it added).
+    ``outcome`` is ``auto`` (applied through ingest's write path when proposed), ``review``
+    (waits for a clerk's judgement in ``link_judgements``) or ``unlinked`` (nothing above the
+    review threshold). A row linked again (``credence resolve link --again``) gets a new
+    proposal; the newest counts."""
+
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    quarantine_id: Mapped[int] = mapped_column(ForeignKey("quarantine.id"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    source_record_id: Mapped[str] = mapped_column(String(200))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("subjects.id"))
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    margin: Mapped[float | None] = mapped_column(Float)  # over the next candidate
+    model: Mapped[str] = mapped_column(String(80))  # <source>-v<N>
+    contributions: Mapped[dict[str, Any]]
+    # what a clerk may see of both sides, masked when proposed (identity.masked): the queue
+    # never reads a raw row or the register again
+    masked: Mapped[dict[str, Any]]
+    outcome: Mapped[str] = mapped_column(String(12))  # auto | review | unlinked
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_links_quarantine", "quarantine_id"),
+        Index("ix_links_outcome", "outcome", "source_id"),
+    )
+
+
+class LinkJudgement(Base):
+    """A clerk's judgement of a proposed pair: append-only, the newest counts (nomenklatura's
+    resolver keeps its judgements the same way)."""
+
+    __tablename__ = "link_judgements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id"))
+    judgement: Mapped[str] = mapped_column(String(12))  # match | no_match
+    decided_by: Mapped[str] = mapped_column(String(64))  # the clerk
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_link_judgements_link", "link_id"),)

@@ -35,7 +35,7 @@ APPEND = frozenset({"SELECT", "INSERT"})
 UPDATE = APPEND | {"UPDATE"}
 DELETE = APPEND | {"DELETE"}
 
-# Their triggers refuse UPDATE, DELETE and TRUNCATE (migrations 0001, 0007, 0009, 0010); the
+# Their triggers refuse UPDATE, DELETE and TRUNCATE (migrations 0001, 0007, 0009, 0010, 0022); the
 # service role holds no privilege for them either.
 APPEND_ONLY = (
     "records",
@@ -46,6 +46,8 @@ APPEND_ONLY = (
     "log_leaves",
     "log_nodes",
     "log_checkpoints",
+    "links",  # record linkage's proposals
+    "link_judgements",  # clerks' judgements of them
 )
 
 # What the service role may do to each table (SELECT is needed by any UPDATE or DELETE with a WHERE).

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from credence.synth.civic import Civic
+from credence.synth.community import Community
 from credence.synth.court import Court
 from credence.synth.finance import Bank, Tax
 from credence.synth.organisations import Organisation, build_organisations
@@ -50,8 +51,8 @@ def generate(
     """Write the feeds into ``out_dir`` and return {feed file name: rows written}.
 
     Rows written count every line after any header, planted faults, duplicates and amendments
-    included. ``people.csv`` and ``organisations.csv`` (the generator's ground truth, not feeds)
-    are written too but not counted. ``progress`` gets the running number of people processed.
+    included. ``people.csv``, ``organisations.csv`` and ``linkage_truth.csv`` (the generator's
+    ground truth, not feeds) are written too but not counted. ``progress`` gets the running number of people processed.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     window = Window.ending(today)
@@ -61,6 +62,7 @@ def generate(
     tax = Tax(out_dir, seed=seed, window=window)
     bank = Bank(out_dir, seed=seed, window=window)
     civic = Civic(out_dir, seed=seed, window=window)
+    community = Community(out_dir, seed=seed, window=window)
     sinks: list[FeedSink] = [
         court.sink,
         police.sink,
@@ -71,7 +73,7 @@ def generate(
         civic.credit,
         bank.sink,
     ]
-    feeds: tuple[_PersonFeed, ...] = (court, police, rail, tax, bank, civic)
+    feeds: tuple[_PersonFeed, ...] = (court, police, rail, tax, bank, civic, community)
     population: list[Person] = []
     try:
         with (out_dir / PEOPLE_FILE).open("w", encoding="utf-8", newline="") as handle:
@@ -93,6 +95,7 @@ def generate(
         court.minors(population)
     finally:
         counts = {sink.path.name: sink.close() for sink in sinks}
+        counts[community.sink.path.name] = community.close()
     if progress is not None and len(population) % PROGRESS_EVERY:
         progress(len(population))
     return counts

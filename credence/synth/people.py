@@ -96,6 +96,10 @@ class PeopleFactory:
         self._bands = [(low, high) for low, high, _ in AGE_BANDS]
         self._band_weights = [share for _, _, share in AGE_BANDS]
 
+    def given_names(self) -> tuple[tuple[str, ...], ...]:
+        """The given names drawn from, men's and women's."""
+        return tuple(self._given.values())
+
     def _valid_phone(self) -> str:
         """One of Faker's numbers that the numbering plan knows: some of its prefixes were never
         issued, and ingest refuses those (model.contacts)."""

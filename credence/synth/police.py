@@ -9,7 +9,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from credence.synth import regions
+from credence.synth import addresses, regions
 from credence.synth.malform import FeedShape, Row
 from credence.synth.people import Person
 from credence.synth.sink import FeedSink
@@ -82,6 +82,7 @@ class Police:
     def __init__(self, out_dir: Path, *, seed: int, window: Window) -> None:
         self.sink = FeedSink(out_dir / FILE, SHAPE, rng=random.Random(f"{seed}/police/noise"))
         self._rng = random.Random(f"{seed}/police")
+        self._seed = seed
         self._window = window
         self._serial = 0
         self._traffic_codes = tuple(TRAFFIC_CODES)
@@ -111,13 +112,13 @@ class Police:
         elif rng.random() < MOVED_SHARE:
             before = regions.other_district(rng, person.district)
             left = window.day(rng, hi=window.today - timedelta(days=30)) or window.start
-            self._hukou(person, left, before, "left")
+            self._hukou(person, left, before, "left", addresses.former_of(self._seed, person.id_number))
             day = left + timedelta(days=rng.randint(0, 30))
         elif status == "resident":
             day = window.day(rng) or window.today
         else:  # carried over from the old register during the first year of the feed
             day = window.start + timedelta(days=rng.randrange(365))
-        self._hukou(person, day, person.district, status)
+        self._hukou(person, day, person.district, status, addresses.home_of(self._seed, person.id_number))
 
     def _contact(self, person: Person) -> None:
         rng = self._contact_rng
@@ -144,8 +145,11 @@ class Police:
         # are the tests' business: tests/functional/test_notices.py)
         self.sink.write(row, plain=True)
 
-    def _hukou(self, person: Person, day: date, region: str, status: str) -> None:
-        self._event(person, "hukou", day, region, {"region": region, "status": status})
+    def _hukou(self, person: Person, day: date, region: str, status: str, address: str) -> None:
+        # the household register holds the resident's name and street address: what record
+        # linkage compares an unidentified export's rows with (credence.resolve.register)
+        details = {"region": region, "status": status, "name": person.name, "address": address}
+        self._event(person, "hukou", day, region, details)
 
     def _place(self, person: Person) -> str:
         if self._rng.random() < ELSEWHERE_SHARE:

@@ -66,6 +66,8 @@ def test_the_stored_tags_never_change() -> None:
         "AGENCY_KEY_REVOKED": "agency.key_revoked",
         "SUBMISSION_ACCEPTED": "submission.accepted",
         "SUBMISSION_REFUSED": "submission.refused",
+        "LINK_PROPOSED": "link.proposed",
+        "LINK_JUDGED": "link.judged",
     }
 
 

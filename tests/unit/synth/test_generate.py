@@ -39,6 +39,7 @@ FEEDS = {
     "volunteers.csv",
     "credit_office.jsonl",
     "bank.csv",
+    "community.csv",  # no ID numbers: rows identified by name, birth date, address and phone
 }
 MARKERS = tuple(f"{m.value}-" for m in Malformation)
 
@@ -116,8 +117,13 @@ def ingest(row: Row, mapping: Row) -> tuple[str, Any, date, dict[str, Any]]:
     if name not in source["kinds"]:
         raise FieldError("kind", f"{mapping['source']} may not submit {name}")
     kind = default_catalogue().kind(name)
-    subject = parse_subject(str(lookup(row, fields["id_number"]) or ""))
-    if kind.subject is SubjectKind.PERSON and not hasattr(subject, "birth_date"):
+    if "id_number" not in fields:  # identified by name etc.: record linkage finds the subject
+        if not str(lookup(row, mapping["identity"]["name"]) or "").strip():
+            raise FieldError("identity.name", "missing")
+        subject: Any = None  # a person, once linked
+    else:
+        subject = parse_subject(str(lookup(row, fields["id_number"]) or ""))
+    if subject is not None and kind.subject is SubjectKind.PERSON and not hasattr(subject, "birth_date"):
         raise FieldError("id_number", f"{name} describes people only")
     day = parse_date(lookup(row, fields["valid_date"]), field="valid_date")
     region = str(lookup(row, fields["jurisdiction"]) or "")
@@ -258,6 +264,8 @@ def test_legacy_ids_are_rare_and_upgrade_to_known_people(city: Any) -> None:
     people = {p["id_number"] for p in read_rows(out / "people.csv")}
     legacy = total = 0
     for file, mapping in mappings().items():
+        if "id_number" not in mapping["fields"]:
+            continue  # no ID numbers at all
         for row in read_rows(out / file):
             if is_marked(row, mapping):
                 continue

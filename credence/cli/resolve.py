@@ -1,0 +1,188 @@
+"""``credence resolve``: record linkage of rows without an ID number, the clerk's queue, evaluation."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from credence.cli.context import console, feeds_dir, mappings, now, reading, schemes, today, writing
+from credence.ingest.unidentified import Linked
+from credence.pipeline import linkage as jobs
+from credence.resolve import evaluation, model_files, review
+from credence.settings import get_settings
+
+CONNECTORS = Path("connectors")
+TRUTH = "linkage_truth.csv"
+resolve = typer.Typer(
+    help="Record linkage: rows without an ID number linked to people, and the clerk's queue.", no_args_is_help=True
+)
+
+
+def models_dir() -> Path:
+    """The linkage models' folder: CREDENCE_LINKAGE_MODELS, else the shipped models."""
+    configured = get_settings().linkage_models
+    return model_files.directory(Path(configured) if configured else None)
+
+
+def show_linked(linked: Linked) -> None:
+    for source, counts in linked.proposed.items():
+        console.print(
+            f"{source} ({linked.models[source]}): {counts['auto']:,} linked automatically, "
+            f"{counts['review']:,} wait for a clerk (`credence resolve queue`), {counts['unlinked']:,} left unlinked"
+        )
+    if linked.applied.accepted:
+        console.print(f"{linked.applied.accepted:,} linked rows applied")
+    for source in linked.without_model:
+        console.print(
+            f"[yellow]{source}: rows wait for linkage, but it has no model; `credence resolve train {source}`[/]"
+        )
+
+
+@resolve.command("link")
+def link(
+    connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
+    again: Annotated[
+        bool, typer.Option("--again", help="weigh again the rows left unlinked or judged no match")
+    ] = False,
+) -> None:
+    """Link the rows without an ID number that wait in quarantine (ingest does this too)."""
+    mapped = mappings(connectors)
+    with writing("resolve link") as made:
+        linked, written = jobs.link(made, mapped, schemes(), models=models_dir(), now=now(), as_of=today(), again=again)
+    if not linked.proposed and not linked.without_model:
+        console.print("no row waits for linkage")
+    show_linked(linked)
+    console.print(f"{written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}")
+
+
+@resolve.command("train")
+def train(
+    source: Annotated[str, typer.Argument(help="a source whose mapping has `identity`")],
+    connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
+    seed: Annotated[int, typer.Option(help="seed of the random pairs u is estimated from")] = 1,
+) -> None:
+    """Train a new version of the source's model by EM (earlier versions stay as they are)."""
+    mapped = mappings(connectors)
+    with writing("resolve train") as made:
+        model = jobs.train(made, mapped, source, models=models_dir(), now=now(), seed=seed)
+    console.print(
+        f"wrote {models_dir() / (model.name + '.json')}: trained on {model.trained['records']:,} rows and "
+        f"{model.trained['register']:,} people; thresholds auto {model.thresholds.auto}, review "
+        f"{model.thresholds.review}, margin {model.thresholds.margin}. Linkage uses it from now on."
+    )
+
+
+@resolve.command("queue")
+def queue(
+    source: Annotated[str | None, typer.Option(help="only this source's pairs")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many pairs")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="the pairs as JSON")] = False,
+) -> None:
+    """Pairs waiting for a clerk, side by side: internal ids and masked identifiers, weight, reasons."""
+    with reading() as conn:
+        pairs, total = review.queue(conn, source=source, limit=limit)
+    if as_json:
+        body = [{**asdict(p), "subject": str(p.subject)} for p in pairs]
+        print(json.dumps({"waiting": total, "pairs": body}, ensure_ascii=False, indent=1))
+        return
+    if not pairs:
+        console.print("no pair waits for a clerk")
+        return
+    for pair in pairs:
+        table = Table(
+            "",
+            f"row {pair.source}:{pair.source_record_id} (quarantine {pair.quarantine_id})",
+            f"subject {pair.subject}",
+            title=f"pair {pair.link}: weight {pair.weight:.1f}"
+            + ("" if pair.margin is None else f", {pair.margin:.1f} clear of the next")
+            + f" ({pair.model})",
+            title_justify="left",
+        )
+        for field in ("name", "born", "district", "street", "phone"):
+            table.add_row(field, pair.record.get(field, ""), pair.candidate.get(field, ""))
+        console.print(table)
+        why = "; ".join(f"{name} {level} {weight:+.1f}" for name, level, weight in pair.reasons)
+        console.print(f"  why: {why}", highlight=False, soft_wrap=True)
+    console.print(f"{total:,} pairs wait; judge one with `credence resolve decide PAIR --match|--no-match --by CLERK`")
+
+
+@resolve.command("decide")
+def decide(
+    pair: Annotated[int, typer.Argument(help="the pair's number in `credence resolve queue`")],
+    match: Annotated[bool | None, typer.Option("--match/--no-match", help="the same person, or not")] = None,
+    by: Annotated[str, typer.Option(help="the clerk judging")] = "",
+    connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
+) -> None:
+    """Record a clerk's judgement of a pair; a match applies the row at once."""
+    if match is None:
+        raise typer.BadParameter("say --match or --no-match", param_hint="--match/--no-match")
+    mapped = mappings(connectors)
+    judgement = review.Judgement.MATCH if match else review.Judgement.NO_MATCH
+    with writing("resolve decide") as made:
+        decided, applied, _ = jobs.judge(made, mapped, schemes(), pair, judgement, by=by, now=now(), as_of=today())
+    effect = f"; its row applied ({applied.accepted:,})" if applied.accepted else "; its row stays in quarantine"
+    console.print(f"pair {decided.link}: {decided.judgement.value} by {decided.by}{effect}")
+
+
+@resolve.command("history")
+def history(pair: Annotated[int, typer.Argument(help="the pair's number")]) -> None:
+    """Every judgement of a pair, oldest first."""
+    with reading() as conn:
+        found = review.history(conn, pair)
+    if not found:
+        console.print(f"pair {pair}: not judged")
+    for d in found:
+        console.print(f"{d.at:%Y-%m-%d %H:%M:%S} {d.judgement.value} by {d.by}")
+
+
+@resolve.command("evaluate")
+def evaluate(
+    truth: Annotated[
+        Path | None, typer.Option(help=f"the ground truth CSV [default: $CREDENCE_DATA_DIR/feeds/{TRUTH}]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the figures as JSON")] = False,
+) -> None:
+    """Precision, recall and F1 of automatic links by source, and the clerk's queue, against a ground truth."""
+    known = evaluation.read_truth(truth if truth is not None else feeds_dir(None) / TRUTH)
+    with reading() as conn:
+        scores = evaluation.evaluate(conn, known)
+    if as_json:
+        body = [{**asdict(s), "precision": s.precision, "recall": s.recall, "f1": s.f1} for s in scores]
+        print(json.dumps(body, indent=1))
+        return
+    table = Table(
+        "source",
+        "weighed",
+        "auto",
+        "right",
+        "precision",
+        "recall",
+        "F1",
+        "queue",
+        "queue right",
+        "judged",
+        "unlinked",
+        title="record linkage against the ground truth",
+    )
+    for s in scores:
+        table.add_row(
+            s.source,
+            f"{s.weighed:,}",
+            f"{s.auto:,}",
+            f"{s.auto_right:,}",
+            _share(s.precision),
+            _share(s.recall),
+            _share(s.f1),
+            f"{s.queued:,}",
+            f"{s.queued_right:,}",
+            f"{s.judged:,}",
+            f"{s.unlinked:,}",
+        )
+    console.print(table)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
