@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -58,10 +58,11 @@ def _settings(master: str) -> dict[str, str]:
     return made
 
 
-def session(master: str, *, memory: str | None = None) -> "SparkSession":
+def session(master: str, *, memory: str | None = None, tuning: Mapping[str, str] | None = None) -> "SparkSession":
     """The process's Spark session for ``master`` (made on first use, then the same one).
 
-    ``memory`` sets the driver's heap (``spark.driver.memory``) when the session is made."""
+    ``memory`` sets the driver's heap (``spark.driver.memory``) and ``tuning`` any other Spark
+    settings when the session is made; every session a snapshot makes from it inherits them."""
     try:
         from pyspark.sql import SparkSession  # optional: imported only when a job asks for Spark
     except ImportError:
@@ -72,7 +73,8 @@ def session(master: str, *, memory: str | None = None) -> "SparkSession":
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", LOCAL_IP)
     builder = SparkSession.builder.master(master).appName("credence")
-    for key, value in {**_settings(master), **({"spark.driver.memory": memory} if memory else {})}.items():
+    chosen = {**_settings(master), **({"spark.driver.memory": memory} if memory else {}), **(tuning or {})}
+    for key, value in chosen.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -151,7 +153,7 @@ def load(snap: duckdb.Snapshot, spark: "SparkSession") -> SparkSnapshot:
     started = time.perf_counter()
     own = spark.newSession()
     for name in ("facts", "subjects"):
-        table = snap.db.execute(f"SELECT * FROM {name}").to_arrow_table()
+        table = snap.db.sql(f"SELECT * FROM {name}").to_arrow_table()
         frame = own.createDataFrame(table).cache()
         frame.createOrReplaceTempView(name)
         frame.count()  # fill the cache now, so the load's time is counted here and not in a query's
