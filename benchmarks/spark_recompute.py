@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--memory", default="4g", help="Spark's driver heap (local: the executors' too)")
+    parser.add_argument("--no-adaptive", action="store_true", help="adaptive query execution off, as in the tests")
     args = parser.parse_args()
     db = duckdb.connect()
     load = build(db, args.records, args.subjects)
@@ -49,13 +50,15 @@ def main() -> None:
     bare_before = timed(db, bare_sql)
     duck, duck_rows = recompute(snap)
     started = time.perf_counter()
-    session = spark.session(args.master, memory=args.memory)
+    tuning = {"spark.sql.adaptive.enabled": "false"} if args.no_adaptive else {}
+    session = spark.session(args.master, memory=args.memory, tuning=tuning)
     session_start = time.perf_counter() - started
     on_spark = spark.load(snap, session)
     sparked, spark_rows = recompute(on_spark)
     bare_after = timed(db, bare_sql)
     bare = min(bare_before, bare_after)
-    print(f"records={args.records:,} subjects={args.subjects:,} schemes={len(schemes)} master={args.master}")
+    shown = f"master={args.master}{' adaptive=off' if args.no_adaptive else ''}"
+    print(f"records={args.records:,} subjects={args.subjects:,} schemes={len(schemes)} {shown}")
     print(f"snapshot build {load:.2f} s; Spark session start {session_start:.2f} s (apart)")
     print(f"snapshot loaded into Spark {on_spark.seconds:.2f} s (apart)")
     print(f"bare DuckDB GROUP BY {bare:.3f} s (before {bare_before:.3f}, after {bare_after:.3f})")
