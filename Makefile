@@ -18,7 +18,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked --quiet --compile-bytecode
+	$(UV) sync --locked --extra spark --quiet --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced ## create or refresh the virtual environment from uv.lock
@@ -33,8 +33,9 @@ format: install ## fix what ruff can
 	$(RUN)/ruff check --fix credence tests benchmarks
 	$(RUN)/ruff format credence tests benchmarks
 
+# loadgroup: the Spark tests (xdist_group "spark") share one worker, so one SparkSession (one JVM)
 test-sqlite: install
-	$(RUN)/python -m pytest -m "not postgres and not browser" -n 2 -q -p no:cacheprovider
+	$(RUN)/python -m pytest -m "not postgres and not browser" -n 2 --dist loadgroup -q -p no:cacheprovider
 
 test-postgres: install
 	$(RUN)/python -m pytest -m postgres -n 2 -q -p no:cacheprovider

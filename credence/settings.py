@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     connectors_dir: str = "connectors"
     # the pages' cookies carry Secure (sent over HTTPS only): on behind a TLS-terminating proxy
     web_secure_cookies: bool = False
+    # where `credence score --engine spark` runs: a Spark master URL (spark://host:7077, yarn,
+    # k8s://...) or local[N], N cores of this machine
+    spark_master: str = "local[2]"
 
 
 @lru_cache

@@ -15,8 +15,9 @@ from credence.store.db import make_engine
 from credence.store.registry import open_registry
 from tests.common import databases
 
-# the served gate with sign-in (its `site` fixture); Chromium for the browser tests (`chromium`, `contexts`)
-pytest_plugins = ["tests.common.signin", "tests.common.browser"]
+# the served gate with sign-in (its `site` fixture); Chromium for the browser tests (`chromium`, `contexts`);
+# the session's one SparkSession (`spark`)
+pytest_plugins = ["tests.common.signin", "tests.common.browser", "tests.common.spark"]
 
 settings.register_profile("ci", max_examples=50, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)

@@ -9,7 +9,7 @@ through Arrow.
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -67,6 +67,16 @@ class Snapshot:
             found = self.db.execute("SELECT uid FROM subject_keys ORDER BY k").fetchall()
             self._ids.extend(as_uuid(uid) for (uid,) in found)
         return self._ids
+
+    def record_ids(self, keys: Iterable[int]) -> dict[int, uuid.UUID]:
+        """The store's id of each integer record key among ``keys`` (a backend's few listings)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        found = self.db.execute(
+            "SELECT k, uid FROM record_keys WHERE k IN (SELECT UNNEST($keys))", {"keys": wanted}
+        ).fetchall()
+        return {k: as_uuid(uid) for k, uid in found}
 
     def people(self) -> dict[uuid.UUID, tuple[date | None, str | None]]:
         """Each subject's birth date and address code (None for an organisation's birth date),

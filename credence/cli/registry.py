@@ -216,7 +216,11 @@ def score(
         typer.Option(help="an extra rulebook YAML, e.g. one written outside the repository"),
     ] = None,
     engine_name: Annotated[
-        str, typer.Option("--engine", help="store (incremental SQL) or duckdb (full recompute)")
+        str,
+        typer.Option(
+            "--engine",
+            help="store (incremental SQL), duckdb (full recompute) or spark (full recompute on CREDENCE_SPARK_MASTER)",
+        ),
     ] = "duckdb",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and summarise; write nothing")] = False,
 ) -> None:
@@ -224,10 +228,20 @@ def score(
     books = schemes(rulebook)
     scoring.refuse_drafts(books, dry_run=dry_run)
     if engine_name not in set(scoring.Where):
-        raise CredenceError(f"--engine: expected store or duckdb, got {engine_name!r}")
+        raise CredenceError(f"--engine: expected store, duckdb or spark, got {engine_name!r}")
+    where = scoring.Where(engine_name)
+    scoring.refuse_missing(where)  # before the writer lock and the snapshot
     instant, day = now(), today()
     with nullcontext(engine()) if dry_run else writing("score") as made:
-        scored = scoring.score(made, books, where=scoring.Where(engine_name), dry_run=dry_run, as_of=day, now=instant)
+        scored = scoring.score(
+            made,
+            books,
+            where=where,
+            dry_run=dry_run,
+            as_of=day,
+            now=instant,
+            spark_master=get_settings().spark_master,
+        )
     if scored.snapshot is not None:
         facts, subjects, seconds = scored.snapshot
         console.print(f"snapshot: {facts:,} facts, {subjects:,} subjects in {seconds:.1f} s")

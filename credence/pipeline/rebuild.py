@@ -1,15 +1,19 @@
-"""Full recompute: snapshot the store into DuckDB, derive everything there, store it.
+"""Full recompute: snapshot the store into DuckDB, derive everything there (or on Spark), store it.
 
 A rebuild must equal the incremental state: it derives with the same ``state.derive`` on the
-DuckDB backend and writes with the same ``state.write``; the tests compare the two paths.
+DuckDB backend (or the Spark backend loaded from the same snapshot) and writes with the same
+``state.write``; the tests compare the paths.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine, delete
 
-from credence.batch import duckdb
+from credence.batch import duckdb, spark
+from credence.batch.backend import Backend
 from credence.pipeline import state
 from credence.rules.loader import Scheme
 from credence.store.orm import PendingSubject
@@ -24,17 +28,37 @@ class Rebuilt:
     seconds: float
 
 
-def rebuild(engine: Engine, schemes: dict[str, Scheme], *, as_of: date, now: datetime, write: bool = True) -> Rebuilt:
-    """Derive every subject's state in DuckDB from the records as known at ``now``; store it, in
-    the transaction the snapshot was read in, unless ``write`` is false (a dry run, which only
-    reads). Nobody is left waiting for a refresh after it."""
+def rebuild(
+    engine: Engine,
+    schemes: dict[str, Scheme],
+    *,
+    as_of: date,
+    now: datetime,
+    write: bool = True,
+    spark_master: str | None = None,
+) -> Rebuilt:
+    """Derive every subject's state in DuckDB (on Spark at ``spark_master``, if given) from the
+    records as known at ``now``; store it, in the transaction the snapshot was read in, unless
+    ``write`` is false (a dry run, which only reads). Nobody is left waiting for a refresh after it."""
     if not write:
         with engine.connect() as conn:
             snap = duckdb.take(conn, known_at=now)
-            derived, written = state.derive(snap, conn, schemes, as_of=as_of), state.Written()
+            with _engine_room(snap, spark_master) as backend:
+                derived, written = state.derive(backend, conn, schemes, as_of=as_of), state.Written()
     else:
         with engine.begin() as conn:
             conn.execute(delete(PendingSubject))
             snap = duckdb.take(conn, known_at=now)
-            derived, written = state.refresh(conn, schemes, snap, as_of=as_of, now=now, scope=None)
+            with _engine_room(snap, spark_master) as backend:
+                derived, written = state.refresh(conn, schemes, backend, as_of=as_of, now=now, scope=None)
     return Rebuilt(derived=derived, written=written, facts=snap.facts, subjects=snap.subjects, seconds=snap.seconds)
+
+
+@contextmanager
+def _engine_room(snap: duckdb.Snapshot, spark_master: str | None) -> Iterator[Backend]:
+    """The snapshot itself, or its tables loaded into Spark (pyspark imported only then)."""
+    if spark_master is None:
+        yield snap
+        return
+    with spark.loaded(snap, spark.session(spark_master)) as backend:
+        yield backend

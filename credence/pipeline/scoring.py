@@ -1,4 +1,4 @@
-"""The score job: score and list the whole registry, in the store or in DuckDB, or only look.
+"""The score job: score and list the whole registry, in the store, DuckDB or Spark, or only look.
 
 ``credence score`` and any later face call ``score``; it says what it found (subjects by scheme
 and grade) and what it wrote, and leaves the showing to the face.
@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine
 
+from credence.batch import spark
 from credence.batch.store import StoreBackend
 from credence.exc import CredenceError
 from credence.pipeline import rebuild, report, state
@@ -21,17 +22,18 @@ Graded = dict[str, Counter[str | None]]  # scheme -> grade -> subjects
 
 
 class Where(StrEnum):
-    """Where the rules run: the store, incrementally, or a DuckDB snapshot, in full."""
+    """Where the rules run: the store, incrementally, or a snapshot in DuckDB or Spark, in full."""
 
     STORE = "store"
     DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 @dataclass(frozen=True, slots=True)
 class Scored:
     graded: Graded
     written: state.Written
-    snapshot: tuple[int, int, float] | None = None  # facts, subjects, seconds, for a DuckDB run
+    snapshot: tuple[int, int, float] | None = None  # facts, subjects, seconds, for a snapshot's run
 
 
 def refuse_drafts(schemes: dict[str, Scheme], *, dry_run: bool) -> None:
@@ -43,11 +45,28 @@ def refuse_drafts(schemes: dict[str, Scheme], *, dry_run: bool) -> None:
         raise CredenceError(f"draft rulebooks ({', '.join(found)}) can only be scored with --dry-run")
 
 
+def refuse_missing(where: Where) -> None:
+    """A ``CredenceError`` saying how to install the engine asked for, if it is not installed."""
+    if where is Where.SPARK:
+        try:
+            import pyspark  # noqa: F401 - only whether it imports; the job imports it again when it runs
+        except ImportError:
+            raise CredenceError(spark.MISSING) from None
+
+
 def score(
-    engine: Engine, schemes: dict[str, Scheme], *, where: Where, dry_run: bool, as_of: date, now: datetime
+    engine: Engine,
+    schemes: dict[str, Scheme],
+    *,
+    where: Where,
+    dry_run: bool,
+    as_of: date,
+    now: datetime,
+    spark_master: str = "local[2]",
 ) -> Scored:
     """Score and list everyone on ``as_of`` from the records as known at ``now``; write nothing
-    if ``dry_run``. Draft rulebooks are refused unless it is a dry run."""
+    if ``dry_run``. Draft rulebooks are refused unless it is a dry run. ``spark_master`` is where
+    ``Where.SPARK`` runs (``CREDENCE_SPARK_MASTER``)."""
     refuse_drafts(schemes, dry_run=dry_run)
     if where is Where.STORE and dry_run:
         with engine.connect() as conn:
@@ -57,7 +76,8 @@ def score(
         written = update(engine, schemes, subjects=None, as_of=as_of, now=now)
         with engine.connect() as conn:
             return Scored(graded=report.grades(conn, day=as_of), written=written)
-    rebuilt = rebuild.rebuild(engine, schemes, as_of=as_of, now=now, write=not dry_run)
+    master = spark_master if where is Where.SPARK else None
+    rebuilt = rebuild.rebuild(engine, schemes, as_of=as_of, now=now, write=not dry_run, spark_master=master)
     return Scored(
         graded=_graded(rebuilt.derived.scores),
         written=rebuilt.written,

@@ -161,7 +161,8 @@ def _lower(node: exp.Expression, target: Dialect) -> exp.Expression:
             )
         )
         numerator = _paren(exp.Sub(this=a.copy(), expression=m))
-        if target is Dialect.DUCKDB:
+        # DuckDB's `//` and Spark's `DIV`; Spark's `/` is always fractional
+        if target in (Dialect.DUCKDB, Dialect.SPARK):
             return _paren(exp.IntDiv(this=numerator, expression=b.copy()))
         return _paren(exp.Div(this=numerator, expression=b.copy(), typed=True))
     return node

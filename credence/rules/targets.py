@@ -1,6 +1,6 @@
 """What differs between the engines the rules run on, in one place.
 
-Everything else in the compiled SQL is the same text on SQLite, PostgreSQL and DuckDB.
+Everything else in the compiled SQL is the same text on SQLite, PostgreSQL, DuckDB and Spark.
 
 Invariant: no value reaches SQL by string formatting. Every literal (text, number, date,
 instant, id) is a SQLGlot node rendered for the dialect, and every column name is a SQLGlot
@@ -31,11 +31,12 @@ class Dialect(StrEnum):
     """The SQL engines compiled rules run on, spelled as SQLGlot names their dialects.
 
     Not called ``Engine``: that is SQLAlchemy's connection pool, and ``credence score --engine``
-    chooses between the store and DuckDB, not between dialects."""
+    chooses between the store and the batch engines, not between dialects."""
 
     SQLITE = "sqlite"
     POSTGRES = "postgres"
     DUCKDB = "duckdb"
+    SPARK = "spark"
 
 
 # SQLAlchemy's text() reads ":name" as a bind parameter even inside quotes (its own rule), and
@@ -142,6 +143,8 @@ class Target:
         """A bind parameter holding an instant; bind ``instant_value(...)`` to ``name``."""
         if self.dialect is Dialect.SQLITE:
             return f":{name}"
+        if self.dialect is Dialect.SPARK:  # Spark's TIMESTAMP is an instant (read in the session's zone)
+            return f"CAST({self.param(name)} AS TIMESTAMP)"
         return f"CAST({self.param(name)} AS TIMESTAMPTZ)"
 
     def instant_value(self, instant: datetime) -> object:
@@ -161,10 +164,12 @@ class Target:
             return f"{column} IN (SELECT value FROM json_each(:{name}))"
         if self.dialect is Dialect.POSTGRES:
             return f"{column} = ANY(CAST(:{name} AS uuid[]))"
+        if self.dialect is Dialect.SPARK:
+            return f"array_contains(CAST({self.param(name)} AS ARRAY<STRING>), {column})"
         return f"list_contains(CAST({self.param(name)} AS VARCHAR[]), {column})"
 
     def ids_value(self, values: Iterable[UUID]) -> object:
-        """What to bind for ``in_ids``: SQLite and the DuckDB snapshot keep ids as 32 hex digits."""
+        """What to bind for ``in_ids``: SQLite and the snapshots keep ids as 32 hex digits."""
         if self.dialect is Dialect.SQLITE:
             return json.dumps([v.hex for v in values])
         if self.dialect is Dialect.POSTGRES:
@@ -172,11 +177,12 @@ class Target:
         return [v.hex for v in values]
 
     def param(self, name: str) -> str:
-        """A bind parameter as the engine's driver spells it (SQLAlchemy's text() on the store)."""
+        """A bind parameter as the engine's driver spells it (SQLAlchemy's text() on the store,
+        and Spark's named arguments, ``spark.sql(text, args=)``)."""
         return f"${name}" if self.dialect is Dialect.DUCKDB else f":{name}"
 
     def uuid(self, value: UUID) -> str:
-        # SQLite and the DuckDB snapshot keep ids as 32 hex digits; PostgreSQL has a uuid type
+        # SQLite and the snapshots keep ids as 32 hex digits; PostgreSQL has a uuid type
         return self.text(str(value) if self.dialect is Dialect.POSTGRES else value.hex)
 
     def texts(self, values: Iterable[str]) -> str:
@@ -200,6 +206,9 @@ class Target:
         # DuckDB, like PostgreSQL, clamps to the end of a shorter month
         if self.dialect is Dialect.DUCKDB:
             return f"CAST(({day}) + to_months(CAST({months} AS INTEGER)) AS DATE)"
+        # Spark 3 and later clamp too (Spark 2 kept a month's last day as the last day)
+        if self.dialect is Dialect.SPARK:
+            return f"add_months({day}, CAST({months} AS INTEGER))"
         # SQLite 3.40 overflows into the next month; clamp by hand to the target month's length
         start = f"date({day}, 'start of month', printf('%+d months', {months}))"
         last = f"CAST(strftime('%d', date({start}, '+1 month', '-1 day')) AS INTEGER)"
@@ -221,6 +230,8 @@ class Target:
             return f"CAST({raw} AS INTEGER)" if kind is AttrType.INT else raw
         if self.dialect is Dialect.POSTGRES:
             raw = f"({column}->>{self.text(name)})"
+        elif self.dialect is Dialect.SPARK:
+            raw = f"get_json_object({column}, {self.text(f'$.{name}')})"
         else:
             raw = f"json_extract_string({column}, {self.text(f'$.{name}')})"
         sql_type = {AttrType.INT: "BIGINT", AttrType.BOOL: "BOOLEAN", AttrType.DATE: "DATE"}.get(kind)

@@ -130,7 +130,9 @@ VARIANTS = {
     "explain 12345": Case(["explain", "12345"], ["ID", "18 characters"]),
     "explain without ID or --example": Case(["explain"], ["ID number or --example"]),
     "explain ID --example top": Case(["explain", PERSON, "--example", "top"], ["not both", PERSON]),
-    "score --engine banana": Case(["score", "--engine", "banana"], ["--engine", "expected store or duckdb", "banana"]),
+    "score --engine banana": Case(
+        ["score", "--engine", "banana"], ["--engine", "expected store, duckdb or spark", "banana"]
+    ),
     "rulebook not a mapping": Case(SCORE, ["my-rules.yaml", "expected a rulebook"], {"my-rules.yaml": "- scheme\n"}),
     "rulebook empty": Case(SCORE, ["my-rules.yaml", "an empty file"], {"my-rules.yaml": ""}),
     "rulebook not UTF-8": Case(SCORE, ["my-rules.yaml", "not UTF-8"], {"my-rules.yaml": b"scheme: \xc0\n"}),
