@@ -17,6 +17,7 @@ One pass over the leaves in order, with their events and the subjects' salts:
   matches it (``audit.derived``).
 """
 
+import collections
 import hashlib
 import multiprocessing
 import os
@@ -99,6 +100,15 @@ def rebuild_leaves(conn: Connection, lo: int, hi: int | None, salts: dict[bytes,
     """Rebuild the leaves ``[lo, hi)`` from their events and compare each with the stored hash: a
     changed event shows here, named by leaf and seq; a leaf whose salt was erased is counted."""
     found = Rebuilt()
+    collections.deque(_rebuilding(conn, found, lo, hi, salts), maxlen=0)
+    return found
+
+
+def _rebuilding(
+    conn: Connection, found: Rebuilt, lo: int, hi: int | None, salts: dict[bytes, bytes] | None
+) -> Iterator[tuple[int, Any, int]]:  # Any: the driver's bytes
+    """``rebuild_leaves`` as it goes, yielding each leaf's (index, stored hash, seq) first, so that
+    one read of the leaves serves both the entries' check and the tree's walk."""
     known = _salts(conn) if salts is None else salts
 
     def problem(index: int, text: str) -> None:
@@ -108,6 +118,7 @@ def rebuild_leaves(conn: Connection, lo: int, hi: int | None, salts: dict[bytes,
             found.hidden += 1
 
     for index, stored, seq, event_seq, tag, actor, recorded_at, subject_id, data in _stream(conn, LEAVES, lo, hi):
+        yield index, stored, seq
         subject = None if subject_id is None else raw.key(subject_id)
         if event_seq is None:
             problem(index, f"leaf {index}: its event (seq {seq}) is gone: deleted from events")
@@ -130,7 +141,6 @@ def rebuild_leaves(conn: Connection, lo: int, hi: int | None, salts: dict[bytes,
             problem(
                 index, f"leaf {index}: event seq {seq} ({tag}) is not what was logged: changed after it was written"
             )
-    return found
 
 
 def _rebuild_in_worker(url: str, lo: int, hi: int | None) -> Rebuilt:
@@ -245,11 +255,13 @@ def verify(
     size = leaf_count(conn)
     workers = processes if processes is not None else (min(os.cpu_count() or 1, 4) if size >= PARALLEL else 1)
     rebuilt = _rebuilt(conn, size, workers) if workers > 1 else None
+    alone = Rebuilt()  # what this process finds when it rebuilds the entries itself
     if rebuilt is not None:
         next(rebuilt)  # the workers have started
+        leaves: Iterator[Sequence[Any]] = _stream(conn, HASHES)  # Any: driver values
     else:
-        _report(report, rebuild_leaves(conn, 0, None))
-    for index, stored, seq in _stream(conn, HASHES):
+        leaves = _rebuilding(conn, alone, 0, None, None)
+    for index, stored, seq in leaves:
         stored = bytes(stored)
         if index != compact.size:
             report.problem(f"leaf {compact.size} is missing: the next stored leaf is {index} (rows deleted?)")
@@ -266,6 +278,9 @@ def verify(
                 " the log was rewritten after it was published"
             )
     report.leaves = compact.size
+    if rebuilt is None:
+        collections.deque(leaves, maxlen=0)  # the entries after a gap are checked too
+        _report(report, alone)
     for found in rebuilt or ():
         if isinstance(found, Report):  # the derived rows' check
             report.derived_rows += found.derived_rows
