@@ -362,25 +362,38 @@ def without_each_query(
     scale = current.book.score
     base, floor, ceiling = (target.number(n) for n in (scale.base, scale.floor, scale.ceiling))
     capped = _clamp("total", "-cap", "cap")
+    # leaving a record out changes only the (rule, period) groups it counts in: each loses the
+    # record's raw points and is capped again, so one pass over the lines gives every
+    # counterfactual (leaving each out in turn and rescoring was quadratic in a subject's lines)
     ctes = [
         *_live(scheme, target, as_of=as_of, scope=scope, exclude=()),
-        ("left_out", "  SELECT DISTINCT subject_id, record_id AS left_out FROM live"),
         (
             "grouped",
-            """  SELECT x.left_out, l.rule_id, l.rulebook_version, l.period, MAX(l.cap) AS cap,
-    SUM(l.raw_points) AS total
-  FROM left_out x JOIN live l ON l.subject_id = x.subject_id AND l.record_id <> x.left_out
-  GROUP BY x.left_out, l.rule_id, l.rulebook_version, l.period""",
+            """  SELECT subject_id, rule_id, rulebook_version, period, MAX(cap) AS cap, SUM(raw_points) AS total
+  FROM live GROUP BY subject_id, rule_id, rulebook_version, period""",
         ),
         (
             "totals",
-            f"""  SELECT left_out, SUM(CASE WHEN cap IS NULL THEN total ELSE {capped} END) AS delta
-  FROM grouped GROUP BY left_out""",
+            f"""  SELECT subject_id, SUM(CASE WHEN cap IS NULL THEN total ELSE {capped} END) AS delta
+  FROM grouped GROUP BY subject_id""",
+        ),
+        (
+            "mine",
+            """  SELECT subject_id, record_id, rule_id, rulebook_version, period, SUM(raw_points) AS points
+  FROM live GROUP BY subject_id, record_id, rule_id, rulebook_version, period""",
+        ),
+        (
+            "changes",
+            f"""  SELECT m.subject_id, m.record_id, SUM(CASE WHEN g.cap IS NULL THEN m.points
+    ELSE ({_clamp("g.total", "-g.cap", "g.cap")}) - ({_clamp("(g.total - m.points)", "-g.cap", "g.cap")}) END) AS change
+  FROM mine m JOIN grouped g ON g.subject_id = m.subject_id AND g.rule_id = m.rule_id
+    AND g.rulebook_version = m.rulebook_version AND g.period = m.period
+  GROUP BY m.subject_id, m.record_id""",
         ),
     ]
-    score = _clamp(f"({base} + COALESCE(t.delta, 0))", floor, ceiling)
-    select = f"""SELECT x.left_out AS record_id, x.subject_id, CAST({score} AS INTEGER) AS score
-FROM left_out x LEFT JOIN totals t ON t.left_out = x.left_out"""
+    score = _clamp(f"({base} + t.delta - x.change)", floor, ceiling)
+    select = f"""SELECT x.record_id, x.subject_id, CAST({score} AS INTEGER) AS score
+FROM changes x JOIN totals t ON t.subject_id = x.subject_id"""
     return Query(ctes=tuple(ctes), select=select, params=scope_params(target, scope))
 
 
