@@ -75,6 +75,11 @@ def facts_sql(
     )
     narrowed = f"\n  AND {target.in_ids('r.subject_id', SCOPE)}" if scope is not None else ""
     known = target.instant_param(KNOWN_AT)
+    # a later version is found by the unique (source, source record, version) index; left to
+    # itself, SQLite takes the circuit breaker's (source, recorded_at) index instead and reads
+    # every earlier record of the source for each record (15 ms against 0.2 ms for one subject's
+    # 200 records, and quadratic in a source's size)
+    later = target.unindexed("n.recorded_at")
     body = f"""SELECT r.id AS record_id, r.subject_id, r.source_id, r.source_record_id,
   r.kind, r.valid_date, r.recorded_at, r.jurisdiction,
   {attrs}
@@ -83,7 +88,7 @@ WHERE r.recorded_at <= {known} AND r.op = 'assert'{narrowed}
   AND NOT EXISTS (
     SELECT 1 FROM records n
     WHERE n.source_id = r.source_id AND n.source_record_id = r.source_record_id
-      AND n.version > r.version AND n.recorded_at <= {known})"""
+      AND n.version > r.version AND {later} <= {known})"""
     return Query(ctes=(), select=body, params={KNOWN_AT: target.instant_value(known_at), **scope_params(target, scope)})
 
 

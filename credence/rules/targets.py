@@ -139,6 +139,11 @@ class Target:
             return render(self.dialect, string_literal(naive))
         return render(self.dialect, _cast(utc.isoformat(), "TIMESTAMPTZ"))
 
+    def unindexed(self, column: str) -> str:
+        """``column`` as a term SQLite's planner will not answer from an index (unary ``+``):
+        for a filter that another index serves far better than the one it would pick."""
+        return f"+{column}" if self.dialect is Dialect.SQLITE else column
+
     def instant_param(self, name: str) -> str:
         """A bind parameter holding an instant; bind ``instant_value(...)`` to ``name``."""
         if self.dialect is Dialect.SQLITE:
