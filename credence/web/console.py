@@ -29,6 +29,7 @@ from credence.dueprocess.disputes import Correction
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
 from credence.model.catalogue import default_catalogue
 from credence.model.time import legal_date
+from credence.resolve import review
 from credence.web import dossier, i18n, security
 from credence.web.portal import forged, repair_labelled
 from credence.web.render import lang_of, page, redirect
@@ -191,6 +192,12 @@ def manual_queue(site: Site, agency: str, t: dict[str, str]) -> list[dict[str, A
         return manual_labelled(t, manual.listed(conn, agency=agency))
 
 
+def linkage_waiting(site: Site, agency: str) -> int:
+    """How many of the agency's linkage pairs wait for a clerk (``resolve.review.queue``)."""
+    with site.engine.connect() as conn:
+        return review.queue(conn, source=agency, limit=0)[1]
+
+
 @router.get("/officers")
 def queue(request: Request) -> Response:
     site = of(request)
@@ -208,6 +215,7 @@ def queue(request: Request) -> Response:
         "disputes": _labelled(t, found, today),
         "repairs": repairs_queue(site, officer.agency, t),
         "manual": manual_queue(site, officer.agency, t),
+        "linkage_waiting": linkage_waiting(site, officer.agency),
     }
     return page(request, "console/queue.html", context)
 
