@@ -7,6 +7,8 @@ import csv
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import Engine, text
+
 from credence.ingest.loader import load_file
 from credence.ingest.mapping import load_mappings
 from credence.pipeline import linkage as jobs
@@ -17,6 +19,16 @@ CONNECTORS = Path(__file__).parents[2] / "connectors"
 ZHANG_WEI = person_id(date(1980, 3, 14), seq=11)  # 人民路12号, phone 13812345678
 ZHANG_WEI_TOO = person_id(date(1980, 3, 14), seq=13)  # 中山路7号
 COLUMNS = ("entry_id", "issued_on", "committee", "name", "birth_date", "district", "address", "phone", "hours", "year")
+
+
+def hours_of(engine: Engine, number: str) -> list[str]:
+    """The source record ids of the volunteer hours recorded about resident ``number``."""
+    query = text(
+        "SELECT r.source_record_id FROM records r JOIN subjects s ON s.id = r.subject_id"
+        " WHERE s.id_number = :n AND r.kind = 'volunteer_hours' ORDER BY r.source_record_id"
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query, {"n": number}).scalars())
 
 
 def register(reg: Registry) -> None:

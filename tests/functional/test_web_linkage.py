@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from credence.resolve import review
 from credence.store.orm import Event, Subject
 from credence.web import security
 from tests.common.feeds import Registry
-from tests.common.linkage import CONNECTORS, ZHANG_WEI, ZHANG_WEI_TOO, doubtful_pairs
+from tests.common.linkage import CONNECTORS, ZHANG_WEI, ZHANG_WEI_TOO, doubtful_pairs, hours_of
 from tests.common.mail import MailCatcher, SmsCatcher
 from tests.common.signin import Clock, Site, add_officer, application, serving
 from tests.functional.test_web_pages import browser, officer_in, token_of
@@ -35,15 +35,6 @@ def clerks(engine: Engine, tmp_path: Path) -> Iterator[Site]:
         add_officer(site, "zhou.min", "community", "zhou.min@community.example")
         add_officer(site, "li.ming", "court", "li.ming@court.example")
         yield site
-
-
-def hours_of(engine: Engine, number: str) -> list[str]:
-    query = text(
-        "SELECT r.source_record_id FROM records r JOIN subjects s ON s.id = r.subject_id"
-        " WHERE s.id_number = :n AND r.kind = 'volunteer_hours' ORDER BY r.source_record_id"
-    )
-    with engine.connect() as conn:
-        return list(conn.execute(query, {"n": number}).scalars())
 
 
 def test_the_agencys_officer_judges_its_pairs_side_by_side(clerks: Site) -> None:
