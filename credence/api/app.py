@@ -114,7 +114,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         allowance = ClientAllowance(clients, settings.sign_in_per_minute)
         app.state.accounts = AccountsState(signing_in, clock or _wall, allowance)
         app.state.site = site.Site(
-            engine, signing_in, clock or _wall, site.csrf_key(key.encode()), settings.web_secure_cookies, allowance.take
+            engine,
+            signing_in,
+            clock or _wall,
+            site.csrf_key(key.encode()),
+            settings.web_secure_cookies,
+            allowance.take,
+            Path(settings.connectors_dir),
         )
         # the app, the catalogue and the index are built once: out of every full collection, which
         # otherwise walks their 130,000 objects and stops the loop for 50 to 90 ms every few seconds

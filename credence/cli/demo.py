@@ -239,7 +239,8 @@ def _start_delivery(data: Path, *, restricted: str | None, port: int) -> list[st
         ]
     lines += [
         f"The officers' console: at {base}/officers/sign-in, sign in as {DEMO_OFFICER} (the court's officer);",
-        f"the code lands in {maildir}/new.",
+        f"the code lands in {maildir}/new. As {DEMO_CLERK} (the residents' committees' officer), judge the",
+        f"roster rows that wait for a clerk at {base}/officers/linkage.",
     ]
     return lines
 
@@ -253,6 +254,7 @@ def _listed_number(held: Engine, subject: uuid.UUID | None) -> str | None:
 
 DEMO_PROVIDER = "demo-airline-and-railway"
 DEMO_OFFICER, DEMO_OFFICER_EMAIL = "court.officer", "court.officer@court.example"
+DEMO_CLERK, DEMO_CLERK_EMAIL = "community.officer", "community.officer@community.example"
 
 
 def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | None) -> list[str]:
@@ -262,6 +264,8 @@ def _gate_lines(held: Engine, port: int, *, restricted: str | None, free: str | 
         issued = keys.issue(conn, DEMO_PROVIDER, ["flight", "rail_ticket"], rate=100, actor="credence demo", now=now())
         if officers.live(conn, DEMO_OFFICER) is None:  # the console's demo officer, acting for the court
             officers.add(conn, DEMO_OFFICER, agency="court", email=DEMO_OFFICER_EMAIL, actor="credence demo", now=now())
+        if officers.live(conn, DEMO_CLERK) is None:  # judges the committees' rosters' doubtful links
+            officers.add(conn, DEMO_CLERK, agency="community", email=DEMO_CLERK_EMAIL, actor="credence demo", now=now())
     base = f"http://127.0.0.1:{port}"
     lines = [
         "",

@@ -7,7 +7,7 @@ the one that counts and every earlier one stays in its history. A row only a cle
 has no effect until a clerk judges it a match: it stays in quarantine, and ingest applies it
 only then (``ingest.unidentified``). The queue shows internal ids and masked identifiers only
 (``identity.masked``), never a whole name, birth date, phone or ID number. The officers'
-console will show the same queue through these functions.
+console (``web.linkage_console``) shows the same queue through these functions.
 """
 
 import uuid
@@ -131,6 +131,24 @@ def decide(conn: Connection, link: int, judgement: Judgement, *, by: str, now: d
         now=now,
     )
     return Decided(link, judgement, by, now)
+
+
+def pair(conn: Connection, link: int) -> Pair:
+    """One proposal side by side, as ``queue`` shows it, whether or not it still waits."""
+    row = conn.execute(select(Link).where(Link.id == link)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"pair {link}: no such proposal")
+    return _pair(row)
+
+
+def judgeable(conn: Connection, link: int) -> bool:
+    """Whether ``decide`` would take a judgement of the pair: a doubtful proposal, its row's
+    newest, not judged a match yet (a no-match may still be judged again)."""
+    row = conn.execute(select(Link.outcome, Link.quarantine_id).where(Link.id == link)).one_or_none()
+    if row is None or row.outcome != "review":
+        return False
+    is_newest = newest(conn, [row.quarantine_id])[row.quarantine_id].id == link
+    return is_newest and judgement_of(conn, link) != Judgement.MATCH
 
 
 def history(conn: Connection, link: int) -> list[Decided]:

@@ -6,10 +6,13 @@ dispute is refused with 403, its contents never shown.
 """
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from credence.accounts import manual
@@ -26,12 +29,15 @@ from credence.dueprocess.disputes import Correction
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
 from credence.model.catalogue import default_catalogue
 from credence.model.time import legal_date
+from credence.resolve import review
 from credence.web import dossier, i18n, security
 from credence.web.portal import forged, repair_labelled
 from credence.web.render import lang_of, page, redirect
 from credence.web.site import Site, of, over_allowance
 
 router = APIRouter(include_in_schema=False)
+K = TypeVar("K")  # a case's key: a dispute's, an application's or an action's uuid, a pair's number
+T = TypeVar("T")  # the case itself
 COOKIE = "credence_officer"
 MAX_NOTE = 2000
 
@@ -49,10 +55,14 @@ def stale() -> Response:
     return response
 
 
+def _texts(form: FormData) -> dict[str, str]:
+    return {k: v[:MAX_NOTE] for k, v in form.items() if isinstance(v, str) and k != security.CSRF_FIELD}
+
+
 async def fields_of(request: Request, site: Site) -> dict[str, str]:
     form = await request.form()
     security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-    return {k: v[:MAX_NOTE] for k, v in form.items() if isinstance(v, str) and k != security.CSRF_FIELD}
+    return _texts(form)
 
 
 @router.get("/officers/sign-in")
@@ -182,6 +192,12 @@ def manual_queue(site: Site, agency: str, t: dict[str, str]) -> list[dict[str, A
         return manual_labelled(t, manual.listed(conn, agency=agency))
 
 
+def linkage_waiting(site: Site, agency: str) -> int:
+    """How many of the agency's linkage pairs wait for a clerk (``resolve.review.queue``)."""
+    with site.engine.connect() as conn:
+        return review.queue(conn, source=agency, limit=0)[1]
+
+
 @router.get("/officers")
 def queue(request: Request) -> Response:
     site = of(request)
@@ -199,6 +215,7 @@ def queue(request: Request) -> Response:
         "disputes": _labelled(t, found, today),
         "repairs": repairs_queue(site, officer.agency, t),
         "manual": manual_queue(site, officer.agency, t),
+        "linkage_waiting": linkage_waiting(site, officer.agency),
     }
     return page(request, "console/queue.html", context)
 
@@ -302,32 +319,64 @@ def refused(request: Request, exc: Exception) -> Response:
     return page(request, "public/missing.html", {"message": t["not_found"]}, status=404)
 
 
-@router.get("/officers/disputes/{dispute_id}")
-def dispute(request: Request, dispute_id: uuid.UUID) -> Response:
+@dataclass(frozen=True, slots=True)
+class Posted(Generic[T]):
+    """A console form that may be acted on: who sent it, its fields, and the case it decides."""
+
+    officer: Officer
+    form: FormData
+    found: T
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The form's text fields, each cut to ``MAX_NOTE``, without the CSRF token."""
+        return _texts(self.form)
+
+
+def viewed(request: Request, mine: Callable[[Site, Officer, K], T], key: K) -> tuple[Officer, T] | Response:
+    """The signed-in officer and their agency's case ``key``, or the page that refuses them:
+    the sign-in page for no session, 404 for no such case, 403 for another agency's (its
+    contents never shown)."""
     site = of(request)
     officer = officer_of(request, site)
     if officer is None:
         return stale()
     try:
-        found = _mine(site, officer, dispute_id)
+        return officer, mine(site, officer, key)
     except (NotFoundError, NotAuthorisedError) as exc:
         return refused(request, exc)
-    answered = request.query_params.get("answered") == "1"
-    return _detail(request, officer, found, status=200, answered=answered)
 
 
-@router.get("/officers/disputes/{dispute_id}/evidence/{file_id}")
-def evidence(request: Request, dispute_id: uuid.UUID, file_id: uuid.UUID) -> Response:
+async def signed_form(request: Request) -> tuple[Officer, FormData] | Response:
+    """The signed-in officer and the form they sent, checked in the order every console form is:
+    a session first (else the sign-in page), then the CSRF token (else 403)."""
     site = of(request)
     officer = officer_of(request, site)
     if officer is None:
         return stale()
+    form = await request.form()
     try:
-        _mine(site, officer, dispute_id)
+        security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
+    except security.ForgedFormError:
+        return forged(request)
+    return officer, form
+
+
+async def posted(request: Request, mine: Callable[[Site, Officer, K], T], key: K) -> Posted[T] | Response:
+    """A decision's form (``signed_form``) on a case that must be the officer's agency's, as
+    ``viewed`` checks it."""
+    sent = await signed_form(request)
+    if isinstance(sent, Response):
+        return sent
+    officer, form = sent
+    try:
+        return Posted(officer, form, mine(of(request), officer, key))
     except (NotFoundError, NotAuthorisedError) as exc:
         return refused(request, exc)
-    with site.engine.connect() as conn:
-        found = case.evidence(conn, dispute_id, file_id)
+
+
+def attachment(file_id: uuid.UUID, found: tuple[str, bytes] | None, request: Request) -> Response:
+    """An evidence file as a download named by its type (never shown inline), or 404."""
     if found is None:
         return refused(request, NotFoundError("no such file"))
     media_type, content = found
@@ -336,20 +385,31 @@ def evidence(request: Request, dispute_id: uuid.UUID, file_id: uuid.UUID) -> Res
     return security.secure(Response(content, media_type=media_type, headers=headers))
 
 
+@router.get("/officers/disputes/{dispute_id}")
+def dispute(request: Request, dispute_id: uuid.UUID) -> Response:
+    mine = viewed(request, _mine, dispute_id)
+    if isinstance(mine, Response):
+        return mine
+    officer, found = mine
+    answered = request.query_params.get("answered") == "1"
+    return _detail(request, officer, found, status=200, answered=answered)
+
+
+@router.get("/officers/disputes/{dispute_id}/evidence/{file_id}")
+def evidence(request: Request, dispute_id: uuid.UUID, file_id: uuid.UUID) -> Response:
+    mine = viewed(request, _mine, dispute_id)
+    if isinstance(mine, Response):
+        return mine
+    with of(request).engine.connect() as conn:
+        return attachment(file_id, case.evidence(conn, dispute_id, file_id), request)
+
+
 @router.post("/officers/disputes/{dispute_id}/decision")
 async def decide(request: Request, dispute_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    try:
-        fields = await fields_of(request, site)
-    except security.ForgedFormError:
-        return forged(request)
-    try:
-        found = _mine(site, officer, dispute_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
+    sent = await posted(request, _mine, dispute_id)
+    if isinstance(sent, Response):
+        return sent
+    site, officer, found, fields = of(request), sent.officer, sent.found, sent.fields
     t = i18n.words(lang_of(request))
     outcome, note = fields.get("outcome", ""), fields.get("note", "").strip()
     if outcome not in OUTCOMES:

@@ -17,9 +17,8 @@ from credence.accounts.manual import Action
 from credence.accounts.officers import Officer
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
 from credence.model.roles import Permission, may
-from credence.web import i18n, security
-from credence.web.console import MAX_NOTE, manual_labelled, officer_of, refused, stale
-from credence.web.portal import forged
+from credence.web import i18n
+from credence.web.console import MAX_NOTE, manual_labelled, officer_of, posted, signed_form, stale, viewed
 from credence.web.render import lang_of, page, redirect
 from credence.web.site import Site, of
 
@@ -78,15 +77,10 @@ def new(request: Request) -> Response:
 
 @router.post("/officers/manual-actions")
 async def ask(request: Request) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    form = await request.form()
-    try:
-        security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-    except security.ForgedFormError:
-        return forged(request)
+    sent = await signed_form(request)
+    if isinstance(sent, Response):
+        return sent
+    site, (officer, form) = of(request), sent
     given = {name: str(form.get(name, ""))[:MAX_NOTE].strip() for name in FIELDS}
     t = i18n.words(lang_of(request))
     try:
@@ -136,32 +130,18 @@ def _detail(
 
 @router.get("/officers/manual-actions/{action_id}")
 def action(request: Request, action_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    try:
-        found = _mine(site, officer, action_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
-    return _detail(request, officer, found)
+    mine = viewed(request, _mine, action_id)
+    if isinstance(mine, Response):
+        return mine
+    return _detail(request, *mine)
 
 
 @router.post("/officers/manual-actions/{action_id}/decision")
 async def decide(request: Request, action_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    form = await request.form()
-    try:
-        security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-    except security.ForgedFormError:
-        return forged(request)
-    try:
-        found = _mine(site, officer, action_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
+    sent = await posted(request, _mine, action_id)
+    if isinstance(sent, Response):
+        return sent
+    site, officer, found, form = of(request), sent.officer, sent.found, sent.form
     t = i18n.words(lang_of(request))
     given = {"outcome": str(form.get("outcome", "")), "note": str(form.get("note", ""))[:MAX_NOTE].strip()}
     if given["outcome"] not in ("approved", "refused"):

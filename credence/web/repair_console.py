@@ -17,9 +17,8 @@ from credence.disputes import repairs as rows
 from credence.disputes.repairs import Application
 from credence.dueprocess import repairs
 from credence.exc import FieldError, NotAuthorisedError, NotFoundError
-from credence.web import i18n, security
-from credence.web.console import MAX_NOTE, officer_of, refused, repairs_labelled, stale
-from credence.web.portal import forged
+from credence.web import i18n
+from credence.web.console import MAX_NOTE, attachment, posted, refused, repairs_labelled, viewed
 from credence.web.render import lang_of, page, redirect
 from credence.web.site import Site, of
 
@@ -71,36 +70,21 @@ def _detail(
 
 @router.get("/officers/repairs/{application_id}")
 def application(request: Request, application_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    try:
-        found = _mine(site, officer, application_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
+    mine = viewed(request, _mine, application_id)
+    if isinstance(mine, Response):
+        return mine
+    officer, found = mine
     decided = request.query_params.get("decided") == "1"
     return _detail(request, officer, found, status=200, decided=decided)
 
 
 @router.get("/officers/repairs/{application_id}/evidence/{file_id}")
 def evidence(request: Request, application_id: uuid.UUID, file_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    try:
-        _mine(site, officer, application_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
-    with site.engine.connect() as conn:
-        found = case.repair_evidence(conn, application_id, file_id)
-    if found is None:
-        return refused(request, NotFoundError("no such file"))
-    media_type, content = found
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(media_type, "bin")
-    headers = {"Content-Disposition": f'attachment; filename="evidence-{file_id}.{extension}"'}
-    return security.secure(Response(content, media_type=media_type, headers=headers))
+    mine = viewed(request, _mine, application_id)
+    if isinstance(mine, Response):
+        return mine
+    with of(request).engine.connect() as conn:
+        return attachment(file_id, case.repair_evidence(conn, application_id, file_id), request)
 
 
 def _refusal(t: dict[str, str], wrong: FieldError) -> dict[str, str]:
@@ -114,19 +98,10 @@ def _refusal(t: dict[str, str], wrong: FieldError) -> dict[str, str]:
 
 @router.post("/officers/repairs/{application_id}/decision")
 async def decide(request: Request, application_id: uuid.UUID) -> Response:
-    site = of(request)
-    officer = officer_of(request, site)
-    if officer is None:
-        return stale()
-    form = await request.form()
-    try:
-        security.check(site.csrf_key, request, form.get(security.CSRF_FIELD))
-    except security.ForgedFormError:
-        return forged(request)
-    try:
-        found = _mine(site, officer, application_id)
-    except (NotFoundError, NotAuthorisedError) as exc:
-        return refused(request, exc)
+    sent = await posted(request, _mine, application_id)
+    if isinstance(sent, Response):
+        return sent
+    site, officer, found, form = of(request), sent.officer, sent.found, sent.form
     t = i18n.words(lang_of(request))
     outcome = str(form.get("outcome", ""))
     note = str(form.get("note", ""))[:MAX_NOTE].strip()

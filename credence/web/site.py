@@ -35,6 +35,8 @@ class Site:
     secure_cookies: bool = False
     # a client address's sign-in allowance (the gate's, shared with the API): 0.0, or seconds to wait
     clients: Callable[[str], float] = lambda _address: 0.0
+    # the mapping files (CREDENCE_CONNECTORS_DIR): a clerk's match applies its row as its feed's mapping reads it
+    connectors: Path = Path("connectors")
 
 
 def over_allowance(request: Request) -> float:
@@ -54,7 +56,16 @@ def of(request: Request) -> Site:
 
 def install(app: FastAPI) -> None:
     # the routes need the templates, which need this module
-    from credence.web import console, filing, manual_console, portal, public, repair_console, repair_filing
+    from credence.web import (
+        console,
+        filing,
+        linkage_console,
+        manual_console,
+        portal,
+        public,
+        repair_console,
+        repair_filing,
+    )
 
     app.include_router(public.router)
     app.include_router(filing.router)  # before the portal: /me/disputes/new is no receipt
@@ -63,4 +74,5 @@ def install(app: FastAPI) -> None:
     app.include_router(console.router)
     app.include_router(repair_console.router)
     app.include_router(manual_console.router)
+    app.include_router(linkage_console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

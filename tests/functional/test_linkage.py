@@ -18,6 +18,7 @@ from credence.pipeline import linkage as jobs
 from credence.resolve import model_files, review
 from credence.store.orm import Event, Link, LinkJudgement, Quarantine, Record, Subject
 from tests.common.feeds import SCHEMES, Registry, person_id
+from tests.common.linkage import hours_of
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 MODELS = model_files.SHIPPED
@@ -72,15 +73,6 @@ def link(reg: Registry) -> unidentified.Linked:
 def proposals(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         return {row.source_record_id: row for row in conn.execute(select(Link).order_by(Link.id))}
-
-
-def hours_of(engine: Engine, number: str) -> list[str]:
-    query = text(
-        "SELECT r.source_record_id FROM records r JOIN subjects s ON s.id = r.subject_id"
-        " WHERE s.id_number = :n AND r.kind = 'volunteer_hours' ORDER BY r.source_record_id"
-    )
-    with engine.connect() as conn:
-        return list(conn.execute(query, {"n": number}).scalars())
 
 
 def entry(person: tuple[Any, ...], **changes: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tests.common.browser import PNG, Contexts, Visitor
 from tests.common.editions import three_editions
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import add_provider, credence, registry_for_module, serve
+from tests.common.linkage import CONNECTORS, doubtful_pairs
 from tests.common.mail import MailCatcher, SmsCatcher
 from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decision, officer_sign_in
 
@@ -66,6 +67,7 @@ def _seed(tmp: Path, engine: object) -> None:
     reg.feed("court", [{**row, "date": "2024-05-01"} for row in others])
     with reg.engine.begin() as conn:  # a scheme with three published versions, for the diff
         register(conn, {"suzhou-osmanthus": three_editions()}, now=reg.tick())
+    doubtful_pairs(reg, rows=1)  # a residents' committee's roster row for its officer to judge
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +84,16 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         credence(engine, "officers", "add", "wu.lei", "--agency", "police", "--email", "wu.lei@police.example")
         second = ("--email", "qian.li@police.example", "--role", "second_officer")
         credence(engine, "officers", "add", "qian.li", "--agency", "police", *second)
+        credence(
+            engine, "officers", "add", "zhou.min", "--agency", "community", "--email", "zhou.min@community.example"
+        )
         with MailCatcher(tmp / "mail") as mail, SmsCatcher(tmp / "sms.jsonl") as sms:
             env = {
                 "CREDENCE_SMTP_URL": mail.url,
                 "CREDENCE_SMS_URL": sms.url,
                 "CREDENCE_MAIL_FROM": SENDER,
                 "CREDENCE_SIGN_IN_KEY": "browser-test-" + "k" * 32,
+                "CREDENCE_CONNECTORS_DIR": str(CONNECTORS),
             }
             with serve(engine, tmp, env=env) as gate:
                 site = Site(gate.base, Clock(datetime.now(UTC)), mail, sms, engine)
@@ -303,3 +309,31 @@ def test_a_demerit_by_hand_waits_for_the_second_officer_in_the_console(served: S
     page.wait_for_url(re.compile(r"decided=1$"))
     assert "已批准并生效" in page.locator("main").inner_text()
     visitor.check("console-manual-approved", "phone")
+
+
+def test_the_committees_officer_judges_a_linkage_pair_in_the_console(served: Served, contexts: Contexts) -> None:
+    site = served.site
+    visitor = Visitor(site.base, served.shots, contexts)
+    page = visitor.pages["phone"]
+    _console_sign_in(visitor, site, "zhou.min", "zhou.min@community.example")
+    page.get_by_role("link", name="记录关联核对").click()
+    page.wait_for_url(site.base + "/officers/linkage")
+    visitor.visit("console-linkage-queue", "/officers/linkage")
+    assert "张*" in page.locator("main").inner_text()  # masked, never the whole name
+    assert "张伟" not in page.content()
+    page.get_by_role("link", name=re.compile(r"^配对 \d+$")).click()
+    detail = page.url.removeprefix(site.base)
+    visitor.visit("console-linkage-pair", detail)
+    page.get_by_role("button", name="提交答复").click()  # nothing chosen: refused next to the choice
+    assert page.locator("#outcome-error").is_visible()
+    visitor.check("console-linkage-unchosen", "phone")
+    page.get_by_label("是同一人：匹配（该记录立即生效）").check()
+    page.get_by_role("button", name="提交答复").click()
+    page.wait_for_url(re.compile(r"decided=1$"))
+    assert "核对结果已记录" in page.locator("[role=status]").inner_text()
+    assert "zhou.min" in page.locator("main").inner_text()  # the judgement's history
+    assert page.get_by_role("button", name="提交答复").count() == 0  # a match is final here
+    visitor.check("console-linkage-matched", "phone")
+    page.get_by_role("link", name="English").click()
+    assert "The judgement is recorded." in page.locator("[role=status]").inner_text()
+    visitor.check("console-linkage-matched-en", "phone")

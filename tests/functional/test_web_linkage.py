@@ -1,0 +1,107 @@
+"""The clerk's linkage queue in the officers' console (issue 11 part 2, issue 12), through the
+pages on a served gate with real mail: the residents' committee's officer sees the pairs its
+roster left in doubt, side by side and masked, judges one no match and one a match (CSRF like
+every console form; the match applies the row at once, as `credence resolve decide` does), and
+reads each pair's judgements; the court's officer gets 403 for them. On SQLite and PostgreSQL."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from credence.resolve import review
+from credence.store.orm import Event, Subject
+from credence.web import security
+from tests.common.feeds import Registry
+from tests.common.linkage import CONNECTORS, ZHANG_WEI, ZHANG_WEI_TOO, doubtful_pairs, hours_of
+from tests.common.mail import MailCatcher, SmsCatcher
+from tests.common.signin import Clock, Site, add_officer, application, serving
+from tests.functional.test_web_pages import browser, officer_in, token_of
+
+
+@pytest.fixture
+def clerks(engine: Engine, tmp_path: Path) -> Iterator[Site]:
+    reg = Registry(engine, tmp_path, now=datetime(2026, 11, 27, 4, 0, tzinfo=UTC))
+    doubtful_pairs(reg)
+    clock = Clock(reg.now + timedelta(hours=1))
+    with (
+        MailCatcher(tmp_path / "mail") as mail,
+        SmsCatcher(tmp_path / "sms.jsonl") as sms,
+        serving(application(engine, clock, mail, sms, connectors_dir=str(CONNECTORS))) as base,
+    ):
+        site = Site(base, clock, mail, sms, engine)
+        add_officer(site, "zhou.min", "community", "zhou.min@community.example")
+        add_officer(site, "li.ming", "court", "li.ming@court.example")
+        yield site
+
+
+def test_the_agencys_officer_judges_its_pairs_side_by_side(clerks: Site) -> None:
+    with clerks.engine.connect() as conn:
+        first, second = (p.link for p in review.queue(conn)[0])
+    with browser(clerks) as zhou:
+        officer_in(clerks, zhou, "zhou.min", "zhou.min@community.example")
+        assert 'href="/officers/linkage"' in zhou.get("/officers").text
+        listed = zhou.get("/officers/linkage")
+        assert listed.status_code == 200
+        assert "待核对的记录关联" in listed.text  # zh-CN first
+        assert f'href="/officers/linkage/{first}"' in listed.text
+        assert f'href="/officers/linkage/{second}"' in listed.text
+        assert "<code>张*</code>" in listed.text
+        assert "<code>1980-03-**</code>" in listed.text
+        for whole in ("张伟", "1980-03-14", ZHANG_WEI, ZHANG_WEI_TOO):  # masked identifiers only
+            assert whole not in listed.text
+        pair = zhou.get(f"/officers/linkage/{first}")
+        assert pair.status_code == 200
+        assert f'action="/officers/linkage/{first}/decision"' in pair.text
+        assert "尚未核对" in pair.text  # no judgement yet
+        assert "<code>birth_date</code>" in pair.text  # the reasons
+        forged = zhou.post(f"/officers/linkage/{first}/decision", data={"outcome": "match"})
+        assert forged.status_code == 403
+        empty = zhou.post(f"/officers/linkage/{first}/decision", data={"csrf": token_of(pair), "outcome": "maybe"})
+        assert (empty.status_code, 'id="outcome-error"' in empty.text) == (422, True)
+        no = zhou.post(f"/officers/linkage/{first}/decision", data={"csrf": token_of(pair), "outcome": "no_match"})
+        assert no.status_code == 303, no.text
+        judged = zhou.get(no.headers["location"])
+        assert "核对结果已记录" in judged.text
+        assert "<strong>不匹配</strong> (核对人 zhou.min)" in judged.text
+        assert hours_of(clerks.engine, ZHANG_WEI) == hours_of(clerks.engine, ZHANG_WEI_TOO) == []
+        assert f'href="/officers/linkage/{first}"' not in zhou.get("/officers/linkage").text  # judged: off the queue
+        yes = zhou.post(f"/officers/linkage/{second}/decision", data={"csrf": token_of(pair), "outcome": "match"})
+        assert yes.status_code == 303, yes.text
+        done = zhou.get(f"/officers/linkage/{second}")
+        assert "<strong>匹配</strong> (核对人 zhou.min)" in done.text
+        assert f'action="/officers/linkage/{second}/decision"' not in done.text  # an applied match is final here
+        again = zhou.post(f"/officers/linkage/{second}/decision", data={"csrf": token_of(pair), "outcome": "no_match"})
+        assert (again.status_code, 'id="pair-error"' in again.text) == (422, True)  # the library refuses undoing
+        zhou.cookies.set(security.LANG_COOKIE, "en")
+        english = zhou.get("/officers/linkage")
+        assert "Record linkage: pairs for a clerk" in english.text
+        assert "No pair waits for a clerk." in english.text
+    with clerks.engine.connect() as conn:
+        subject = review.pair(conn, second).subject
+        number = conn.execute(select(Subject.id_number).where(Subject.id == subject)).scalar_one()
+        actors = conn.execute(select(Event.actor).where(Event.tag == "link.judged").order_by(Event.seq)).scalars()
+        assert list(actors) == ["clerk:zhou.min", "clerk:zhou.min"]
+        assert [(d.judgement, d.by) for d in review.history(conn, second)] == [(review.Judgement.MATCH, "zhou.min")]
+    assert hours_of(clerks.engine, number) == ["COM-2"]  # the match applied the row at once
+
+
+def test_another_agencys_officer_gets_403_for_a_pair(clerks: Site) -> None:
+    with clerks.engine.connect() as conn:
+        first = review.queue(conn)[0][0].link
+    with browser(clerks) as judge:
+        officer_in(clerks, judge, "li.ming", "li.ming@court.example")
+        assert f"/officers/linkage/{first}" not in judge.get("/officers/linkage").text
+        page = judge.get(f"/officers/linkage/{first}")
+        assert page.status_code == 403
+        assert "张*" not in page.text
+        token = token_of(judge.get("/officers/linkage"))
+        refused = judge.post(f"/officers/linkage/{first}/decision", data={"csrf": token, "outcome": "match"})
+        assert refused.status_code == 403
+        assert judge.get("/officers/linkage/999999").status_code == 404
+    with clerks.engine.connect() as conn:
+        assert review.history(conn, first) == []
+    with browser(clerks) as nobody:
+        assert nobody.get("/officers/linkage").status_code == 303  # no session: to the sign-in page
