@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from credence import resolve as resolve_subjects
 from credence.cli.context import console, feeds_dir, mappings, now, reading, schemes, today, writing
 from credence.ingest.unidentified import Linked
 from credence.pipeline import linkage as jobs
@@ -123,8 +124,41 @@ def decide(
     judgement = review.Judgement.MATCH if match else review.Judgement.NO_MATCH
     with writing("resolve decide") as made:
         decided, applied, _ = jobs.judge(made, mapped, schemes(), pair, judgement, by=by, now=now(), as_of=today())
-    effect = f"; its row applied ({applied.accepted:,})" if applied.accepted else "; its row stays in quarantine"
+    done = applied.accepted + applied.amended  # amended: a row linked again after an undo
+    effect = f"; its row applied ({done:,})" if done else "; its row stays in quarantine"
     console.print(f"pair {decided.link}: {decided.judgement.value} by {decided.by}{effect}")
+
+
+@resolve.command("linked")
+def linked(
+    subject: Annotated[str, typer.Argument(help="the subject's resident ID or unified social credit code")],
+) -> None:
+    """The rows linked to a subject now (automatically or by a clerk): the pairs an officer may undo."""
+    with reading() as conn:
+        found = resolve_subjects.find(conn, subject, field="subject")
+        rows = review.applied_to(conn, found) if found is not None else []
+    if not rows:
+        console.print("no row is linked to this subject")
+    for row in rows:
+        weight = "-" if row.weight is None else f"{row.weight:.1f}"
+        console.print(f"pair {row.link}: {row.source}:{row.source_record_id}, weight {weight}, linked {row.how}")
+
+
+@resolve.command("undo")
+def undo(
+    pair: Annotated[int, typer.Argument(help="the pair whose link applied (see `credence resolve history`)")],
+    by: Annotated[str, typer.Option(help="the officer undoing it")] = "",
+    reason: Annotated[str, typer.Option(help="why the link is wrong (kept with the judgement, not in the log)")] = "",
+) -> None:
+    """Undo a wrong link: its record is withdrawn, the subject rescored, the row waits again."""
+    with writing("resolve undo") as made:
+        undone, withdrawn, written = jobs.undo(made, schemes(), pair, by=by, reason=reason, now=now(), as_of=today())
+    effect = f"{withdrawn.retracted:,} record withdrawn" if withdrawn.retracted else "no record stood to withdraw"
+    console.print(
+        f"pair {undone.link}: undone by {undone.by}; {effect}; subject {undone.subject} rescored"
+        f" ({written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,});"
+        f" row {undone.quarantine_id} waits again (`credence resolve decide {undone.link} --match` relinks it)"
+    )
 
 
 @resolve.command("history")
@@ -135,7 +169,8 @@ def history(pair: Annotated[int, typer.Argument(help="the pair's number")]) -> N
     if not found:
         console.print(f"pair {pair}: not judged")
     for d in found:
-        console.print(f"{d.at:%Y-%m-%d %H:%M:%S} {d.judgement.value} by {d.by}")
+        note = f": {d.note}" if d.note else ""
+        console.print(f"{d.at:%Y-%m-%d %H:%M:%S} {d.judgement.value} by {d.by}{note}", highlight=False)
 
 
 @resolve.command("evaluate")

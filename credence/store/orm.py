@@ -887,8 +887,10 @@ class LinkJudgement(Base):
     __tablename__ = "link_judgements"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("links.id"))
-    judgement: Mapped[str] = mapped_column(String(12))  # match | no_match
-    decided_by: Mapped[str] = mapped_column(String(64))  # the clerk
+    judgement: Mapped[str] = mapped_column(String(12))  # match | no_match | undone
+    decided_by: Mapped[str] = mapped_column(String(64))  # the clerk or officer
     created_at: Mapped[datetime]
+    # why (an undone link's reason): kept here, never in the audit log, as it may name the person
+    note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_link_judgements_link", "link_id"),)

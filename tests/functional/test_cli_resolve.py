@@ -110,3 +110,25 @@ def test_decide_refuses_without_a_judgement_or_a_clerk(registry: Path) -> None:
     nobody = CliRunner().invoke(app, ["resolve", "decide", str(pair["link"]), "--match"])
     assert nobody.exit_code == 2
     assert "--by" in nobody.output
+
+
+def test_an_officer_finds_a_wrong_link_undoes_it_and_a_clerk_links_it_again(registry: Path) -> None:
+    invoke("ingest", "--feeds", str(registry), "--connectors", str(CONNECTORS))
+    shown = invoke("resolve", "linked", SURE[0])
+    found = re.search(r"pair (\d+): community:COM-1, weight [\d.]+, linked auto", shown)
+    assert found, shown
+    pair = found.group(1)
+    undone = invoke("resolve", "undo", pair, "--by", "officer.zhao", "--reason", "not her: another 李娜")
+    assert f"pair {pair}: undone by officer.zhao; 1 record withdrawn" in undone
+    assert f"`credence resolve decide {pair} --match` relinks it" in undone
+    assert "no row is linked to this subject" in invoke("resolve", "linked", SURE[0])
+    assert "not her: another 李娜 " in invoke("resolve", "history", pair) + " "
+    refused = CliRunner().invoke(app, ["resolve", "undo", pair, "--by", "officer.zhao", "--reason", "again"])
+    assert refused.exit_code != 0
+    assert "links nothing" in refused.output
+    relinked = invoke("resolve", "decide", pair, "--match", "--by", "clerk.li")
+    assert f"pair {pair}: match by clerk.li; its row applied (1)" in relinked
+    assert "linked match" in invoke("resolve", "linked", SURE[0])
+    missing = CliRunner().invoke(app, ["resolve", "undo", pair, "--by", "officer.zhao"])
+    assert missing.exit_code != 0
+    assert "--reason" in missing.output
