@@ -12,7 +12,8 @@ from credence import resolve as resolve_subjects
 from credence.cli.context import console, feeds_dir, mappings, now, reading, schemes, today, writing
 from credence.ingest.unidentified import Linked
 from credence.pipeline import linkage as jobs
-from credence.resolve import evaluation, model_files, review
+from credence.pipeline import merges as merge_jobs
+from credence.resolve import evaluation, merges, model_files, review
 from credence.settings import get_settings
 
 CONNECTORS = Path("connectors")
@@ -159,6 +160,57 @@ def undo(
         f" ({written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,});"
         f" row {undone.quarantine_id} waits again (`credence resolve decide {undone.link} --match` relinks it)"
     )
+
+
+@resolve.command("merge")
+def merge(
+    kept: Annotated[str, typer.Argument(help="the ID number the person keeps (the successor, the reissued one)")],
+    absorbed: Annotated[str, typer.Argument(help="the ID number whose records move to the kept one")],
+    ground: Annotated[merges.Ground, typer.Option(help="why two numbers name one person")],
+    by: Annotated[str, typer.Option(help="the officer merging")] = "",
+    reason: Annotated[str, typer.Option(help="the evidence (kept with the merge, not in the log)")] = "",
+) -> None:
+    """Merge two subjects found to be one person: the absorbed one's records move to the kept one."""
+    with writing("resolve merge") as made:
+        done, _, written = merge_jobs.merge(
+            made, schemes(), kept, absorbed, ground=ground, by=by, reason=reason, now=now(), as_of=today()
+        )
+    console.print(
+        f"merge {done.id}: subject {done.absorbed} into {done.kept} ({done.ground.value}) by {done.by};"
+        f" {len(done.moved):,} records moved; {written.scores:,} scores written; listings started"
+        f" {written.started:,}, ended {written.ended:,} (`credence resolve split {done.id}` undoes it)"
+    )
+
+
+@resolve.command("split")
+def split(
+    merge: Annotated[int, typer.Argument(help="the merge's number (see `credence resolve merges SUBJECT`)")],
+    by: Annotated[str, typer.Option(help="the officer splitting")] = "",
+    reason: Annotated[str, typer.Option(help="why they are two people (kept with the split, not in the log)")] = "",
+) -> None:
+    """Split a merge: the records it moved go back to the absorbed subject."""
+    with writing("resolve split") as made:
+        done, _, written = merge_jobs.split(made, schemes(), merge, by=by, reason=reason, now=now(), as_of=today())
+    console.print(
+        f"merge {merge} split by {done.by}: {len(done.moved):,} records moved back to subject {done.absorbed};"
+        f" {written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}"
+    )
+
+
+@resolve.command("merges")
+def merges_of(subject: Annotated[str, typer.Argument(help="an ID number")]) -> None:
+    """Every merge and split of a subject, oldest first."""
+    with reading() as conn:
+        found = resolve_subjects.find(conn, subject, field="subject")
+        rows = merges.history(conn, found) if found is not None else []
+    if not rows:
+        console.print("this subject was never merged")
+    for m in rows:
+        console.print(
+            f"{m.at:%Y-%m-%d %H:%M:%S} {m.judgement} {m.id}: {m.absorbed} into {m.kept} ({m.ground.value}),"
+            f" {len(m.moved):,} records, by {m.by}: {m.note}",
+            highlight=False,
+        )
 
 
 @resolve.command("history")

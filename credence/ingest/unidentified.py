@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from credence.exc import FieldError, NotAuthorisedError
-from credence.ingest.loader import LoadResult, apply_replayed, authority, write_batch
+from credence.ingest import restate
+from credence.ingest.loader import LoadResult, apply_replayed, authority
 from credence.ingest.mapping import Mapping
 from credence.ingest.quarantine import refused
 from credence.ingest.records import IDENTITY, Candidate, Checker, subject_ref
@@ -29,7 +30,7 @@ from credence.resolve import linkage, links, model_files, register
 from credence.resolve.identity import Identity
 from credence.resolve.linkage import Outcome, Proposal
 from credence.resolve.review import Undone
-from credence.store.orm import Quarantine, Record, Subject
+from credence.store.orm import Quarantine, Subject
 
 LINKED_FILE = "linkage"  # the file name a linked row's replay is written under
 
@@ -186,42 +187,13 @@ def withdraw(
     new transaction time) through ingest's one write path, so the history keeps what the registry
     knew before, the subject waits in ``pending_subjects`` for a rescore and an adverse record's
     notice says it is withdrawn. Returns the retraction's id (None: nothing stood to withdraw)."""
-    newest = conn.execute(
-        select(Record)
-        .where(Record.source_id == undone.source, Record.source_record_id == undone.source_record_id)
-        .order_by(Record.version.desc())
-        .limit(1)
-    ).one_or_none()
+    found = restate.newest(conn, [(undone.source, undone.source_record_id)]).get(
+        (undone.source, undone.source_record_id)
+    )
     written: list[uuid.UUID] = []
-    if newest is not None and newest.op == "assert":
-        number = _numbers(conn, [newest.subject_id])[newest.subject_id]
-        kind = (catalogue or default_catalogue()).kinds[newest.kind]
-        related = tuple(
-            subject_ref(newest.attributes[name], field=f"attributes.{name}")
-            for name, attribute in kind.attributes.items()
-            if attribute.type.value == "id" and newest.attributes.get(name)
-        )
-        candidate = Candidate(
-            op="retract",
-            source_record_id=newest.source_record_id,
-            subject=subject_ref(number, field="id_number"),
-            kind=newest.kind,
-            valid_date=newest.valid_date,
-            jurisdiction=newest.jurisdiction,
-            legal_basis=newest.legal_basis,
-            attributes=dict(newest.attributes),
-            related=related,
-        )
-        written = write_batch(
-            conn,
-            source=undone.source,
-            file=f"undo of pair {undone.link}",
-            candidates=[(0, candidate)],
-            rejected=[],
-            now=now,
-            result=result,
-            catalogue=catalogue,
-        )
+    if found is not None and found.op == "assert":
+        label = f"undo of pair {undone.link}"
+        written = restate.restate(conn, [found], withdraw=True, file=label, now=now, result=result, catalogue=catalogue)
     # waiting again: linkage weighs it anew (`resolve link --again`), or a clerk matches it again
     conn.execute(update(Quarantine).where(Quarantine.id == undone.quarantine_id).values(replayed_at=None))
     return written[0] if written else None

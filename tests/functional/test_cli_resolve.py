@@ -132,3 +132,26 @@ def test_an_officer_finds_a_wrong_link_undoes_it_and_a_clerk_links_it_again(regi
     missing = CliRunner().invoke(app, ["resolve", "undo", pair, "--by", "officer.zhao"])
     assert missing.exit_code != 0
     assert "--reason" in missing.output
+
+
+def test_an_officer_merges_two_subjects_and_splits_them_again(registry: Path) -> None:
+    invoke("ingest", "--feeds", str(registry), "--connectors", str(CONNECTORS))
+    kept, absorbed = TWINS[0][0], TWINS[1][0]
+    args = ["--ground", "duplicate", "--by", "officer.zhao", "--reason", "registered twice"]
+    merged = invoke("resolve", "merge", kept, absorbed, *args)
+    found = re.search(r"merge (\d+): subject \S+ into \S+ \(duplicate\) by officer.zhao; 2 records moved", merged)
+    assert found, merged
+    again = CliRunner().invoke(app, ["resolve", "merge", kept, absorbed, *args])
+    assert again.exit_code != 0
+    assert "split it first" in again.output
+    split = invoke("resolve", "split", found.group(1), "--by", "officer.qian", "--reason", "two people")
+    assert f"merge {found.group(1)} split by officer.qian: 2 records moved back" in split
+    shown = invoke("resolve", "merges", absorbed)
+    assert "merge" in shown
+    assert "split" in shown
+    assert "by officer.qian: two people" in shown
+    assert kept not in merged + split + shown  # internal ids only, never the numbers
+    wrong = CliRunner().invoke(
+        app, ["resolve", "merge", kept, absorbed, "--ground", "twins", "--by", "x", "--reason", "y"]
+    )
+    assert wrong.exit_code == 2
