@@ -47,7 +47,7 @@ def show_linked(linked: Linked) -> None:
 def link(
     connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
     again: Annotated[
-        bool, typer.Option("--again", help="weigh again the rows left unlinked, judged no match or whose link was undone")
+        bool, typer.Option("--again", help="weigh again the rows left unlinked, judged no match or undone")
     ] = False,
 ) -> None:
     """Link the rows without an ID number that wait in quarantine (ingest does this too)."""
