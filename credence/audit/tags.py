@@ -53,3 +53,6 @@ class EventTag(StrEnum):
     SUBMISSION_REFUSED = "submission.refused"  # a signed batch refused whole: what failed, never its rows
     LINK_PROPOSED = "link.proposed"  # record linkage weighed an unidentified row: outcome, weight, model (no identity)
     LINK_JUDGED = "link.judged"  # a clerk judged a proposed pair a match or no match
+    LINK_UNDONE = "link.undone"  # an officer undid an applied link: its record withdrawn, its row waits again
+    SUBJECT_MERGED = "subject.merged"  # two subjects judged one person: the absorbed one's records moved (ids only)
+    SUBJECT_SPLIT = "subject.split"  # a merge split: the records it moved moved back (ids only)

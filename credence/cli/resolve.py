@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from credence import resolve as resolve_subjects
 from credence.cli.context import console, feeds_dir, mappings, now, reading, schemes, today, writing
 from credence.ingest.unidentified import Linked
 from credence.pipeline import linkage as jobs
-from credence.resolve import evaluation, model_files, review
+from credence.pipeline import merges as merge_jobs
+from credence.resolve import evaluation, merges, model_files, review
 from credence.settings import get_settings
 
 CONNECTORS = Path("connectors")
@@ -45,7 +47,7 @@ def show_linked(linked: Linked) -> None:
 def link(
     connectors: Annotated[Path, typer.Option(help="folder with the mapping files")] = CONNECTORS,
     again: Annotated[
-        bool, typer.Option("--again", help="weigh again the rows left unlinked or judged no match")
+        bool, typer.Option("--again", help="weigh again the rows left unlinked, judged no match or undone")
     ] = False,
 ) -> None:
     """Link the rows without an ID number that wait in quarantine (ingest does this too)."""
@@ -123,8 +125,92 @@ def decide(
     judgement = review.Judgement.MATCH if match else review.Judgement.NO_MATCH
     with writing("resolve decide") as made:
         decided, applied, _ = jobs.judge(made, mapped, schemes(), pair, judgement, by=by, now=now(), as_of=today())
-    effect = f"; its row applied ({applied.accepted:,})" if applied.accepted else "; its row stays in quarantine"
+    done = applied.accepted + applied.amended  # amended: a row linked again after an undo
+    effect = f"; its row applied ({done:,})" if done else "; its row stays in quarantine"
     console.print(f"pair {decided.link}: {decided.judgement.value} by {decided.by}{effect}")
+
+
+@resolve.command("linked")
+def linked(
+    subject: Annotated[str, typer.Argument(help="the subject's resident ID or unified social credit code")],
+) -> None:
+    """The rows linked to a subject now (automatically or by a clerk): the pairs an officer may undo."""
+    with reading() as conn:
+        found = resolve_subjects.find(conn, subject, field="subject")
+        rows = review.applied_to(conn, found) if found is not None else []
+    if not rows:
+        console.print("no row is linked to this subject")
+    for row in rows:
+        weight = "-" if row.weight is None else f"{row.weight:.1f}"
+        console.print(f"pair {row.link}: {row.source}:{row.source_record_id}, weight {weight}, linked {row.how}")
+
+
+@resolve.command("undo")
+def undo(
+    pair: Annotated[int, typer.Argument(help="the pair whose link applied (see `credence resolve history`)")],
+    by: Annotated[str, typer.Option(help="the officer undoing it")] = "",
+    reason: Annotated[str, typer.Option(help="why the link is wrong (kept with the judgement, not in the log)")] = "",
+) -> None:
+    """Undo a wrong link: its record is withdrawn, the subject rescored, the row waits again."""
+    with writing("resolve undo") as made:
+        undone, withdrawn, written = jobs.undo(made, schemes(), pair, by=by, reason=reason, now=now(), as_of=today())
+    effect = f"{withdrawn.retracted:,} record withdrawn" if withdrawn.retracted else "no record stood to withdraw"
+    console.print(
+        f"pair {undone.link}: undone by {undone.by}; {effect}; subject {undone.subject} rescored"
+        f" ({written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,});"
+        f" row {undone.quarantine_id} waits again (`credence resolve decide {undone.link} --match` relinks it)"
+    )
+
+
+@resolve.command("merge")
+def merge(
+    kept: Annotated[str, typer.Argument(help="the ID number the person keeps (the successor, the reissued one)")],
+    absorbed: Annotated[str, typer.Argument(help="the ID number whose records move to the kept one")],
+    ground: Annotated[merges.Ground, typer.Option(help="why two numbers name one person")],
+    by: Annotated[str, typer.Option(help="the officer merging")] = "",
+    reason: Annotated[str, typer.Option(help="the evidence (kept with the merge, not in the log)")] = "",
+) -> None:
+    """Merge two subjects found to be one person: the absorbed one's records move to the kept one."""
+    with writing("resolve merge") as made:
+        done, _, written = merge_jobs.merge(
+            made, schemes(), kept, absorbed, ground=ground, by=by, reason=reason, now=now(), as_of=today()
+        )
+    console.print(
+        f"merge {done.id}: subject {done.absorbed} into {done.kept} ({done.ground.value}) by {done.by};"
+        f" {len(done.moved):,} records moved; {written.scores:,} scores written; listings started"
+        f" {written.started:,}, ended {written.ended:,} (`credence resolve split {done.id}` undoes it)"
+    )
+
+
+@resolve.command("split")
+def split(
+    merge: Annotated[int, typer.Argument(help="the merge's number (see `credence resolve merges SUBJECT`)")],
+    by: Annotated[str, typer.Option(help="the officer splitting")] = "",
+    reason: Annotated[str, typer.Option(help="why they are two people (kept with the split, not in the log)")] = "",
+) -> None:
+    """Split a merge: the records it moved go back to the absorbed subject."""
+    with writing("resolve split") as made:
+        done, _, written = merge_jobs.split(made, schemes(), merge, by=by, reason=reason, now=now(), as_of=today())
+    console.print(
+        f"merge {merge} split by {done.by}: {len(done.moved):,} records moved back to subject {done.absorbed};"
+        f" {written.scores:,} scores written; listings started {written.started:,}, ended {written.ended:,}"
+    )
+
+
+@resolve.command("merges")
+def merges_of(subject: Annotated[str, typer.Argument(help="an ID number")]) -> None:
+    """Every merge and split of a subject, oldest first."""
+    with reading() as conn:
+        found = resolve_subjects.find(conn, subject, field="subject")
+        rows = merges.history(conn, found) if found is not None else []
+    if not rows:
+        console.print("this subject was never merged")
+    for m in rows:
+        console.print(
+            f"{m.at:%Y-%m-%d %H:%M:%S} {m.judgement} {m.id}: {m.absorbed} into {m.kept} ({m.ground.value}),"
+            f" {len(m.moved):,} records, by {m.by}: {m.note}",
+            highlight=False,
+        )
 
 
 @resolve.command("history")
@@ -135,7 +221,8 @@ def history(pair: Annotated[int, typer.Argument(help="the pair's number")]) -> N
     if not found:
         console.print(f"pair {pair}: not judged")
     for d in found:
-        console.print(f"{d.at:%Y-%m-%d %H:%M:%S} {d.judgement.value} by {d.by}")
+        note = f": {d.note}" if d.note else ""
+        console.print(f"{d.at:%Y-%m-%d %H:%M:%S} {d.judgement.value} by {d.by}{note}", highlight=False)
 
 
 @resolve.command("evaluate")

@@ -12,14 +12,15 @@ below it stays in quarantine, without effect, with its proposal saying why.
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
 from credence.exc import FieldError, NotAuthorisedError
+from credence.ingest import restate
 from credence.ingest.loader import LoadResult, apply_replayed, authority
 from credence.ingest.mapping import Mapping
 from credence.ingest.quarantine import refused
@@ -27,7 +28,8 @@ from credence.ingest.records import IDENTITY, Candidate, Checker, subject_ref
 from credence.model.catalogue import Catalogue, default_catalogue
 from credence.resolve import linkage, links, model_files, register
 from credence.resolve.identity import Identity
-from credence.resolve.linkage import Outcome
+from credence.resolve.linkage import Outcome, Proposal
+from credence.resolve.review import Undone
 from credence.store.orm import Quarantine, Subject
 
 LINKED_FILE = "linkage"  # the file name a linked row's replay is written under
@@ -96,6 +98,8 @@ def link(
             continue
         if rows and model is not None:
             proposals = linkage.propose(people, [(row.quarantine_id, row.identity) for row in rows], model)
+            with engine.connect() as conn:
+                proposals = _doubted(proposals, links.refused(conn, [row.quarantine_id for row in rows]))
             done.models[source] = model.name
             counts = dict.fromkeys(Outcome, 0)
             for proposal in proposals:
@@ -111,9 +115,25 @@ def link(
 def _weigh(proposal: Any, *, again: bool, conn: Connection) -> bool:  # Any: a Link row or None
     if proposal is None:
         return True
-    if not again or proposal.outcome == Outcome.AUTO:
+    if not again:
         return False
-    return proposal.outcome == Outcome.UNLINKED or links.judgement_of(conn, proposal.id) == "no_match"
+    judgement = links.judgement_of(conn, proposal.id)
+    if judgement == "undone":
+        return True  # an officer undid it: the row waits, as if never weighed
+    if proposal.outcome == Outcome.AUTO:
+        return False
+    return proposal.outcome == Outcome.UNLINKED or judgement == "no_match"
+
+
+def _doubted(proposals: Sequence[Proposal], refused: dict[int, set[uuid.UUID]]) -> list[Proposal]:
+    """A row weighed again never links by itself to a subject it was judged not to be (a no-match,
+    an undone link): the same evidence would link it to the same wrong person; a clerk decides."""
+    return [
+        replace(p, outcome=Outcome.REVIEW)
+        if p.outcome is Outcome.AUTO and p.subject in refused.get(p.record, set())
+        else p
+        for p in proposals
+    ]
 
 
 def apply_linked(
@@ -157,6 +177,26 @@ def apply_linked(
         catalogue=catalogue,
     )
     return len(done)
+
+
+def withdraw(
+    conn: Connection, undone: Undone, *, now: datetime, result: LoadResult, catalogue: Catalogue | None = None
+) -> uuid.UUID | None:
+    """Withdraw, in the caller's transaction, the record an undone link applied, and put its row
+    back to wait in quarantine. The withdrawal is the record's next version (a retraction with a
+    new transaction time) through ingest's one write path, so the history keeps what the registry
+    knew before, the subject waits in ``pending_subjects`` for a rescore and an adverse record's
+    notice says it is withdrawn. Returns the retraction's id (None: nothing stood to withdraw)."""
+    found = restate.newest(conn, [(undone.source, undone.source_record_id)]).get(
+        (undone.source, undone.source_record_id)
+    )
+    written: list[uuid.UUID] = []
+    if found is not None and found.op == "assert":
+        label = f"undo of pair {undone.link}"
+        written = restate.restate(conn, [found], withdraw=True, file=label, now=now, result=result, catalogue=catalogue)
+    # waiting again: linkage weighs it anew (`resolve link --again`), or a clerk matches it again
+    conn.execute(update(Quarantine).where(Quarantine.id == undone.quarantine_id).values(replayed_at=None))
+    return written[0] if written else None
 
 
 def _numbers(conn: Connection, subjects: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -1,5 +1,5 @@
-"""Jobs of record linkage: link the waiting unidentified rows, judge a pair, train a model;
-each then rescores the subjects whose records it applied."""
+"""Jobs of record linkage: link the waiting unidentified rows, judge a pair, undo a link, train
+a model; each then rescores the subjects whose records it applied or withdrew."""
 
 from datetime import date, datetime
 from pathlib import Path
@@ -63,9 +63,31 @@ def judge(
             if mapping is None:
                 raise CredenceError(f"pair {pair}: no mapping for its source {source!r} in the connectors folder")
             unidentified.apply_linked(conn, mapping, now=now, result=applied)
-    log.info("resolve.judged", pair=pair, judgement=judgement.value, applied=applied.accepted)
+    log.info("resolve.judged", pair=pair, judgement=judgement.value, applied=applied.accepted + applied.amended)
     written = update(engine, schemes, subjects=applied.subjects, as_of=as_of, now=now)
     return decided, applied, written
+
+
+def undo(
+    engine: Engine,
+    schemes: dict[str, Scheme],
+    pair: int,
+    *,
+    by: str,
+    reason: str,
+    now: datetime,
+    as_of: date,
+) -> tuple[review.Undone, LoadResult, state.Written]:
+    """An officer undoes an applied link: in one transaction the judgement, its event, the
+    record withdrawn and the row back in quarantine; then the subject is rescored and relisted,
+    so that measures the record brought lift and the gate's index follows."""
+    withdrawn = LoadResult(file=f"undo of pair {pair}")
+    with engine.begin() as conn:
+        undone = review.undo(conn, pair, by=by, reason=reason, now=now)
+        unidentified.withdraw(conn, undone, now=now, result=withdrawn)
+    log.info("resolve.undone", pair=pair, subject=str(undone.subject), withdrawn=withdrawn.retracted)
+    written = update(engine, schemes, subjects=withdrawn.subjects | {undone.subject}, as_of=as_of, now=now)
+    return undone, withdrawn, written
 
 
 def train(

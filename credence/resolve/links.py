@@ -18,6 +18,7 @@ from credence import audit
 from credence.audit import Entry, EventTag
 from credence.resolve.identity import Identity, masked
 from credence.resolve.linkage import Outcome, Proposal
+from credence.store import bulk
 from credence.store.orm import Link, LinkJudgement
 
 
@@ -89,18 +90,51 @@ def record(
 
 def linked(conn: Connection, source: str) -> list[tuple[int, uuid.UUID, int]]:
     """(quarantine id, subject, link id) of ``source``'s rows whose newest proposal links them:
-    applied by itself (``auto``), or judged a match by a clerk in its newest judgement."""
+    applied by itself (``auto``, never judged since), or judged a match in its newest judgement.
+    A link an officer undid (``undone``) links nothing until a clerk judges it a match again."""
     found = []
-    for quarantine_id, link in newest(conn).items():
-        if link.source_id != source or link.subject_id is None:
-            continue
-        if link.outcome == Outcome.AUTO or (link.outcome == Outcome.REVIEW and judgement_of(conn, link.id) == "match"):
-            found.append((quarantine_id, link.subject_id, link.id))
+    rows = [link for link in newest(conn).values() if link.source_id == source and link.subject_id is not None]
+    verdicts = judgements(conn, [link.id for link in rows])
+    for link in rows:
+        if applies(link.outcome, verdicts.get(link.id)):
+            found.append((link.quarantine_id, link.subject_id, link.id))
     return found
 
 
+def applies(outcome: str, judgement: str | None) -> bool:
+    """Whether a proposal of this outcome, with this newest judgement, links its row."""
+    return judgement == "match" or (judgement is None and outcome == Outcome.AUTO)
+
+
 def judgement_of(conn: Connection, link: int) -> str | None:
-    """The newest judgement of a proposal (``match`` or ``no_match``), None while none."""
-    query = select(LinkJudgement.judgement).where(LinkJudgement.link_id == link).order_by(LinkJudgement.id.desc())
-    found: str | None = conn.execute(query.limit(1)).scalar()
+    """The newest judgement of a proposal (``match``, ``no_match`` or ``undone``), None while none."""
+    return judgements(conn, [link]).get(link)
+
+
+def judgements(conn: Connection, links: Sequence[int]) -> dict[int, str]:
+    """The newest judgement of each of ``links`` that has one."""
+    found: dict[int, str] = {}
+    for where in bulk.matching(LinkJudgement.link_id, dict.fromkeys(links), conn):
+        query = select(LinkJudgement.link_id, LinkJudgement.judgement).where(where).order_by(LinkJudgement.id)
+        found.update((link, judgement) for link, judgement in conn.execute(query))  # in id order: the newest wins
+    return found
+
+
+def refused(conn: Connection, quarantine_ids: Sequence[int]) -> dict[int, set[uuid.UUID]]:
+    """The subjects each row was judged not to be (a no-match, or a link an officer undid): a new
+    proposal of one of them never applies by itself again."""
+    found: dict[int, set[uuid.UUID]] = {}
+    for where in bulk.matching(Link.quarantine_id, dict.fromkeys(quarantine_ids), conn):
+        query = (
+            select(Link.quarantine_id, Link.subject_id, LinkJudgement.judgement)
+            .join(LinkJudgement, LinkJudgement.link_id == Link.id)
+            .where(where)
+            .order_by(LinkJudgement.id)
+        )
+        newest_of: dict[tuple[int, uuid.UUID | None], str] = {}
+        for quarantine_id, subject, judgement in conn.execute(query):
+            newest_of[(quarantine_id, subject)] = judgement
+        for (quarantine_id, subject), judgement in newest_of.items():
+            if subject is not None and judgement in {"no_match", "undone"}:
+                found.setdefault(quarantine_id, set()).add(subject)
     return found

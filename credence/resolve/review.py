@@ -8,6 +8,11 @@ has no effect until a clerk judges it a match: it stays in quarantine, and inges
 only then (``ingest.unidentified``). The queue shows internal ids and masked identifiers only
 (``identity.masked``), never a whole name, birth date, phone or ID number. The officers'
 console (``web.linkage_console``) shows the same queue through these functions.
+
+An officer undoes a wrong link (``undo``) with an ``undone`` judgement and a reason; the record
+it applied is withdrawn in the same transaction (``ingest.unidentified.withdraw``) and the row
+waits in quarantine again. A clerk may then match the pair again (a relink), or linkage weighs
+the row afresh; a subject the row was judged not to be is never linked by itself again.
 """
 
 import uuid
@@ -21,15 +26,17 @@ from sqlalchemy import Connection, insert, select
 from credence import audit
 from credence.audit import EventTag
 from credence.exc import CredenceError, NotFoundError
-from credence.resolve.links import judgement_of, newest
+from credence.resolve.links import applies, judgement_of, judgements, newest
 from credence.store.orm import Link, LinkJudgement, Quarantine
 
 MAX_CLERK = 64
+MAX_REASON = 500
 
 
 class Judgement(StrEnum):
     MATCH = "match"
     NO_MATCH = "no_match"
+    UNDONE = "undone"  # an officer undid an applied link (``undo``); a clerk may match it again
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,20 @@ class Pair:
 class Decided:
     link: int
     judgement: Judgement
+    by: str
+    at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    """An applied link an officer undid: what it had applied, for the withdrawal that follows."""
+
+    link: int
+    quarantine_id: int
+    source: str
+    source_record_id: str
+    subject: uuid.UUID
     by: str
     at: datetime
 
@@ -100,27 +121,37 @@ def queue(conn: Connection, *, source: str | None = None, limit: int = 50) -> tu
     return [_pair(p) for p in pairs[:limit]], len(pairs)
 
 
+def _who(by: str, *, role: str) -> str:
+    by = by.strip()
+    if not by or len(by) > MAX_CLERK:
+        raise CredenceError(f"--by: expected the {role}'s name, 1 to {MAX_CLERK} characters")
+    return by
+
+
 def decide(conn: Connection, link: int, judgement: Judgement, *, by: str, now: datetime) -> Decided:
     """Record a clerk's judgement of a pair in the caller's transaction (a ``link.judged`` event).
 
-    Refused: an unknown pair, one that is not in the doubt band, one superseded by a newer
-    proposal of its row, and a no-match on a pair already judged a match (undoing a link that
-    applied is not there yet)."""
-    by = by.strip()
-    if not by or len(by) > MAX_CLERK:
-        raise CredenceError(f"--by: expected the clerk's name, 1 to {MAX_CLERK} characters")
-    row = conn.execute(select(Link).where(Link.id == link)).one_or_none()
-    if row is None:
-        raise NotFoundError(f"pair {link}: no such proposal (see `credence resolve queue`)")
-    if row.outcome != "review":
-        raise CredenceError(
-            f"pair {link}: its outcome is {row.outcome}, not review: a clerk judges doubtful pairs only"
-        )
-    if newest(conn, [row.quarantine_id])[row.quarantine_id].id != link:
-        raise CredenceError(f"pair {link}: its row has a newer proposal; judge that one")
+    A clerk judges a pair in the doubt band, or matches again a pair an officer undid (a relink).
+    A match of a pair whose newest judgement is a match already changes nothing and returns that
+    judgement. Refused: an unknown pair, one superseded by a newer proposal of its row, a sure or
+    unlinked pair never undone, a no-match of a pair applied (undo it instead) and an undo
+    (``undo`` is the officer's)."""
+    by = _who(by, role="clerk")
+    if judgement is Judgement.UNDONE:
+        raise CredenceError("judgement: a clerk judges match or no_match; an officer undoes a link (`resolve undo`)")
+    row = _current(conn, link)
     before = judgement_of(conn, link)
     if before == Judgement.MATCH and judgement is Judgement.NO_MATCH:
-        raise CredenceError(f"pair {link}: already judged a match and applied; undoing a link is not supported yet")
+        raise CredenceError(
+            f"pair {link}: already judged a match and applied; an officer undoes it with `credence resolve undo`"
+        )
+    if before == Judgement.MATCH:
+        return history(conn, link)[-1]  # matched already: a second match is the same judgement
+    if row.outcome != "review" and before != Judgement.UNDONE:
+        raise CredenceError(
+            f"pair {link}: its outcome is {row.outcome}, not review: a clerk judges doubtful pairs only"
+            " (or matches again a link an officer undid)"
+        )
     conn.execute(insert(LinkJudgement).values(link_id=link, judgement=judgement.value, decided_by=by, created_at=now))
     audit.record(
         conn,
@@ -142,23 +173,85 @@ def pair(conn: Connection, link: int) -> Pair:
 
 
 def judgeable(conn: Connection, link: int) -> bool:
-    """Whether ``decide`` would take a judgement of the pair: a doubtful proposal, its row's
-    newest, not judged a match yet (a no-match may still be judged again)."""
+    """Whether ``decide`` would take a judgement of the pair: its row's newest proposal, in the
+    doubt band or undone by an officer, and not matched already (a no-match may be judged again)."""
     row = conn.execute(select(Link.outcome, Link.quarantine_id).where(Link.id == link)).one_or_none()
-    if row is None or row.outcome != "review":
+    if row is None or newest(conn, [row.quarantine_id])[row.quarantine_id].id != link:
         return False
-    is_newest = newest(conn, [row.quarantine_id])[row.quarantine_id].id == link
-    return is_newest and judgement_of(conn, link) != Judgement.MATCH
+    before = judgement_of(conn, link)
+    return before != Judgement.MATCH and (row.outcome == "review" or before == Judgement.UNDONE)
+
+
+def undo(conn: Connection, link: int, *, by: str, reason: str, now: datetime) -> Undone:
+    """Record an officer's undoing of an applied link in the caller's transaction: an ``undone``
+    judgement with the reason, and a ``link.undone`` event (ids only: the reason stays in the
+    judgement, as it may name the person). The caller withdraws what the link applied
+    (``ingest.unidentified.withdraw``) in the same transaction.
+
+    Refused: an unknown pair, one superseded by a newer proposal of its row, and a pair that
+    links nothing now (left in the doubt band, judged no match, unlinked, or undone already)."""
+    by = _who(by, role="officer")
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise CredenceError(f"--reason: expected why the link is wrong, 1 to {MAX_REASON} characters")
+    row = _current(conn, link)
+    before = judgement_of(conn, link)
+    if row.subject_id is None or not applies(row.outcome, before):
+        now_is = before or row.outcome
+        raise CredenceError(f"pair {link}: it links nothing (it is {now_is}); only an applied link can be undone")
+    values = {"link_id": link, "judgement": Judgement.UNDONE.value, "decided_by": by, "created_at": now, "note": reason}
+    conn.execute(insert(LinkJudgement).values(**values))
+    audit.record(
+        conn,
+        tag=EventTag.LINK_UNDONE,
+        subject=row.subject_id,
+        actor=f"officer:{by}",
+        data={"link": link, "quarantine_id": row.quarantine_id, "before": before or row.outcome},
+        now=now,
+    )
+    return Undone(link, row.quarantine_id, row.source_id, row.source_record_id, row.subject_id, by, now)
+
+
+def _current(conn: Connection, link: int) -> Any:  # Any: a Link row
+    """The proposal ``link``, if it is the newest of its row."""
+    row = conn.execute(select(Link).where(Link.id == link)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"pair {link}: no such proposal (see `credence resolve queue`)")
+    if newest(conn, [row.quarantine_id])[row.quarantine_id].id != link:
+        raise CredenceError(f"pair {link}: its row has a newer proposal; judge that one")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A link that applies a row to a subject now: what an officer may undo."""
+
+    link: int
+    source: str
+    source_record_id: str
+    weight: float | None
+    how: str  # auto, or the clerk's match
+
+
+def applied_to(conn: Connection, subject: uuid.UUID) -> list[Applied]:
+    """The links that apply rows to ``subject`` now, oldest first."""
+    rows = [link for link in newest(conn).values() if link.subject_id == subject]
+    verdicts = judgements(conn, [link.id for link in rows])
+    return [
+        Applied(link.id, link.source_id, link.source_record_id, link.match_weight, verdicts.get(link.id, link.outcome))
+        for link in sorted(rows, key=lambda link: link.id)
+        if applies(link.outcome, verdicts.get(link.id))
+    ]
 
 
 def history(conn: Connection, link: int) -> list[Decided]:
     """Every judgement of a pair, oldest first."""
     query = (
-        select(LinkJudgement.judgement, LinkJudgement.decided_by, LinkJudgement.created_at)
+        select(LinkJudgement.judgement, LinkJudgement.decided_by, LinkJudgement.created_at, LinkJudgement.note)
         .where(LinkJudgement.link_id == link)
         .order_by(LinkJudgement.id)
     )
-    return [Decided(link, Judgement(j), by, at) for j, by, at in conn.execute(query)]
+    return [Decided(link, Judgement(j), by, at, note) for j, by, at, note in conn.execute(query)]
 
 
 def source_of(conn: Connection, link: int) -> str:

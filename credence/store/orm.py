@@ -887,8 +887,32 @@ class LinkJudgement(Base):
     __tablename__ = "link_judgements"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("links.id"))
-    judgement: Mapped[str] = mapped_column(String(12))  # match | no_match
-    decided_by: Mapped[str] = mapped_column(String(64))  # the clerk
+    judgement: Mapped[str] = mapped_column(String(12))  # match | no_match | undone
+    decided_by: Mapped[str] = mapped_column(String(64))  # the clerk or officer
     created_at: Mapped[datetime]
+    # why (an undone link's reason): kept here, never in the audit log, as it may name the person
+    note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_link_judgements_link", "link_id"),)
+
+
+class SubjectMerge(Base):
+    """An officer's judgement that two subjects are one person (``merge``: the absorbed subject's
+    records moved to the kept one, ``moved`` naming them) or, later, that they are not (``split``:
+    those records moved back). Append-only; the newest row of a pair counts."""
+
+    __tablename__ = "subject_merges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    judgement: Mapped[str] = mapped_column(String(8))  # merge | split
+    kept_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
+    absorbed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
+    ground: Mapped[str] = mapped_column(String(16))  # reissued | legacy | duplicate
+    moved: Mapped[list[list[str]]] = mapped_column(JSON)  # [source, source record id] of each record moved
+    decided_by: Mapped[str] = mapped_column(String(64))  # the officer
+    note: Mapped[str] = mapped_column(Text)  # why: kept here, never in the audit log
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_subject_merges_kept", "kept_id"),
+        Index("ix_subject_merges_absorbed", "absorbed_id"),
+    )

@@ -35,7 +35,7 @@ APPEND = frozenset({"SELECT", "INSERT"})
 UPDATE = APPEND | {"UPDATE"}
 DELETE = APPEND | {"DELETE"}
 
-# Their triggers refuse UPDATE, DELETE and TRUNCATE (migrations 0001, 0007, 0009, 0010, 0022); the
+# Their triggers refuse UPDATE, DELETE and TRUNCATE (migrations 0001, 0007, 0009, 0010, 0022, 0023); the
 # service role holds no privilege for them either.
 APPEND_ONLY = (
     "records",
@@ -48,6 +48,7 @@ APPEND_ONLY = (
     "log_checkpoints",
     "links",  # record linkage's proposals
     "link_judgements",  # clerks' judgements of them
+    "subject_merges",  # officers' merges and splits of subjects
 )
 
 # What the service role may do to each table (SELECT is needed by any UPDATE or DELETE with a WHERE).

@@ -153,6 +153,22 @@ def snapshot(engine: Engine) -> State:
         }
 
 
+DERIVED = ("listings", "score_intervals", "active_measures", "exemptions")
+
+
+def derived(engine: Engine) -> State:
+    """What the registry derives from its records (listings, score intervals, measures,
+    exemptions), with a listing's deciding record named by source and source record id rather
+    than by version: a record withdrawn and applied again is a later version of the same record."""
+    with engine.connect() as conn:
+        named = {
+            str(i): f"{s}:{r}" for i, s, r in conn.execute(select(Record.id, Record.source_id, Record.source_record_id))
+        }
+    state = snapshot(engine)
+    listings = sorted(((*row[:11], named.get(row[11], row[11]), *row[12:]) for row in state["listings"]), key=str)
+    return {part: listings if part == "listings" else state[part] for part in DERIVED}
+
+
 # a refresh's events of these tags follow derived ids, which hold random subject ids
 RUNS = ("score.interval", "measure.applied", "measure.lifted", "exemption.granted", "exemption.withdrawn")
 

@@ -68,6 +68,9 @@ def test_the_stored_tags_never_change() -> None:
         "SUBMISSION_REFUSED": "submission.refused",
         "LINK_PROPOSED": "link.proposed",
         "LINK_JUDGED": "link.judged",
+        "LINK_UNDONE": "link.undone",
+        "SUBJECT_MERGED": "subject.merged",
+        "SUBJECT_SPLIT": "subject.split",
     }
 
 

@@ -110,3 +110,48 @@ def test_decide_refuses_without_a_judgement_or_a_clerk(registry: Path) -> None:
     nobody = CliRunner().invoke(app, ["resolve", "decide", str(pair["link"]), "--match"])
     assert nobody.exit_code == 2
     assert "--by" in nobody.output
+
+
+def test_an_officer_finds_a_wrong_link_undoes_it_and_a_clerk_links_it_again(registry: Path) -> None:
+    invoke("ingest", "--feeds", str(registry), "--connectors", str(CONNECTORS))
+    shown = invoke("resolve", "linked", SURE[0])
+    found = re.search(r"pair (\d+): community:COM-1, weight [\d.]+, linked auto", shown)
+    assert found, shown
+    pair = found.group(1)
+    undone = invoke("resolve", "undo", pair, "--by", "officer.zhao", "--reason", "not her: another 李娜")
+    assert f"pair {pair}: undone by officer.zhao; 1 record withdrawn" in undone
+    assert f"`credence resolve decide {pair} --match` relinks it" in undone
+    assert "no row is linked to this subject" in invoke("resolve", "linked", SURE[0])
+    assert "not her: another 李娜 " in invoke("resolve", "history", pair) + " "
+    refused = CliRunner().invoke(app, ["resolve", "undo", pair, "--by", "officer.zhao", "--reason", "again"])
+    assert refused.exit_code != 0
+    assert "links nothing" in refused.output
+    relinked = invoke("resolve", "decide", pair, "--match", "--by", "clerk.li")
+    assert f"pair {pair}: match by clerk.li; its row applied (1)" in relinked
+    assert "linked match" in invoke("resolve", "linked", SURE[0])
+    missing = CliRunner().invoke(app, ["resolve", "undo", pair, "--by", "officer.zhao"])
+    assert missing.exit_code != 0
+    assert "--reason" in missing.output
+
+
+def test_an_officer_merges_two_subjects_and_splits_them_again(registry: Path) -> None:
+    invoke("ingest", "--feeds", str(registry), "--connectors", str(CONNECTORS))
+    kept, absorbed = TWINS[0][0], TWINS[1][0]
+    args = ["--ground", "duplicate", "--by", "officer.zhao", "--reason", "registered twice"]
+    merged = invoke("resolve", "merge", kept, absorbed, *args)
+    found = re.search(r"merge (\d+): subject \S+ into \S+ \(duplicate\) by officer.zhao; 2 records moved", merged)
+    assert found, merged
+    again = CliRunner().invoke(app, ["resolve", "merge", kept, absorbed, *args])
+    assert again.exit_code != 0
+    assert "split it first" in again.output
+    split = invoke("resolve", "split", found.group(1), "--by", "officer.qian", "--reason", "two people")
+    assert f"merge {found.group(1)} split by officer.qian: 2 records moved back" in split
+    shown = invoke("resolve", "merges", absorbed)
+    assert "merge" in shown
+    assert "split" in shown
+    assert "by officer.qian: two people" in shown
+    assert kept not in merged + split + shown  # internal ids only, never the numbers
+    wrong = CliRunner().invoke(
+        app, ["resolve", "merge", kept, absorbed, "--ground", "twins", "--by", "x", "--reason", "y"]
+    )
+    assert wrong.exit_code == 2

@@ -211,8 +211,8 @@ def test_the_clerk_decides_and_every_judgement_stays(reg: Registry) -> None:
     ]
     assert [tuple(r) for r in rows] == [("no_match", "clerk.li"), ("match", "clerk.wang")]
     assert events == ["clerk:clerk.li", "clerk:clerk.wang"]
-    # an applied match cannot be taken back here (undo is a later part), and judgements are append-only
-    with pytest.raises(CredenceError, match="undoing a link"), reg.engine.begin() as conn:
+    # an applied match is not taken back by a no-match (an officer undoes it), and judgements are append-only
+    with pytest.raises(CredenceError, match="resolve undo"), reg.engine.begin() as conn:
         review.decide(conn, pair.link, review.Judgement.NO_MATCH, by="clerk.li", now=reg.tick())
     with pytest.raises(Exception, match=r"append-only|permission|link_judgements"), reg.engine.begin() as conn:
         conn.execute(text("UPDATE link_judgements SET judgement = 'no_match'"))

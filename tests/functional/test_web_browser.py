@@ -19,7 +19,7 @@ from tests.common.browser import PNG, Contexts, Visitor
 from tests.common.editions import three_editions
 from tests.common.feeds import Registry, person_id
 from tests.common.gate import add_provider, credence, registry_for_module, serve
-from tests.common.linkage import CONNECTORS, doubtful_pairs
+from tests.common.linkage_queue import CONNECTORS, doubtful_pairs
 from tests.common.mail import MailCatcher, SmsCatcher
 from tests.common.signin import ALICE, BOB, SENDER, Clock, Site, contact, decision, officer_sign_in
 

@@ -15,7 +15,8 @@ from credence.resolve import review
 from credence.store.orm import Event, Subject
 from credence.web import security
 from tests.common.feeds import Registry
-from tests.common.linkage import CONNECTORS, ZHANG_WEI, ZHANG_WEI_TOO, doubtful_pairs, hours_of
+from tests.common.linkage import hours_of
+from tests.common.linkage_queue import CONNECTORS, ZHANG_WEI, ZHANG_WEI_TOO, doubtful_pairs
 from tests.common.mail import MailCatcher, SmsCatcher
 from tests.common.signin import Clock, Site, add_officer, application, serving
 from tests.functional.test_web_pages import browser, officer_in, token_of
