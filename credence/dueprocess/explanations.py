@@ -53,6 +53,11 @@ class SchemeExplanation:
     grade: str | None
     lines: list[Line] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        # what dataclasses.asdict gives, without its deep copy of every leaf (all str, int or
+        # None): a quarter of the portal's time for a subject with 200 lines
+        return {**vars(self), "lines": [dict(vars(line)) for line in self.lines]}
+
 
 @dataclass
 class ListingExplanation:
@@ -69,6 +74,9 @@ class ListingExplanation:
     measures: list[dict[str, str]]  # those in force on the day asked: none once the entry has ended
     status: str = "in_force"  # in_force | ended, on the day asked
 
+    def as_dict(self) -> dict[str, Any]:
+        return {**vars(self), "measures": [dict(m) for m in self.measures]}
+
 
 @dataclass
 class Explanation:
@@ -78,9 +86,11 @@ class Explanation:
     listings: list[ListingExplanation]
 
     def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
+        return {
+            **vars(self),
+            "schemes": [s.as_dict() for s in self.schemes],
+            "listings": [listing.as_dict() for listing in self.listings],
+        }
 
 
 def explain(

@@ -6,7 +6,6 @@ the ones ``credence explain``, ``notices list``, ``inquiries``, ``disputes list`
 list`` use."""
 
 import uuid
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -38,8 +37,8 @@ def gather(conn: Connection, subject: uuid.UUID, *, now: datetime) -> dict[str, 
     return {
         "as_of": today.isoformat(),
         "known_at": now.isoformat(),
-        "schemes": [asdict(s) for s in found.schemes],
-        "listings": [asdict(listing) for listing in found.listings],
+        "schemes": [s.as_dict() for s in found.schemes],
+        "listings": [listing.as_dict() for listing in found.listings],
         "notices": [
             {
                 "id": str(n.id),
