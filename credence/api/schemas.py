@@ -530,3 +530,30 @@ class AlertView(BaseModel):
 class Alerts(BaseModel):
     model_config = ConfigDict(extra="forbid")
     alerts: list[AlertView]
+
+
+class LoggedInquiry(BaseModel):
+    """One inquiry of the gate's log as an auditor reads it: never about whom."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    asked_at: datetime
+    provider: str
+    action: str
+    decision: Literal["allowed", "restricted", "refused"]
+    reference: str | None
+    at: datetime = Field(description="the instant the provider asked about")
+
+
+class ProviderTally(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str
+    inquiries: int
+    subjects: int = Field(description="distinct subjects asked about in the window")
+    restricted: int = Field(description="answers that were restricted")
+
+
+class InquiryLogRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inquiries: list[LoggedInquiry] = Field(description="the newest first, at most the limit asked")
+    providers: list[ProviderTally] = Field(description="each provider's tally over the whole window")

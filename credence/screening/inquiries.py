@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, select, union_all
+from sqlalchemy import Connection, Engine, Select, case, distinct, func, select, union_all
 
 from credence import audit, logs
 from credence.audit.tags import EventTag
@@ -327,3 +327,88 @@ def _about(model: type[Inquiry | StagedInquiry], key: str) -> Select[Any]:
     return select(m.id, m.provider_id, m.action, m.attributes, m.decision, m.reference, m.at, m.asked_at).where(
         m.number_sha256 == key
     )
+
+
+# the auditors' reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """One inquiry as an auditor reads it: who asked, for what, and the answer; not about whom."""
+
+    id: int
+    asked_at: datetime
+    provider: str
+    action: str
+    decision: str
+    reference: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A provider's inquiries in the window read: how many, about how many subjects, how many
+    answered restricted (a provider asking about far more people than it serves is probing)."""
+
+    provider: str
+    inquiries: int
+    subjects: int
+    restricted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Audited:
+    inquiries: list[Logged]  # newest first, at most the limit asked
+    providers: list[Tally]  # over the whole window, by provider name
+
+
+def audited(
+    conn: Connection,
+    *,
+    provider: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> Audited:
+    """The inquiry log as the registry's auditors read it (``Permission.READ_INQUIRY_LOG``): the
+    newest inquiries asked in ``[since, until)`` (of ``provider`` and ``action``, if given), from
+    the indexed and the staging table alike, and each provider's tally over the same window. The
+    subject is never shown, not even as its digest: an ID number's digest is searchable."""
+    both = union_all(*(_audited(model, action, since, until) for model in (Inquiry, StagedInquiry))).subquery()
+    i, p = both.c, Provider.__table__.c
+    joined = both.join(Provider.__table__, i.provider_id == p.id)
+    named = [] if provider is None else [p.name == provider]
+    rows = conn.execute(
+        select(i.id, i.asked_at, p.name, i.action, i.decision, i.reference, i.at)
+        .select_from(joined)
+        .where(*named)
+        .order_by(i.asked_at.desc(), i.id.desc())
+        .limit(limit)
+    )
+    found = [
+        Logged(int(id_), stored_instant(asked_at), name, act, decision, reference, stored_instant(at))
+        for id_, asked_at, name, act, decision, reference, at in rows
+    ]
+    restricted = func.sum(case((i.decision == "restricted", 1), else_=0))
+    tallies = conn.execute(
+        select(p.name, func.count(), func.count(distinct(i.number_sha256)), restricted)
+        .select_from(joined)
+        .where(*named)
+        .group_by(p.name)
+        .order_by(p.name)
+    )
+    return Audited(found, [Tally(name, int(n), int(subjects), int(r or 0)) for name, n, subjects, r in tallies])
+
+
+def _audited(
+    model: type[Inquiry | StagedInquiry], action: str | None, since: datetime | None, until: datetime | None
+) -> Select[Any]:
+    m = model
+    conditions = [] if action is None else [m.action == action]
+    if since is not None:
+        conditions.append(m.asked_at >= since)
+    if until is not None:
+        conditions.append(m.asked_at < until)
+    columns = select(m.id, m.provider_id, m.number_sha256, m.action, m.decision, m.reference, m.at, m.asked_at)
+    return cast(Select[Any], columns.where(*conditions))
