@@ -27,7 +27,7 @@ What the files carry besides FEBRL's own columns, and why:
   mapping reads one column per identity field, and FEBRL splits both in two.
 
 Not mapped: FEBRL's postcode is Australian (4 digits) and the identity's ``district`` is a
-6-digit Chinese district code, so the address compares on the street alone; FEBRL 4 has no
+6-digit Chinese district code, so the address compares on the street and number alone; FEBRL 4 has no
 phone. Its names are Latin: the name comparisons see them as pinyin (one word, surname and given
 name order both kept), so "one character different" (which needs a surname in characters) never
 applies and a typo in a name falls to the name's last level.
