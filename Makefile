@@ -66,6 +66,7 @@ bench: install ## the benchmarks (not part of the tests' pass/fail)
 	$(RUN)/python benchmarks/simulate.py --people $(PEOPLE)
 	$(RUN)/python benchmarks/portal.py
 	$(RUN)/python benchmarks/linkage.py --people $(PEOPLE)
+	$(RUN)/python benchmarks/linkage_febrl.py
 
 clean: ## remove the environment and generated data
 	rm -rf $(VENV) .tools data credence.db credence.db-wal credence.db-shm credence.db.lock credence.db.writer
