@@ -77,6 +77,9 @@ class Subject(Base):
     address_code: Mapped[str] = mapped_column(String(6))
     created_at: Mapped[datetime]
 
+    # the snapshot export reads the subjects made since its last run (migration 0023)
+    __table_args__ = (Index("ix_subjects_created", "created_at"),)
+
 
 class Record(Base):
     __tablename__ = "records"
@@ -99,6 +102,8 @@ class Record(Base):
         Index("ix_records_subject", "subject_id", "kind"),
         # the circuit breaker counts a source's records of the last hour and day
         Index("ix_records_source_recorded", "source_id", "recorded_at"),
+        # the snapshot export reads the records learned since its last run (migration 0023)
+        Index("ix_records_recorded", "recorded_at"),
     )
 
 
