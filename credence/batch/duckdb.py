@@ -10,7 +10,7 @@ function (``_typed``) types and keys both, so both give the same tables.
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -134,9 +134,16 @@ def snapshot(conn: Connection, facts_sql: Query, types: dict[str, str]) -> Snaps
     return made
 
 
-def read(folder: Path, *, known_at: datetime, catalogue: Catalogue | None = None) -> Snapshot:
+def read(
+    folder: Path,
+    *,
+    known_at: datetime,
+    catalogue: Catalogue | None = None,
+    buckets: Collection[int] | None = None,
+) -> Snapshot:
     """The facts as known at ``known_at`` and the subjects, from the Parquet snapshot in
     ``folder`` (``batch.parquet``) rather than from the store: the same tables ``take`` makes.
+    With ``buckets``, only those buckets' subjects: the work divides by subject.
 
     The snapshot holds the raw record versions; which is current as known at ``known_at`` is
     decided by the same ``facts_sql`` the store runs, compiled for DuckDB."""
@@ -148,7 +155,7 @@ def read(folder: Path, *, known_at: datetime, catalogue: Catalogue | None = None
         ("records", "records", parquet.RECORDS),
         ("subjects", "subjects_parquet", parquet.SUBJECTS),
     ):
-        listed = parquet.files(folder, part)
+        listed = parquet.files(folder, part, buckets=buckets)
         if listed:
             # a view cannot take bound parameters: the paths are written in as quoted literals
             paths = ", ".join("'" + p.replace("'", "''") + "'" for p in listed)

@@ -26,20 +26,21 @@ Invariants:
 
 import json
 import os
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, text
 
 from credence.exc import CredenceError
-from credence.store.orm import Record, Subject
+from credence.rules.targets import Dialect, Target
+from credence.store.db import dialect_of
 
 FORMAT = 1
 BUCKETS = 64
@@ -74,18 +75,14 @@ SUBJECTS = pa.schema(
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One table of the snapshot: its schema, the store's table, its transaction-time column."""
+    """One table of the snapshot, named as the store's table, with its transaction-time column."""
 
     name: str
     schema: pa.Schema
-    table: Table
     stamp: str
 
 
-PARTS = (
-    Part("records", RECORDS, Record.__table__, "recorded_at"),  # type: ignore[arg-type]  # ORM tables are Tables
-    Part("subjects", SUBJECTS, Subject.__table__, "created_at"),  # type: ignore[arg-type]
-)
+PARTS = (Part("records", RECORDS, "recorded_at"), Part("subjects", SUBJECTS, "created_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +132,17 @@ def manifest(folder: Path) -> Manifest | None:
         raise CredenceError(f"{path}: expected a snapshot manifest, got unreadable JSON ({err})") from None
 
 
-def files(folder: Path, part: str) -> list[str]:
-    """The absolute paths of ``part``'s files that ``folder``'s manifest lists."""
+def files(folder: Path, part: str, *, buckets: Collection[int] | None = None) -> list[str]:
+    """The absolute paths of ``part``'s files that ``folder``'s manifest lists (in ``buckets`` only,
+    if given: a worker's share of the subjects)."""
     found = manifest(folder)
     if found is None:
         raise CredenceError(f"--snapshot {folder}: expected a snapshot folder (credence snapshot export), found none")
-    return [str(folder / f) for f in found.files(part)]
+    listed = found.files(part)
+    if buckets is not None:
+        wanted = {f"bucket={b}" for b in buckets}
+        listed = [f for f in listed if f.split("/")[1] in wanted]
+    return [str(folder / f) for f in listed]
 
 
 def export(
@@ -196,18 +198,48 @@ def export(
     return Exported(seq, since, now, counts["records"], counts["subjects"], len(written), size)
 
 
-def _instant(value: datetime) -> datetime:
-    # SQLite hands DateTime(timezone=True) back naive; the store keeps UTC
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+HEX = np.full(256, 255, dtype=np.uint8)
+HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
 
 
-def _hex(value: uuid.UUID | str) -> str:
-    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(value).hex
+def buckets_of(ids: pa.Array, buckets: int) -> pa.Array:
+    """The bucket of each id (32 hex digits): its low 32 bits modulo ``buckets``, computed on
+    the Arrow buffer at once rather than an ``int(..., 16)`` a row."""
+    ids = pa.array(ids.to_pylist(), pa.string()) if ids.offset or ids.null_count else ids  # contiguous, no gaps
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[: len(ids) + 1]
+    if len(ids) and not (np.diff(offsets) == 32).all():
+        raise CredenceError("subject_id: expected 32 hex digits in every row of the store")
+    digits = HEX[np.frombuffer(ids.buffers()[2], dtype=np.uint8)[: 32 * len(ids)].reshape(-1, 32)[:, 24:]]
+    if (digits == 255).any():
+        raise CredenceError("subject_id: expected 32 hex digits in every row of the store")
+    low = (digits.astype(np.uint64) << np.arange(28, -1, -4, dtype=np.uint64)).sum(axis=1)
+    return pa.array((low % buckets).astype(np.int16))
 
 
-def _bucket(value: uuid.UUID | str, buckets: int) -> int:
-    ident = value if isinstance(value, uuid.UUID) else uuid.UUID(value)
-    return (ident.int & 0xFFFFFFFF) % buckets
+def _select(part: Part, dialect: Dialect) -> str:
+    """The part's columns as the export writes them: ids as 32 hex digits and the attributes as
+    JSON text on every store (PostgreSQL hands back uuid objects and parsed JSON)."""
+    out = []
+    for name in part.schema.names:
+        if dialect is Dialect.POSTGRES and name in ("id", "subject_id"):
+            out.append(f"replace(CAST({name} AS TEXT), '-', '') AS {name}")
+        elif dialect is Dialect.POSTGRES and name == "attributes":
+            out.append("CAST(attributes AS TEXT) AS attributes")
+        else:
+            out.append(name)
+    return ", ".join(out)
+
+
+def _column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    """One column of driver values as ``kind``; SQLite hands dates and instants back as text."""
+    sample = next((v for v in values if v is not None), None)
+    if not isinstance(sample, str) or pa.types.is_string(kind):
+        return pa.array(values, kind)
+    raw = pa.array(values, pa.string())
+    if pa.types.is_timestamp(kind):  # stored in UTC, without a zone
+        return pc.assume_timezone(raw.cast(pa.timestamp("us")), "UTC")
+    return raw.cast(kind)
 
 
 def _batches(
@@ -221,35 +253,23 @@ def _batches(
     batch: int,
     progress: Callable[[int], None] | None,
 ) -> Iterator[pa.RecordBatch]:
-    table = part.table
-    stamp = table.c[part.stamp]
-    query = select(*(table.c[n] for n in part.schema.names)).where(stamp <= now)
-    if since is not None:
-        query = query.where(stamp > since)
-    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": batch})
+    target = Target(Dialect(dialect_of(conn.engine)))
+    later = f" AND {part.stamp} > {target.instant_param('since')}" if since is not None else ""
+    until = f"{part.stamp} <= {target.instant_param('now')}"
+    sql = f"SELECT {_select(part, target.dialect)} FROM {part.name} WHERE {until}{later}"
+    params = {"now": target.instant_value(now)} | ({"since": target.instant_value(since)} if since else {})
+    result = conn.execute(text(sql), params, execution_options={"stream_results": True})
     who = "subject_id" if part.name == "records" else "id"
-    schema = part.schema.append(pa.field("bucket", pa.int16()))
+    skip = pa.array(sorted(seen), pa.string())
     while rows := result.fetchmany(batch):
-        columns: dict[str, list[Any]] = {n: [] for n in schema.names}
-        for row in rows:
-            values = row._mapping
-            ident = _hex(values["id"])
-            if ident in seen:
-                continue
-            for name in part.schema.names:
-                value = values[name]
-                if name == "id" or name == "subject_id":
-                    value = _hex(value)
-                elif name == part.stamp:
-                    value = _instant(value)
-                elif name == "attributes":
-                    value = json.dumps(value, sort_keys=True, ensure_ascii=False)
-                elif isinstance(value, str) and part.schema.field(name).type == pa.date32():
-                    value = date.fromisoformat(value)
-                columns[name].append(value)
-            columns["bucket"].append(_bucket(values[who], buckets))
-        if columns["bucket"]:
-            yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        columns = list(zip(*rows, strict=True))
+        arrays = [_column(c, f.type) for c, f in zip(columns, part.schema, strict=True)]
+        made = pa.RecordBatch.from_arrays(arrays, schema=part.schema)
+        if len(skip):
+            made = made.filter(pc.invert(pc.is_in(made.column("id"), value_set=skip)))
+        if made.num_rows:
+            bucket = buckets_of(made.column(who), buckets)
+            yield made.append_column(pa.field("bucket", pa.int16()), bucket)
         if progress is not None:
             progress(len(rows))
 

@@ -227,3 +227,25 @@ def test_the_cli_exports_and_scores_through_the_snapshot(built: Built, tmp_path:
     refused = CliRunner().invoke(app, ["score", "--engine", "store", "--snapshot", str(folder)])
     assert refused.exit_code != 0
     assert "expected --engine duckdb or spark" in flat(refused.output)
+
+
+def test_the_work_divides_by_subject_bucket(engine: Engine, tmp_path: Path) -> None:
+    """Each bucket recomputed alone gives its subjects' scores and intervals as the whole does."""
+    reg = Registry(engine, tmp_path)
+    _first(reg)
+    _later(reg)
+    now = reg.tick()
+    folder = tmp_path / "snap"
+    _export(engine, folder, now)
+    whole = _derived(duckdb.read(folder, known_at=now), engine)
+    scores: dict[str, dict[object, object]] = {name: {} for name in whole.scores}
+    intervals: dict[str, list[object]] = {name: [] for name in whole.intervals}
+    for bucket in range(8):
+        part = _derived(duckdb.read(folder, known_at=now, buckets=[bucket]), engine)
+        for name, by_subject in part.scores.items():
+            assert not scores[name].keys() & by_subject.keys()  # a subject is in one bucket only
+            scores[name] |= by_subject
+        for name, rows in part.intervals.items():
+            intervals[name] += rows
+    assert scores == whole.scores
+    assert {n: sorted(r, key=repr) for n, r in intervals.items()} == whole.intervals
