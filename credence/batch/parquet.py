@@ -18,7 +18,8 @@ Invariants:
 - An export copies the rows whose transaction time (``recorded_at``, ``created_at``) is after the
   last export's high-water mark less ``overlap``, and skips those among them already in the
   snapshot. The overlap covers a writer that took its instant before it waited for the writer
-  lock; an export runs under that lock, so no writer is part-way through a transaction.
+  lock; an export runs under that lock, so no writer is part-way through a transaction. Records
+  are read source by source, on the index (source_id, recorded_at).
 - ``manifest.json`` is written last, atomically (a temporary file, fsync, rename). Readers read
   only the files it lists. A crash mid-export leaves the previous manifest true; the next export
   deletes the unlisted files and redoes the part.
@@ -258,20 +259,28 @@ def _batches(
     until = f"{part.stamp} <= {target.instant_param('now')}"
     sql = f"SELECT {_select(part, target.dialect)} FROM {part.name} WHERE {until}{later}"
     params = {"now": target.instant_value(now)} | ({"since": target.instant_value(since)} if since else {})
-    result = conn.execute(text(sql), params, execution_options={"stream_results": True})
+    # an incremental export reads records source by source: the range of each on the index
+    # (source_id, recorded_at) the circuit breaker already keeps
+    sources: list[str | None] = [None]
+    if since is not None and part.name == "records":
+        sources = [s for (s,) in conn.execute(text("SELECT id FROM sources ORDER BY id"))]
+        sql += " AND source_id = :source"
     who = "subject_id" if part.name == "records" else "id"
     skip = pa.array(sorted(seen), pa.string())
-    while rows := result.fetchmany(batch):
-        columns = list(zip(*rows, strict=True))
-        arrays = [_column(c, f.type) for c, f in zip(columns, part.schema, strict=True)]
-        made = pa.RecordBatch.from_arrays(arrays, schema=part.schema)
-        if len(skip):
-            made = made.filter(pc.invert(pc.is_in(made.column("id"), value_set=skip)))
-        if made.num_rows:
-            bucket = buckets_of(made.column(who), buckets)
-            yield made.append_column(pa.field("bucket", pa.int16()), bucket)
-        if progress is not None:
-            progress(len(rows))
+    for source in sources:
+        given = params | ({"source": source} if source is not None else {})
+        result = conn.execute(text(sql), given, execution_options={"stream_results": True})
+        while rows := result.fetchmany(batch):
+            columns = list(zip(*rows, strict=True))
+            arrays = [_column(c, f.type) for c, f in zip(columns, part.schema, strict=True)]
+            made = pa.RecordBatch.from_arrays(arrays, schema=part.schema)
+            if len(skip):
+                made = made.filter(pc.invert(pc.is_in(made.column("id"), value_set=skip)))
+            if made.num_rows:
+                bucket = buckets_of(made.column(who), buckets)
+                yield made.append_column(pa.field("bucket", pa.int16()), bucket)
+            if progress is not None:
+                progress(len(rows))
 
 
 def _write(

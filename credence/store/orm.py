@@ -100,10 +100,9 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "source_record_id", "version"),
         Index("ix_records_subject", "subject_id", "kind"),
-        # the circuit breaker counts a source's records of the last hour and day
+        # the circuit breaker counts a source's records of the last hour and day; the snapshot
+        # export reads each source's records since its last run
         Index("ix_records_source_recorded", "source_id", "recorded_at"),
-        # the snapshot export reads the records learned since its last run (migration 0023)
-        Index("ix_records_recorded", "recorded_at"),
     )
 
 
