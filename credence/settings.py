@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     # where `credence score --engine spark` runs: a Spark master URL (spark://host:7077, yarn,
     # k8s://...) or local[N], N cores of this machine
     spark_master: str = "local[2]"
+    # the Parquet snapshot (credence snapshot export, credence score --snapshot): its folder
+    # (empty: <data_dir>/snapshot), the bucket count a new snapshot is made with, and the seconds
+    # an export re-reads before the last one's high-water mark (longer than any writer waits for
+    # the writer lock after taking its instant: CREDENCE_WRITER_WAIT, CREDENCE_SUBMISSION_WAIT)
+    snapshot_dir: str = ""
+    snapshot_buckets: int = Field(default=64, ge=1, le=4096)
+    snapshot_overlap: float = Field(default=3600.0, ge=0)
 
 
 @lru_cache

@@ -1,28 +1,31 @@
-"""The DuckDB backend: a full recompute over an Arrow snapshot of the store.
+"""The DuckDB backend: a full recompute over a snapshot of the store, in Arrow or Parquet.
 
 The snapshot holds ``facts`` (taken by running the store backend's own facts CTE, so what counts
 as the current version of a record is decided once, in one place) and ``subjects``, keyed by
 integers instead of the store's ids (see ``key``). The compiled SQL for the ``duckdb`` target
 then runs unchanged against those two tables. No DuckDB extension is downloaded: data arrives
-through Arrow.
+through Arrow, or is read from the Parquet snapshot ``batch.parquet`` writes (``read``): one
+function (``_typed``) types and keys both, so both give the same tables.
 """
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from credence.batch import parquet
 from credence.batch.backend import Row
 from credence.batch.store import StoreBackend
-from credence.model.catalogue import SQL_TYPES
+from credence.model.catalogue import SQL_TYPES, Catalogue, default_catalogue
 from credence.model.ids import as_uuid
-from credence.rules.compile import Query
+from credence.rules.compile import Query, facts_sql
 from credence.rules.targets import Dialect, Target
 
 BATCH = 200_000
@@ -125,21 +128,80 @@ def snapshot(conn: Connection, facts_sql: Query, types: dict[str, str]) -> Snaps
     db = duckdb.connect()
     db.register("facts_arrow", facts)
     db.register("subjects_arrow", subjects)
-    # SQLite hands dates back as text and booleans as 0/1: every column is typed once, here
-    types = {**types, "valid_date": "DATE", "birth_date": "DATE"}
-
-    def typed(table: pa.Table) -> str:
-        return ", ".join(f"CAST({n} AS {types[n]}) AS {n}" if n in types else n for n in table.column_names)
-
-    db.execute(f"CREATE TABLE facts_raw AS SELECT {typed(facts)} FROM facts_arrow")
-    db.execute(f"CREATE TABLE subjects_raw AS SELECT {typed(subjects)} FROM subjects_arrow")
+    made = _typed(db, "SELECT * FROM facts_arrow", "SELECT * FROM subjects_arrow", types, started=started)
     db.unregister("facts_arrow")
     db.unregister("subjects_arrow")
+    return made
+
+
+def read(
+    folder: Path,
+    *,
+    known_at: datetime,
+    catalogue: Catalogue | None = None,
+    buckets: Collection[int] | None = None,
+) -> Snapshot:
+    """The facts as known at ``known_at`` and the subjects, from the Parquet snapshot in
+    ``folder`` (``batch.parquet``) rather than from the store: the same tables ``take`` makes.
+    With ``buckets``, only those buckets' subjects: the work divides by subject.
+
+    The snapshot holds the raw record versions; which is current as known at ``known_at`` is
+    decided by the same ``facts_sql`` the store runs, compiled for DuckDB."""
+    started = time.perf_counter()
+    catalogue = catalogue or default_catalogue()
+    db = duckdb.connect()
+    # ``records`` is the name facts_sql reads; ``subjects`` is the name the keyed table takes
+    for part, view, schema in (
+        ("records", "records", parquet.RECORDS),
+        ("subjects", "subjects_parquet", parquet.SUBJECTS),
+    ):
+        listed = parquet.files(folder, part, buckets=buckets)
+        if listed:
+            # a view cannot take bound parameters: the paths are written in as quoted literals
+            paths = ", ".join("'" + p.replace("'", "''") + "'" for p in listed)
+            db.execute(f"CREATE VIEW {view} AS SELECT {', '.join(schema.names)} FROM read_parquet([{paths}])")
+        else:  # an empty store's snapshot: no files, the same columns
+            db.register(f"{part}_empty", schema.empty_table())
+            db.execute(f"CREATE VIEW {view} AS SELECT * FROM {part}_empty")
+    target = Target(Dialect.DUCKDB)
+    facts = facts_sql(target, catalogue, known_at=known_at)
+    subjects = "SELECT id, kind, birth_date, address_code FROM subjects_parquet"
+    types = {name: SQL_TYPES[kind] for name, kind in catalogue.attribute_types().items()}
+    made = _typed(db, facts.select, subjects, types, started=started, params=facts.params)
+    db.execute("DROP VIEW records")
+    db.execute("DROP VIEW subjects_parquet")
+    return made
+
+
+def _typed(
+    db: duckdb.DuckDBPyConnection,
+    facts: str,
+    subjects: str,
+    types: dict[str, str],
+    *,
+    started: float,
+    params: Mapping[str, object] | None = None,
+) -> Snapshot:
+    """The snapshot from the SELECTs ``facts`` (its ``params`` bound) and ``subjects``: every
+    column typed once, here (SQLite hands dates back as text and booleans as 0/1), then keyed
+    by integers."""
+    types = {**types, "valid_date": "DATE", "birth_date": "DATE"}
+    bound = dict(params or {})
+
+    def typed(sql: str, given: dict[str, object]) -> str:
+        names = [d[0] for d in db.execute(f"SELECT * FROM ({sql}) q LIMIT 0", given).description]
+        cast = ", ".join(f"CAST({n} AS {types[n]}) AS {n}" if n in types else n for n in names)
+        return f"SELECT {cast} FROM ({sql}) q"
+
+    db.execute(f"CREATE TABLE facts_raw AS {typed(facts, bound)}", bound)
+    db.execute(f"CREATE TABLE subjects_raw AS {typed(subjects, {})}")
+    (counted_facts,) = db.execute("SELECT COUNT(*) FROM facts_raw").fetchone() or (0,)
+    (counted_subjects,) = db.execute("SELECT COUNT(*) FROM subjects_raw").fetchone() or (0,)
     key(db)
     return Snapshot(
         db=db,
-        facts=facts.num_rows,
-        subjects=subjects.num_rows,
+        facts=int(counted_facts),
+        subjects=int(counted_subjects),
         seconds=time.perf_counter() - started,
     )
 

@@ -23,6 +23,7 @@ from credence.cli import (
     resolve,
     rulebook,
     serve,
+    snapshot,
     worker,
 )
 from credence.cli.errors import Commands, settings_error
@@ -67,6 +68,7 @@ app.add_typer(registry.db, name="db")
 app.command("generate")(registry.generate)
 app.command("ingest")(registry.ingest)
 app.command("score")(registry.score)
+app.add_typer(snapshot.snapshot, name="snapshot")
 app.command("explain")(inspect.explain)
 app.command("check")(inspect.check)
 app.command("report")(inspect.report)

@@ -17,7 +17,7 @@ from credence.cli.context import console, engine, feeds_dir, folder, mappings, n
 from credence.cli.resolve import models_dir, show_linked
 from credence.exc import CredenceError
 from credence.ingest.loader import LoadResult
-from credence.pipeline import scoring
+from credence.pipeline import rebuild, scoring
 from credence.pipeline.feeds import load_feeds
 from credence.pipeline.feeds import replay_quarantine as replay
 from credence.settings import get_settings
@@ -223,6 +223,14 @@ def score(
         ),
     ] = "duckdb",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and summarise; write nothing")] = False,
+    through: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshot",
+            help="read the records from this Parquet snapshot (brought up to date first) rather than copying them "
+            "from the store (duckdb and spark engines)",
+        ),
+    ] = None,
 ) -> None:
     """Score and list the whole registry under the shipped rulebooks and any given with --rulebook."""
     books = schemes(rulebook)
@@ -232,7 +240,12 @@ def score(
     where = scoring.Where(engine_name)
     scoring.refuse_missing(where)  # before the writer lock and the snapshot
     instant, day = now(), today()
-    with nullcontext(engine()) if dry_run else writing("score") as made:
+    settings = get_settings()
+    snap = None
+    if through is not None:
+        snap = rebuild.Through(folder=through, overlap=settings.snapshot_overlap, buckets=settings.snapshot_buckets)
+    # bringing the snapshot up to date writes its files: under the writer lock, even in a dry run
+    with nullcontext(engine()) if dry_run and snap is None else writing("score") as made:
         scored = scoring.score(
             made,
             books,
@@ -240,7 +253,8 @@ def score(
             dry_run=dry_run,
             as_of=day,
             now=instant,
-            spark_master=get_settings().spark_master,
+            spark_master=settings.spark_master,
+            snapshot=snap,
         )
     if scored.snapshot is not None:
         facts, subjects, seconds = scored.snapshot

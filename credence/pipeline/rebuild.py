@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete
 
-from credence.batch import duckdb, spark
+from credence.batch import duckdb, parquet, spark
 from credence.batch.backend import Backend
 from credence.pipeline import state
 from credence.rules.loader import Scheme
@@ -28,6 +29,15 @@ class Rebuilt:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Through:
+    """The Parquet snapshot a rebuild reads through: its folder, and the export's settings."""
+
+    folder: Path
+    overlap: float
+    buckets: int
+
+
 def rebuild(
     engine: Engine,
     schemes: dict[str, Scheme],
@@ -36,22 +46,35 @@ def rebuild(
     now: datetime,
     write: bool = True,
     spark_master: str | None = None,
+    snapshot: Through | None = None,
 ) -> Rebuilt:
     """Derive every subject's state in DuckDB (on Spark at ``spark_master``, if given) from the
     records as known at ``now``; store it, in the transaction the snapshot was read in, unless
-    ``write`` is false (a dry run, which only reads). Nobody is left waiting for a refresh after it."""
+    ``write`` is false (a dry run, which only reads). Nobody is left waiting for a refresh after it.
+
+    With ``snapshot``, the records are read from that Parquet snapshot, first brought up to
+    ``now`` by an incremental export in the same transaction (run it under the writer lock)."""
     if not write:
         with engine.connect() as conn:
-            snap = duckdb.take(conn, known_at=now)
+            snap = _take(conn, now, snapshot)
             with _engine_room(snap, spark_master) as backend:
                 derived, written = state.derive(backend, conn, schemes, as_of=as_of), state.Written()
     else:
         with engine.begin() as conn:
             conn.execute(delete(PendingSubject))
-            snap = duckdb.take(conn, known_at=now)
+            snap = _take(conn, now, snapshot)
             with _engine_room(snap, spark_master) as backend:
                 derived, written = state.refresh(conn, schemes, backend, as_of=as_of, now=now, scope=None)
     return Rebuilt(derived=derived, written=written, facts=snap.facts, subjects=snap.subjects, seconds=snap.seconds)
+
+
+def _take(conn: Connection, now: datetime, through: Through | None) -> duckdb.Snapshot:
+    """The records as known at ``now``: copied from the store through Arrow, or, with ``through``,
+    exported to the Parquet snapshot (only what is new) and read back from it: the same tables."""
+    if through is None:
+        return duckdb.take(conn, known_at=now)
+    parquet.export(conn, through.folder, now=now, overlap=through.overlap, buckets=through.buckets)
+    return duckdb.read(through.folder, known_at=now)
 
 
 @contextmanager

@@ -63,11 +63,15 @@ def score(
     as_of: date,
     now: datetime,
     spark_master: str = "local[2]",
+    snapshot: rebuild.Through | None = None,
 ) -> Scored:
     """Score and list everyone on ``as_of`` from the records as known at ``now``; write nothing
     if ``dry_run``. Draft rulebooks are refused unless it is a dry run. ``spark_master`` is where
-    ``Where.SPARK`` runs (``CREDENCE_SPARK_MASTER``)."""
+    ``Where.SPARK`` runs (``CREDENCE_SPARK_MASTER``); ``snapshot``, the Parquet snapshot a full
+    recompute reads the records through (brought up to date first)."""
     refuse_drafts(schemes, dry_run=dry_run)
+    if snapshot is not None and where is Where.STORE:
+        raise CredenceError("--snapshot: the store engine reads the store itself; expected --engine duckdb or spark")
     if where is Where.STORE and dry_run:
         with engine.connect() as conn:
             scores = state.scores(StoreBackend(conn, known_at=now), schemes, as_of=as_of)
@@ -77,7 +81,9 @@ def score(
         with engine.connect() as conn:
             return Scored(graded=report.grades(conn, day=as_of), written=written)
     master = spark_master if where is Where.SPARK else None
-    rebuilt = rebuild.rebuild(engine, schemes, as_of=as_of, now=now, write=not dry_run, spark_master=master)
+    rebuilt = rebuild.rebuild(
+        engine, schemes, as_of=as_of, now=now, write=not dry_run, spark_master=master, snapshot=snapshot
+    )
     return Scored(
         graded=_graded(rebuilt.derived.scores),
         written=rebuilt.written,

@@ -77,6 +77,9 @@ class Subject(Base):
     address_code: Mapped[str] = mapped_column(String(6))
     created_at: Mapped[datetime]
 
+    # the snapshot export reads the subjects made since its last run (migration 0023)
+    __table_args__ = (Index("ix_subjects_created", "created_at"),)
+
 
 class Record(Base):
     __tablename__ = "records"
@@ -97,7 +100,8 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "source_record_id", "version"),
         Index("ix_records_subject", "subject_id", "kind"),
-        # the circuit breaker counts a source's records of the last hour and day
+        # the circuit breaker counts a source's records of the last hour and day; the snapshot
+        # export reads each source's records since its last run
         Index("ix_records_source_recorded", "source_id", "recorded_at"),
     )
 
