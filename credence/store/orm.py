@@ -77,7 +77,7 @@ class Subject(Base):
     address_code: Mapped[str] = mapped_column(String(6))
     created_at: Mapped[datetime]
 
-    # the snapshot export reads the subjects made since its last run (migration 0023)
+    # the snapshot export reads the subjects made since its last run (migration 0024)
     __table_args__ = (Index("ix_subjects_created", "created_at"),)
 
 
