@@ -39,7 +39,7 @@ from credence.ingest.mapping import Mapping
 from credence.ingest.quarantine import refused
 from credence.ingest.records import Authority, Candidate, Checker
 from credence.model.catalogue import Catalogue, default_catalogue
-from credence.model.ids import derived_id
+from credence.model.ids import deriver
 from credence.model.thresholds import parse as parse_thresholds
 from credence.store import bulk
 from credence.store.orm import FeedLoad, PendingSubject, Quarantine, Record, Source
@@ -130,6 +130,7 @@ def write_batch(
     """Write accepted records, quarantined rows and their events in the caller's transaction."""
     ids = resolve.ensure(conn, [ref for _, c in candidates for ref in (c.subject, *c.related)], now=now)
     latest = _latest(conn, source, [c.source_record_id for _, c in candidates])
+    record_id_of = deriver("record", source)
     records: list[tuple[Any, ...]] = []
     entries: list[Entry] = []
     touched: set[uuid.UUID] = set()  # besides the records' own subjects: people they name, old owners
@@ -141,7 +142,7 @@ def write_batch(
             continue
         version = previous[0] + 1 if previous else 1
         # the same feeds give the same ids in any registry, so a rebuild from them is reproducible
-        record_id = derived_id("record", source, cand.source_record_id, version)
+        record_id = record_id_of(cand.source_record_id, version)
         subject_id = ids[cand.subject.id_number]
         latest[cand.source_record_id] = (version, digest, subject_id)
         if previous:  # an amendment may move a record to another subject: rescore both

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from credence import audit
 from credence.audit import Entry, EventTag
 from credence.store import bulk
-from credence.store.orm import Event, Quarantine, Subject
+from credence.store.orm import Event, PendingSubject, Quarantine, Subject
 
 NOW = datetime(2026, 11, 27, 4, 0, 0, 123456, tzinfo=UTC)
 AWKWARD = "tab\there, new\nline, back\\slash, cr\r, quote \" ' and 苏州 ２ \\N"
@@ -110,3 +110,22 @@ def test_events_on_a_connection_without_begin_are_committed_by_commit(engine: En
         audit.record_many(conn, entries, now=NOW)
         conn.commit()
     assert raw(engine, "SELECT count(*) FROM events WHERE actor = 'test'") == [(3,)]
+
+
+def test_skip_existing_leaves_out_stored_and_repeated_keys_and_keeps_the_first(engine: Engine) -> None:
+    subjects = ("id", "id_number", "kind", "birth_date", "address_code", "created_at")
+    people = [uuid.uuid4() for _ in range(3)]
+    later = datetime(2026, 11, 28, tzinfo=UTC)
+    with engine.begin() as conn:
+        bulk.insert_rows(
+            conn, Subject, subjects, [(p, f"S{i}", "person", None, "320505", NOW) for i, p in enumerate(people)]
+        )
+        bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), [(people[0], NOW)])
+        given = [(people[0], later), (people[1], NOW), (people[1], later), (people[2], later)]
+        assert bulk.insert_rows(conn, PendingSubject, ("subject_id", "since"), given, skip_existing=True) == 4
+        stored = dict(conn.execute(select(PendingSubject.subject_id, PendingSubject.since)).all())
+    assert {s: since.replace(tzinfo=UTC) if since.tzinfo is None else since for s, since in stored.items()} == {
+        people[0]: NOW,
+        people[1]: NOW,
+        people[2]: later,
+    }

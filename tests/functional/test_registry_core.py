@@ -255,6 +255,21 @@ def test_bad_rows_are_quarantined_with_line_and_reason(engine: Engine, tmp_path:
     assert "not authorised" in rows[1].reason
 
 
+def test_a_number_met_again_in_a_file_is_judged_as_the_first_time(engine: Engine, tmp_path: Path) -> None:
+    # the checker keeps the numbers that passed; one that failed must fail again each time
+    reg = Registry(engine, tmp_path)
+    bad_check = ADULT[:-1] + ("0" if ADULT[-1] != "0" else "1")
+    rows = [registered(ADULT), registered(bad_check), registered(ADULT, since="2021-01-01"), registered(bad_check)]
+    result = reg.feed("police", rows)
+    assert (result.accepted, result.quarantined) == (2, 2)
+    with engine.connect() as conn:
+        refused = conn.execute(text("SELECT line, field, reason FROM quarantine ORDER BY line")).all()
+        subjects = conn.execute(text("SELECT id_number FROM subjects")).scalars().all()
+    assert [(r.line, r.field) for r in refused] == [(2, "id_number"), (4, "id_number")]
+    assert all("check character" in r.reason for r in refused)
+    assert subjects == [ADULT]
+
+
 def test_the_event_log_holds_no_personal_data(engine: Engine, tmp_path: Path) -> None:
     """Events are permanent: they name internal ids and fields, never an ID number, a birth date
     or a refused value (those stay in the quarantine row, which replay and review read)."""
