@@ -3,9 +3,11 @@ a row without an ID number and the resident it may be, waiting for a clerk, side
 internal ids and masked identifiers only (``resolve.review``, as ``credence resolve queue``);
 a pair's judgement history; and the judgement, match or no match, through the same job as
 ``credence resolve decide`` (``pipeline.linkage.judge``: a match applies the row at once and
-rescores its subject). The pages parse and render.
+rescores its subject); and, while the pair links its row, undoing it with a reason through the
+job of ``credence resolve undo`` (``pipeline.linkage.undo``: the record withdrawn, the subject
+rescored, the pair open to a match again). The pages parse and render.
 
-Who may judge: an officer of the agency whose export the row came from, i.e. the pair's source
+Who may judge or undo: an officer of the agency whose export the row came from, i.e. the pair's source
 (a source id of ``catalogue/sources.yaml``, the agency an officer acts for). Another agency's
 pair is refused with 403, its contents never shown.
 """

@@ -2,7 +2,8 @@
 pages on a served gate with real mail: the residents' committee's officer sees the pairs its
 roster left in doubt, side by side and masked, judges one no match and one a match (CSRF like
 every console form; the match applies the row at once, as `credence resolve decide` does), and
-reads each pair's judgements; the court's officer gets 403 for them. On SQLite and PostgreSQL."""
+reads each pair's judgements; undoes a wrong match with a reason (the record withdrawn) and
+matches it again; the court's officer gets 403 for them. On SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
