@@ -182,6 +182,15 @@ def judgeable(conn: Connection, link: int) -> bool:
     return before != Judgement.MATCH and (row.outcome == "review" or before == Judgement.UNDONE)
 
 
+def undoable(conn: Connection, link: int) -> bool:
+    """Whether ``undo`` would take the pair: its row's newest proposal, linking its row now (an
+    automatic link, or a clerk's match, not undone since)."""
+    row = conn.execute(select(Link.outcome, Link.quarantine_id, Link.subject_id).where(Link.id == link)).one_or_none()
+    if row is None or row.subject_id is None or newest(conn, [row.quarantine_id])[row.quarantine_id].id != link:
+        return False
+    return applies(row.outcome, judgement_of(conn, link))
+
+
 def undo(conn: Connection, link: int, *, by: str, reason: str, now: datetime) -> Undone:
     """Record an officer's undoing of an applied link in the caller's transaction: an ``undone``
     judgement with the reason, and a ``link.undone`` event (ids only: the reason stays in the

@@ -603,6 +603,18 @@ _WORDS: Final = (
     ),
     ("linkage_decided", "核对结果已记录。", "The judgement is recorded."),
     ("err_linkage_outcome", "请选择匹配或不匹配。", "Choose match or no match."),
+    ("linkage_undone", "已撤销", "Undone"),
+    ("linkage_reason", "撤销理由", "Why the link is wrong"),
+    ("linkage_undo_title", "撤销此关联", "Undo this link"),
+    (
+        "linkage_undo_intro",
+        "此配对已将该记录关联到居民：撤销后记录被收回、居民重新评分，配对可再次核对。",
+        "This pair links the row to the resident: undoing it withdraws the record and rescores the"
+        " resident, and the pair may be judged again.",
+    ),
+    ("linkage_undo_button", "撤销关联", "Undo the link"),
+    ("linkage_undone_notice", "关联已撤销，记录已收回。", "The link is undone and the record withdrawn."),
+    ("err_linkage_reason", "请填写撤销理由（1至500个字符）。", "Give why the link is wrong (1 to 500 characters)."),
     (
         "err_busy_writer",
         "登记处正在写入其他数据，请稍后再试。",

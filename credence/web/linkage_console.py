@@ -3,13 +3,17 @@ a row without an ID number and the resident it may be, waiting for a clerk, side
 internal ids and masked identifiers only (``resolve.review``, as ``credence resolve queue``);
 a pair's judgement history; and the judgement, match or no match, through the same job as
 ``credence resolve decide`` (``pipeline.linkage.judge``: a match applies the row at once and
-rescores its subject). The pages parse and render.
+rescores its subject); and, while the pair links its row, undoing it with a reason through the
+job of ``credence resolve undo`` (``pipeline.linkage.undo``: the record withdrawn, the subject
+rescored, the pair open to a match again). The pages parse and render.
 
-Who may judge: an officer of the agency whose export the row came from, i.e. the pair's source
+Who may judge or undo: an officer of the agency whose export the row came from, i.e. the pair's source
 (a source id of ``catalogue/sources.yaml``, the agency an officer acts for). Another agency's
 pair is refused with 403, its contents never shown.
 """
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -88,6 +92,7 @@ def _detail(
     *,
     errors: dict[str, str] | None = None,
     given: str = "",
+    reason: str = "",
     status: int = 200,
 ) -> Response:
     site = of(request)
@@ -95,18 +100,56 @@ def _detail(
     with site.engine.connect() as conn:
         judged = review.history(conn, found.link)
         open_ = review.judgeable(conn, found.link)
+        applied = review.undoable(conn, found.link)
     context = {
         "officer": officer,
         "p": _view(t, found),
         "history": [
-            {"judgement": t[f"linkage_{d.judgement.value}"], "by": d.by, "at": d.at.isoformat()} for d in judged
+            {
+                "judgement": t[f"linkage_{d.judgement.value}"],
+                "by": d.by,
+                "at": d.at.isoformat(),
+                "note": d.note if d.judgement is review.Judgement.UNDONE else None,
+            }
+            for d in judged
         ],
         "judgeable": open_,
+        "undoable": applied,
         "decided": request.query_params.get("decided") == "1",
-        "errors": {"outcome": "", "pair": ""} | (errors or {}),
+        "undone": request.query_params.get("undone") == "1",
+        "errors": {"outcome": "", "pair": "", "reason": ""} | (errors or {}),
         "given": given,
+        "reason": reason,
     }
     return page(request, "console/pair.html", context, status=status)
+
+
+def _written(
+    request: Request,
+    officer: Officer,
+    found: review.Pair,
+    command: str,
+    job: Callable[[Site, datetime], object],
+    *,
+    given: str = "",
+    reason: str = "",
+) -> Response | None:
+    """Run a pair's job under the registry's writer lock, as the CLI's `resolve` commands do (a
+    match writes a record, an undo withdraws one, and both rescore): None once done, else the
+    pair's page with the refusal next to its forms (503 while a load holds the lock, 422 when the
+    library refuses)."""
+    site = of(request)
+    t = i18n.words(lang_of(request))
+    try:
+        with writer(site.engine, command=f"officers' console: {command}", wait=WAIT):
+            job(site, site.clock())
+    except WriterBusyError:
+        return _detail(
+            request, officer, found, errors={"pair": t["err_busy_writer"]}, given=given, reason=reason, status=503
+        )
+    except CredenceError as refused:  # judged or undone meanwhile, a newer proposal of its row
+        return _detail(request, officer, found, errors={"pair": refused.detail}, given=given, reason=reason, status=422)
+    return None
 
 
 @router.get("/officers/linkage/{link}")
@@ -122,28 +165,42 @@ async def decide(request: Request, link: int) -> Response:
     sent = await posted(request, _mine, link)
     if isinstance(sent, Response):
         return sent
-    site, officer, found = of(request), sent.officer, sent.found
+    officer, found = sent.officer, sent.found
     t = i18n.words(lang_of(request))
     outcome = sent.fields.get("outcome", "")
     judgement = OUTCOMES.get(outcome)
     if judgement is None:
         return _detail(request, officer, found, errors={"outcome": t["err_linkage_outcome"]}, status=422)
-    now = site.clock()
-    try:
-        # the CLI's `resolve decide` holds the writer lock too: a match writes a record and rescores
-        with writer(site.engine, command="officers' console: resolve decide", wait=WAIT):
-            jobs.judge(
-                site.engine,
-                load_mappings(site.connectors),
-                shipped_schemes(),
-                link,
-                judgement,
-                by=officer.name,
-                now=now,
-                as_of=legal_date(now),
-            )
-    except WriterBusyError:
-        return _detail(request, officer, found, errors={"pair": t["err_busy_writer"]}, given=outcome, status=503)
-    except CredenceError as refused:  # judged meanwhile, a newer proposal of its row, a match undone
-        return _detail(request, officer, found, errors={"pair": refused.detail}, given=outcome, status=422)
-    return redirect(f"/officers/linkage/{link}?decided=1")
+
+    def judge(site: Site, now: datetime) -> None:
+        jobs.judge(
+            site.engine,
+            load_mappings(site.connectors),
+            shipped_schemes(),
+            link,
+            judgement,
+            by=officer.name,
+            now=now,
+            as_of=legal_date(now),
+        )
+
+    failed = _written(request, officer, found, "resolve decide", judge, given=outcome)
+    return failed or redirect(f"/officers/linkage/{link}?decided=1")
+
+
+@router.post("/officers/linkage/{link}/undo")
+async def undo(request: Request, link: int) -> Response:
+    sent = await posted(request, _mine, link)
+    if isinstance(sent, Response):
+        return sent
+    officer, found = sent.officer, sent.found
+    t = i18n.words(lang_of(request))
+    reason = sent.fields.get("reason", "").strip()
+    if not reason or len(reason) > review.MAX_REASON:
+        return _detail(request, officer, found, errors={"reason": t["err_linkage_reason"]}, reason=reason, status=422)
+
+    def withdraw(site: Site, now: datetime) -> None:
+        jobs.undo(site.engine, shipped_schemes(), link, by=officer.name, reason=reason, now=now, as_of=legal_date(now))
+
+    failed = _written(request, officer, found, "resolve undo", withdraw, reason=reason)
+    return failed or redirect(f"/officers/linkage/{link}?undone=1")

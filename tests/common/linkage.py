@@ -109,10 +109,14 @@ def proposals(engine: Engine) -> dict[str, Any]:
 
 
 def hours_of(engine: Engine, number: str) -> list[str]:
-    """The source record ids of the volunteer hours recorded about resident ``number``."""
+    """The source record ids of the volunteer hours standing about resident ``number``: each
+    record's newest version, unless that withdraws it (an undone link's record is gone)."""
     query = text(
         "SELECT r.source_record_id FROM records r JOIN subjects s ON s.id = r.subject_id"
-        " WHERE s.id_number = :n AND r.kind = 'volunteer_hours' ORDER BY r.source_record_id"
+        " WHERE s.id_number = :n AND r.kind = 'volunteer_hours' AND r.op = 'assert'"
+        " AND r.version = (SELECT MAX(v.version) FROM records v"
+        " WHERE v.source_id = r.source_id AND v.source_record_id = r.source_record_id)"
+        " ORDER BY r.source_record_id"
     )
     with engine.connect() as conn:
         return list(conn.execute(query, {"n": number}).scalars())

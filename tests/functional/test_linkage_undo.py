@@ -101,7 +101,11 @@ def test_undo_withdraws_the_listing_and_measures_and_the_gate_follows(
     assert linked_state["listings"]
     assert linked_state["active_measures"]
 
+    with reg.engine.connect() as conn:
+        assert review.undoable(conn, pair)  # an automatic link: the console offers its undo form
     undone, withdrawn, written = undo(reg, pair, reason="the court's 李娜 is another woman")
+    with reg.engine.connect() as conn:
+        assert not review.undoable(conn, pair)
     assert (undone.link, undone.by, withdrawn.retracted) == (pair, "officer.zhao", 1)
     assert written.ended or written.scores  # the subject was rescored and relisted
     follower.follow()  # one poll of the journal: a running gate polls every 0.2 s

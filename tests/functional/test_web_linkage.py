@@ -2,7 +2,8 @@
 pages on a served gate with real mail: the residents' committee's officer sees the pairs its
 roster left in doubt, side by side and masked, judges one no match and one a match (CSRF like
 every console form; the match applies the row at once, as `credence resolve decide` does), and
-reads each pair's judgements; the court's officer gets 403 for them. On SQLite and PostgreSQL."""
+reads each pair's judgements; undoes a wrong match with a reason (the record withdrawn) and
+matches it again; the court's officer gets 403 for them. On SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from credence.resolve import review
-from credence.store.orm import Event, Subject
+from credence.store.orm import Event, Record, Subject
 from credence.web import security
 from tests.common.feeds import Registry
 from tests.common.linkage import hours_of
@@ -106,3 +107,75 @@ def test_another_agencys_officer_gets_403_for_a_pair(clerks: Site) -> None:
         assert review.history(conn, first) == []
     with browser(clerks) as nobody:
         assert nobody.get("/officers/linkage").status_code == 303  # no session: to the sign-in page
+
+
+def test_the_agencys_officer_undoes_a_wrong_link_and_may_match_it_again(clerks: Site) -> None:
+    with clerks.engine.connect() as conn:
+        link = review.queue(conn)[0][0].link
+        number = conn.execute(
+            select(Subject.id_number).where(Subject.id == review.pair(conn, link).subject)
+        ).scalar_one()
+    with browser(clerks) as zhou:
+        officer_in(clerks, zhou, "zhou.min", "zhou.min@community.example")
+        pair = zhou.get(f"/officers/linkage/{link}")
+        assert f'action="/officers/linkage/{link}/undo"' not in pair.text  # nothing applied yet
+        matched = zhou.post(f"/officers/linkage/{link}/decision", data={"csrf": token_of(pair), "outcome": "match"})
+        assert matched.status_code == 303, matched.text
+        applied = zhou.get(f"/officers/linkage/{link}")
+        assert f'action="/officers/linkage/{link}/undo"' in applied.text
+        assert "撤销此关联" in applied.text  # zh-CN first
+        assert hours_of(clerks.engine, number) == ["COM-1"]
+        token = token_of(applied)
+        forged = zhou.post(f"/officers/linkage/{link}/undo", data={"reason": "wrong man"})
+        assert forged.status_code == 403
+        empty = zhou.post(f"/officers/linkage/{link}/undo", data={"csrf": token, "reason": "  "})
+        assert (empty.status_code, 'id="reason-error"' in empty.text) == (422, True)
+        assert hours_of(clerks.engine, number) == ["COM-1"]  # refused: nothing changed
+        with clerks.engine.connect() as conn:
+            assert [d.judgement for d in review.history(conn, link)] == [review.Judgement.MATCH]
+        undone = zhou.post(f"/officers/linkage/{link}/undo", data={"csrf": token, "reason": "两个张伟：住址不同"})
+        assert undone.status_code == 303, undone.text
+        assert undone.headers["location"] == f"/officers/linkage/{link}?undone=1"
+        shown = zhou.get(undone.headers["location"])
+        assert "关联已撤销" in shown.text
+        assert "<strong>已撤销</strong> (核对人 zhou.min). 撤销理由: 两个张伟：住址不同" in shown.text
+        assert f'action="/officers/linkage/{link}/undo"' not in shown.text
+        assert f'action="/officers/linkage/{link}/decision"' in shown.text  # an undone pair may be matched again
+        assert hours_of(clerks.engine, number) == []  # the record withdrawn
+        twice = zhou.post(f"/officers/linkage/{link}/undo", data={"csrf": token, "reason": "again"})
+        assert (twice.status_code, 'id="pair-error"' in twice.text) == (422, True)  # nothing to undo now
+        zhou.cookies.set(security.LANG_COOKIE, "en")
+        english = zhou.get(f"/officers/linkage/{link}")
+        assert "<strong>Undone</strong> (By zhou.min). Why the link is wrong: 两个张伟：住址不同" in english.text
+        again = zhou.post(f"/officers/linkage/{link}/decision", data={"csrf": token, "outcome": "match"})
+        assert again.status_code == 303, again.text
+    assert hours_of(clerks.engine, number) == ["COM-1"]
+    with clerks.engine.connect() as conn:
+        judged = [(d.judgement, d.by) for d in review.history(conn, link)]
+        assert judged == [
+            (review.Judgement.MATCH, "zhou.min"),
+            (review.Judgement.UNDONE, "zhou.min"),
+            (review.Judgement.MATCH, "zhou.min"),
+        ]
+        actors = conn.execute(select(Event.actor).where(Event.tag == "link.undone")).scalars()
+        assert list(actors) == ["officer:zhou.min"]
+        ops = conn.execute(select(Record.op).where(Record.source_record_id == "COM-1").order_by(Record.version))
+        assert list(ops.scalars()) == ["assert", "retract", "assert"]  # withdrawn, then applied again
+
+
+def test_another_agencys_officer_cannot_undo_a_link(clerks: Site) -> None:
+    with clerks.engine.connect() as conn:
+        link = review.queue(conn)[0][0].link
+    with browser(clerks) as zhou:
+        officer_in(clerks, zhou, "zhou.min", "zhou.min@community.example")
+        pair = zhou.get(f"/officers/linkage/{link}")
+        matched = zhou.post(f"/officers/linkage/{link}/decision", data={"csrf": token_of(pair), "outcome": "match"})
+        assert matched.status_code == 303, matched.text
+    with browser(clerks) as judge:
+        officer_in(clerks, judge, "li.ming", "li.ming@court.example")
+        token = token_of(judge.get("/officers/linkage"))
+        refused = judge.post(f"/officers/linkage/{link}/undo", data={"csrf": token, "reason": "not ours"})
+        assert refused.status_code == 403
+    with clerks.engine.connect() as conn:
+        assert review.undoable(conn, link)
+        assert [d.judgement for d in review.history(conn, link)] == [review.Judgement.MATCH]
