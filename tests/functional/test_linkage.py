@@ -3,7 +3,7 @@ quarantine, link to the right resident with the shipped model (automatically abo
 band, through a clerk inside it, never below it), and apply through ingest's one write path."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,8 @@ from credence.ingest.mapping import Constant, Fields, Identity, KindMap, Mapping
 from credence.pipeline import linkage as jobs
 from credence.resolve import model_files, review
 from credence.store.orm import Event, Link, LinkJudgement, Quarantine, Record, Subject
-from tests.common.feeds import SCHEMES, Registry, person_id
-from tests.common.linkage import hours_of
+from tests.common.feeds import SCHEMES, Registry
+from tests.common.linkage import LI_NA, LIU_LIHUA, WANG_FANG, ZHANG_WEI, ZHANG_WEI_TOO, hours_of, register
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 MODELS = model_files.SHIPPED
@@ -32,24 +32,6 @@ COMMUNITY = Mapping(
     attributes={"hours": "hours", "year": "year"},
     legal_basis={"volunteer_hours": "test basis"},
 )
-# residents: (id number, name, birth date, district, street, phone)
-ZHANG_WEI = (person_id(date(1980, 3, 14), seq=11), "张伟", date(1980, 3, 14), "320505", "人民路12号", "13812345678")
-ZHANG_WEI_TOO = (person_id(date(1980, 3, 14), seq=13), "张伟", date(1980, 3, 14), "320505", "中山路7号", None)
-LI_NA = (person_id(date(1975, 8, 2), seq=22), "李娜", date(1975, 8, 2), "320505", "干将路88号", "13998765432")
-WANG_FANG = (person_id(date(1990, 6, 9), seq=34), "王芳", date(1990, 6, 9), "320506", "石路3号", "15012340000")
-LIU_LIHUA = (person_id(date(1966, 11, 23), seq=45), "刘丽华", date(1966, 11, 23), "320508", "观前街5号", "18611112222")
-RESIDENTS = (ZHANG_WEI, ZHANG_WEI_TOO, LI_NA, WANG_FANG, LIU_LIHUA)
-
-
-def register(reg: Registry) -> None:
-    rows: list[dict[str, Any]] = []
-    for number, name, born, district, street, phone in RESIDENTS:
-        attrs = {"region": district, "status": "registered", "name": name, "address": street}
-        rows.append({"id_number": number, "kind": "residence", "date": "2024-01-05", "attrs": attrs})
-        if phone:
-            rows.append({"id_number": number, "kind": "contact", "date": "2024-01-05", "attrs": {"phone": phone}})
-        del born
-    reg.feed("police", rows)
 
 
 def roster(reg: Registry, entries: list[dict[str, Any]]) -> None:
